@@ -1,0 +1,238 @@
+//! The in-memory broker: one process, no external service. The embedded default.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+
+use super::{Broker, BrokerError, BrokerEvent, Publication, WindowRecord};
+use crate::identity::WindowKey;
+
+/// How many registrations between two sweeps of expired ones.
+const SWEEP_EVERY: u64 = 1024;
+
+/// Window registrations with their deadlines.
+#[derive(Default)]
+struct Windows {
+    /// Key → (record, when it expires).
+    records: HashMap<WindowKey, (WindowRecord, Instant)>,
+    /// Registrations since the last sweep.
+    since_sweep: u64,
+}
+
+impl Windows {
+    fn live(&mut self, key: &WindowKey, now: Instant) -> Option<&mut WindowRecord> {
+        match self.records.get(key) {
+            Some((_, deadline)) if *deadline <= now => {
+                self.records.remove(key);
+                None
+            }
+            _ => self.records.get_mut(key).map(|(record, _)| record),
+        }
+    }
+}
+
+/// A broker for a single process: publications go straight to this node's registry, and
+/// window registrations live in a map.
+pub struct MemoryBroker {
+    /// Registrations, guarded by a lock never held across an await.
+    windows: Mutex<Windows>,
+    /// The sending end of this node's event stream (bounded: publishers wait when the
+    /// registry falls behind).
+    events: mpsc::Sender<BrokerEvent>,
+    /// The receiving end, until the registry takes it.
+    receiver: Mutex<Option<mpsc::Receiver<BrokerEvent>>>,
+}
+
+impl MemoryBroker {
+    /// A broker whose event queue holds at most `capacity` events.
+    pub fn new(capacity: usize) -> MemoryBroker {
+        let (events, receiver) = mpsc::channel(capacity.max(1));
+        MemoryBroker {
+            windows: Mutex::new(Windows::default()),
+            events,
+            receiver: Mutex::new(Some(receiver)),
+        }
+    }
+
+    async fn emit(&self, event: BrokerEvent) -> Result<(), BrokerError> {
+        self.events
+            .send(event)
+            .await
+            .map_err(|_| BrokerError::Stopped)
+    }
+
+    /// Number of stored, unexpired registrations (expired ones are swept first).
+    pub fn window_count(&self) -> usize {
+        let now = Instant::now();
+        let mut windows = self.windows.lock();
+        windows.records.retain(|_, (_, deadline)| *deadline > now);
+        windows.records.len()
+    }
+}
+
+impl Default for MemoryBroker {
+    fn default() -> Self {
+        MemoryBroker::new(65_536)
+    }
+}
+
+#[async_trait]
+impl Broker for MemoryBroker {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    fn take_events(&self) -> Option<mpsc::Receiver<BrokerEvent>> {
+        self.receiver.lock().take()
+    }
+
+    async fn publish(&self, publication: Arc<Publication>) -> Result<(), BrokerError> {
+        self.emit(BrokerEvent::Deliver(publication)).await
+    }
+
+    fn subscribe(&self, _topic: &str) {}
+
+    fn unsubscribe(&self, _topic: &str) {}
+
+    async fn register_window(
+        &self,
+        key: &WindowKey,
+        record: WindowRecord,
+        ttl: Duration,
+    ) -> Result<(), BrokerError> {
+        let now = Instant::now();
+        let event = {
+            let mut windows = self.windows.lock();
+            windows.since_sweep += 1;
+            if windows.since_sweep >= SWEEP_EVERY {
+                windows.since_sweep = 0;
+                windows.records.retain(|_, (_, deadline)| *deadline > now);
+            }
+            let previous = windows.records.get(key).map(|(r, _)| r.version).unwrap_or(0);
+            let mut record = record;
+            record.version = record.version.max(previous + 1);
+            let event = BrokerEvent::TopicsChanged {
+                key: key.clone(),
+                topics: record.all_topics(),
+                version: record.version,
+            };
+            windows.records.insert(key.clone(), (record, now + ttl));
+            // Connections may already present this key (re-registration): move them.
+            (previous > 0).then_some(event)
+        };
+        match event {
+            Some(event) => self.emit(event).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn window(&self, key: &WindowKey) -> Result<Option<WindowRecord>, BrokerError> {
+        Ok(self.windows.lock().live(key, Instant::now()).cloned())
+    }
+
+    async fn change_topics(
+        &self,
+        key: &WindowKey,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Option<WindowRecord>, BrokerError> {
+        let record = {
+            let mut windows = self.windows.lock();
+            let Some(record) = windows.live(key, Instant::now()) else {
+                return Ok(None);
+            };
+            record.topics.extend(add.iter().cloned());
+            for topic in remove {
+                record.topics.remove(topic);
+            }
+            record.version += 1;
+            record.clone()
+        };
+        self.emit(BrokerEvent::TopicsChanged {
+            key: key.clone(),
+            topics: record.all_topics(),
+            version: record.version,
+        })
+        .await?;
+        Ok(Some(record))
+    }
+
+    async fn delete_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {
+        let existed = self.windows.lock().records.remove(key).is_some();
+        // Connections may hold the key even when the registration already expired.
+        self.emit(BrokerEvent::WindowDeleted { key: key.clone() })
+            .await?;
+        Ok(existed)
+    }
+
+    async fn ready(&self) -> Result<(), BrokerError> {
+        if self.events.is_closed() {
+            Err(BrokerError::Stopped)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::WindowInfo;
+
+    fn record(topics: &[&str]) -> WindowRecord {
+        WindowRecord {
+            info: WindowInfo::default(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            version: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn registrations_expire() {
+        let broker = MemoryBroker::new(16);
+        let key = WindowKey::generate();
+        broker
+            .register_window(&key, record(&["a"]), Duration::from_millis(30))
+            .await
+            .unwrap();
+        assert!(broker.window(&key).await.unwrap().is_some());
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(broker.window(&key).await.unwrap().is_none());
+        assert_eq!(broker.window_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn topic_changes_bump_the_version_and_emit_the_full_set() {
+        let broker = MemoryBroker::new(16);
+        let mut events = broker.take_events().unwrap();
+        assert!(broker.take_events().is_none());
+        let key = WindowKey::generate();
+        let mut rec = record(&["a"]);
+        rec.info.window_key = Some(key.clone());
+        broker
+            .register_window(&key, rec, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let changed = broker
+            .change_topics(&key, &["b".into()], &["a".into()])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(changed.version, 2);
+        match events.recv().await.unwrap() {
+            BrokerEvent::TopicsChanged { topics, version, .. } => {
+                assert_eq!(version, 2);
+                assert!(topics.contains(&"b".to_string()));
+                assert!(!topics.contains(&"a".to_string()));
+                assert!(topics.contains(&"-broadcast".to_string()));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let unknown = WindowKey::generate();
+        assert!(broker.change_topics(&unknown, &[], &[]).await.unwrap().is_none());
+    }
+}

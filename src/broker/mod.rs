@@ -1,0 +1,147 @@
+//! The broker: what connects the nodes of a Switchboard cluster.
+//!
+//! A [`Broker`] carries published triggers to every node that has a member of the targeted
+//! topics, stores window registrations with a time-to-live, and applies live changes to them.
+//! It reports what happens elsewhere (deliveries, topic changes, deleted windows) as a stream
+//! of [`BrokerEvent`]s that this node's topic registry consumes.
+//!
+//! One implementation per file: [`MemoryBroker`] (one process, the default). A Redis broker
+//! implements the same trait for many processes.
+//!
+//! # Delivery guarantees
+//!
+//! Publishing is at-most-once: a trigger accepted by [`Broker::publish`] is handed to every
+//! node subscribed at that moment, but nothing is stored or replayed. A window that is
+//! disconnected when a trigger is published never sees it; pages refetch state after a
+//! reconnect.
+
+mod memory;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytestring::ByteString;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::identity::{WindowInfo, WindowKey};
+
+pub use memory::MemoryBroker;
+
+/// One trigger on its way to browsers, already serialised.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    /// The trigger's id: a window receives a given id at most once.
+    pub signal_id: Uuid,
+    /// Every topic targeted by the trigger, so a node delivers once to the union of members.
+    pub topics: Vec<String>,
+    /// The frame `{"signal", "opts", "signal_id"}`, serialised once for every recipient.
+    pub payload: ByteString,
+}
+
+/// A registered window as the broker stores it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowRecord {
+    /// Who is behind the window.
+    pub info: WindowInfo,
+    /// Application topics (the implicit ones are derived from `info`).
+    pub topics: BTreeSet<String>,
+    /// Incremented on every change, so late or reordered updates can be recognised.
+    pub version: u64,
+}
+
+impl WindowRecord {
+    /// Every topic the window's connections join: implicit topics, then application topics.
+    pub fn all_topics(&self) -> Vec<String> {
+        let mut topics = self.info.implicit_topics();
+        topics.extend(self.topics.iter().cloned());
+        topics
+    }
+}
+
+/// Something that happened in the cluster and that this node must apply.
+#[derive(Debug, Clone)]
+pub enum BrokerEvent {
+    /// Deliver a publication to the local members of its topics.
+    Deliver(Arc<Publication>),
+    /// The topics of a window changed; `topics` is the complete new set (implicit included).
+    TopicsChanged {
+        /// The window whose connections must move.
+        key: WindowKey,
+        /// All topics the window's connections now belong to.
+        topics: Vec<String>,
+        /// The record's version after the change.
+        version: u64,
+    },
+    /// The window was deleted: close its connections with 1008.
+    WindowDeleted {
+        /// The deleted window.
+        key: WindowKey,
+    },
+    /// Messages may have been missed (e.g. after a broker outage): tell every window.
+    Resync,
+}
+
+/// A broker operation that could not be carried out.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BrokerError {
+    /// The broker's backing service cannot be reached right now.
+    #[error("broker unavailable: {0}")]
+    Unavailable(String),
+    /// This node is shutting down and no longer accepts work.
+    #[error("broker stopped")]
+    Stopped,
+}
+
+/// Carries triggers between nodes and stores window registrations.
+///
+/// Every method that may touch the network is async and fallible. `subscribe` and
+/// `unsubscribe` are not: they record this node's interest and the broker applies them in
+/// order, in the background, so the registry never waits on the network.
+#[async_trait]
+pub trait Broker: Send + Sync + 'static {
+    /// A short name for logs and metrics (`memory`, `redis`).
+    fn kind(&self) -> &'static str;
+
+    /// Takes the stream of events for this node. The first call gets it; later calls get
+    /// `None`.
+    fn take_events(&self) -> Option<mpsc::Receiver<BrokerEvent>>;
+
+    /// Hands a trigger to every node with members in its topics (this one included).
+    async fn publish(&self, publication: Arc<Publication>) -> Result<(), BrokerError>;
+
+    /// This node now has a member in `topic`: start receiving its publications.
+    fn subscribe(&self, topic: &str);
+
+    /// This node no longer has members in `topic`.
+    fn unsubscribe(&self, topic: &str);
+
+    /// Stores (or replaces) a window registration for `ttl`.
+    async fn register_window(
+        &self,
+        key: &WindowKey,
+        record: WindowRecord,
+        ttl: Duration,
+    ) -> Result<(), BrokerError>;
+
+    /// The registration of `key`, if it exists and has not expired.
+    async fn window(&self, key: &WindowKey) -> Result<Option<WindowRecord>, BrokerError>;
+
+    /// Adds then removes application topics of a window and tells every node at once.
+    /// Returns the new record, or `None` for an unknown or expired key.
+    async fn change_topics(
+        &self,
+        key: &WindowKey,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Option<WindowRecord>, BrokerError>;
+
+    /// Forgets a window and closes its connections on every node. Returns whether it existed.
+    async fn delete_window(&self, key: &WindowKey) -> Result<bool, BrokerError>;
+
+    /// Whether the broker can serve requests now (for `/readyz`).
+    async fn ready(&self) -> Result<(), BrokerError>;
+}

@@ -1,0 +1,36 @@
+//! Switchboard: a real-time signal and topic server.
+//!
+//! Browser windows and server code exchange named **signals** over one websocket per window;
+//! server code groups windows into **topics** to fan signals out. The wire contract is
+//! `PROTOCOL.md`.
+//!
+//! # Layout
+//!
+//! Dependencies point one way, from transports down to the broker:
+//!
+//! - [`identity`]: the window key and the identity behind a window (`WindowInfo`).
+//! - [`protocol`]: frames, error codes and close codes of the wire contract.
+//! - [`broker`]: the `Broker` trait (fan-out across nodes, window registrations) and its
+//!   in-memory implementation.
+//! - [`topic`]: the `TopicRegistry` actor (who is in which topic on this node) and the bounded
+//!   per-connection `Outbox`.
+//! - [`signal`]: the `SignalRouter` (handlers, permissions, queues, triggers) and the
+//!   `#[signal]` handler interface.
+//! - [`window`]: the `Window` actor, one per websocket connection.
+//! - [`http`]: the HTTP surface: websocket upgrade, HTTP API, health, metrics, view helpers.
+//! - [`server`]: assembles everything into a running server.
+//! - [`config`]: configuration from TOML, command line and environment.
+//! - [`demo`]: the demo application mounted by `switchboard serve --demo`.
+
+pub mod broker;
+pub mod identity;
+pub mod metrics;
+pub mod protocol;
+pub mod signal;
+pub mod topic;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use identity::{User, WindowInfo, WindowKey};
+pub use signal::{SignalContext, SignalError, SignalRouter, To};

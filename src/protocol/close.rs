@@ -1,0 +1,53 @@
+//! Why the server closes a window's connection: PROTOCOL.md §5's close codes, as one table.
+
+/// A reason to close a connection, with its websocket close code.
+///
+/// | variant | code | meaning for the client |
+/// |---|---|---|
+/// | `Normal` | 1000 | done; no need to reconnect |
+/// | `Shutdown` | 1001 | the server is going away; reconnect (elsewhere) |
+/// | `Policy` | 1008 | revoked window or abuse; do not retry in a tight loop |
+/// | `TooBig` | 1009 | a frame exceeded the size limit |
+/// | `Internal` | 1011 | the server failed |
+/// | `TooSlow` | 1013 | the client could not keep up; reconnect with backoff |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disconnect {
+    /// 1000: normal closure.
+    Normal,
+    /// 1001: the server is shutting down.
+    Shutdown,
+    /// 1008: policy violation (window deleted, persistent abuse).
+    Policy,
+    /// 1009: message too big.
+    TooBig,
+    /// 1011: internal error.
+    Internal,
+    /// 1013: the outbound queue overflowed.
+    TooSlow,
+}
+
+impl Disconnect {
+    /// The websocket close code.
+    pub fn code(self) -> u16 {
+        match self {
+            Disconnect::Normal => 1000,
+            Disconnect::Shutdown => 1001,
+            Disconnect::Policy => 1008,
+            Disconnect::TooBig => 1009,
+            Disconnect::Internal => 1011,
+            Disconnect::TooSlow => 1013,
+        }
+    }
+
+    /// A short human-readable reason sent in the close frame.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Disconnect::Normal => "normal closure",
+            Disconnect::Shutdown => "server shutting down",
+            Disconnect::Policy => "window revoked",
+            Disconnect::TooBig => "frame too large",
+            Disconnect::Internal => "internal error",
+            Disconnect::TooSlow => "too slow: outbound queue full",
+        }
+    }
+}

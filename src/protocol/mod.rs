@@ -1,0 +1,43 @@
+//! The wire contract of PROTOCOL.md: what travels over a window's websocket.
+//!
+//! This module owns the shapes of frames in both directions, the error codes and the close
+//! codes. Every other module goes through it, so the protocol lives in one place.
+
+mod close;
+mod error;
+mod inbound;
+mod outbound;
+
+pub use close::Disconnect;
+pub use error::ErrorCode;
+pub use inbound::{parse_frame, BadFrame, CallId, Inbound, MAX_SIGNAL_NAME_LEN};
+pub use outbound::{error_frame, reply_error, reply_ok, signal_frame, HEARTBEAT};
+
+/// Whether `name` is a valid signal name (PROTOCOL.md §1): dot-separated identifiers of
+/// `[_A-Za-z][_A-Za-z0-9]*`, at most 128 bytes.
+pub fn is_valid_signal_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_SIGNAL_NAME_LEN
+        && name.split('.').all(|part| {
+            let mut bytes = part.bytes();
+            matches!(bytes.next(), Some(b) if b == b'_' || b.is_ascii_alphabetic())
+                && bytes.all(|b| b == b'_' || b.is_ascii_alphanumeric())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_signal_name;
+
+    #[test]
+    fn signal_names() {
+        for good in ["a", "chat.send", "_x._y1", "A.b.C9"] {
+            assert!(is_valid_signal_name(good), "{good}");
+        }
+        for bad in ["", ".a", "a.", "a..b", "1a", "a.1b", "a-b", "a b", "é"] {
+            assert!(!is_valid_signal_name(bad), "{bad}");
+        }
+        assert!(is_valid_signal_name(&"a".repeat(128)));
+        assert!(!is_valid_signal_name(&"a".repeat(129)));
+    }
+}

@@ -1,0 +1,117 @@
+//! Frames to the browser (PROTOCOL.md §5), serialised once into shareable bytes.
+//!
+//! Every builder returns a [`ByteString`]: cloning one is a reference-count increment, so a
+//! trigger serialised once reaches every recipient without a copy.
+
+use bytestring::ByteString;
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{CallId, ErrorCode};
+
+/// The keep-alive frame, echoed to a client's heartbeat.
+pub const HEARTBEAT: &str = "--heartbeat--";
+
+#[derive(Serialize)]
+struct SignalFrame<'a, O: Serialize + ?Sized> {
+    signal: &'a str,
+    opts: &'a O,
+    signal_id: Uuid,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'static str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ReplyOk<'a> {
+    reply_to: &'a Value,
+    ok: bool,
+    result: &'a Value,
+}
+
+#[derive(Serialize)]
+struct ReplyError<'a> {
+    reply_to: &'a Value,
+    ok: bool,
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorFrame<'a> {
+    error: ErrorBody<'a>,
+}
+
+fn encode<T: Serialize>(frame: &T) -> Result<ByteString, serde_json::Error> {
+    serde_json::to_string(frame).map(ByteString::from)
+}
+
+/// `{"signal": NAME, "opts": OPTS, "signal_id": UUID}`. Fails only when `opts` cannot be
+/// represented as JSON (for example a map with non-string keys).
+pub fn signal_frame<O: Serialize + ?Sized>(
+    signal: &str,
+    opts: &O,
+    signal_id: Uuid,
+) -> Result<ByteString, serde_json::Error> {
+    encode(&SignalFrame {
+        signal,
+        opts,
+        signal_id,
+    })
+}
+
+/// `{"reply_to": ID, "ok": true, "result": VALUE}`.
+pub fn reply_ok(id: &CallId, result: &Value) -> ByteString {
+    encode(&ReplyOk {
+        reply_to: id.as_json(),
+        ok: true,
+        result,
+    })
+    .expect("a JSON value always serialises")
+}
+
+/// `{"reply_to": ID, "ok": false, "error": {"code": CODE, "message": TEXT}}`.
+pub fn reply_error(id: &CallId, code: ErrorCode, message: &str) -> ByteString {
+    encode(&ReplyError {
+        reply_to: id.as_json(),
+        ok: false,
+        error: ErrorBody {
+            code: code.as_str(),
+            message,
+        },
+    })
+    .expect("strings always serialise")
+}
+
+/// `{"error": {"code": CODE, "message": TEXT}}`: a frame that could not be accepted at all.
+pub fn error_frame(code: ErrorCode, message: &str) -> ByteString {
+    encode(&ErrorFrame {
+        error: ErrorBody {
+            code: code.as_str(),
+            message,
+        },
+    })
+    .expect("strings always serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn shapes() {
+        let id = Uuid::nil();
+        let frame = signal_frame("a.b", &json!({"x": 1}), id).unwrap();
+        let v: Value = serde_json::from_str(&frame).unwrap();
+        assert_eq!(
+            v,
+            json!({"signal": "a.b", "opts": {"x": 1}, "signal_id": id.to_string()})
+        );
+        let err: Value = serde_json::from_str(&error_frame(ErrorCode::BadFrame, "m")).unwrap();
+        assert_eq!(err, json!({"error": {"code": "bad_frame", "message": "m"}}));
+    }
+}

@@ -1,0 +1,122 @@
+//! What a handler knows about its call: the calling window, and a way back to the router.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Destinations, Origin, SignalRouter, TriggerError, WindowError};
+use crate::identity::{User, WindowInfo, WindowKey};
+
+/// The first argument of every `#[signal]` handler.
+#[derive(Clone)]
+pub struct SignalContext {
+    /// The router that dispatched the call, to trigger and manage topics.
+    router: SignalRouter,
+    /// The window that called (anonymous for server triggers without a window).
+    window: Arc<WindowInfo>,
+    /// The signal being handled.
+    signal: Arc<str>,
+    /// Whether a browser called it (permissions were checked) or server code triggered it.
+    from_browser: bool,
+}
+
+impl SignalContext {
+    pub(crate) fn new(
+        router: SignalRouter,
+        window: Arc<WindowInfo>,
+        signal: &str,
+        from_browser: bool,
+    ) -> SignalContext {
+        SignalContext {
+            router,
+            window,
+            signal: signal.into(),
+            from_browser,
+        }
+    }
+
+    /// The calling window's identity.
+    pub fn window(&self) -> &WindowInfo {
+        &self.window
+    }
+
+    /// The calling window's user, if logged in.
+    pub fn user(&self) -> Option<&User> {
+        self.window.user.as_ref()
+    }
+
+    /// The calling window's key, if it is a registered window.
+    pub fn window_key(&self) -> Option<&WindowKey> {
+        self.window.window_key.as_ref()
+    }
+
+    /// The signal being handled.
+    pub fn signal(&self) -> &str {
+        &self.signal
+    }
+
+    /// Whether a browser made the call (as opposed to a server-side trigger).
+    pub fn is_from_browser(&self) -> bool {
+        self.from_browser
+    }
+
+    /// The router, for anything not covered here.
+    pub fn router(&self) -> &SignalRouter {
+        &self.router
+    }
+
+    /// Triggers a signal on behalf of the calling window (so `To::Window`, `To::User` and
+    /// `To::Session` mean the caller's).
+    pub async fn trigger(
+        &self,
+        signal: &str,
+        to: impl Into<Destinations>,
+        opts: impl Serialize,
+    ) -> Result<Uuid, TriggerError> {
+        self.router.trigger(self, signal, to, opts).await
+    }
+
+    fn key(&self) -> Result<&WindowKey, WindowError> {
+        self.window_key().ok_or(WindowError::Unregistered)
+    }
+
+    /// Adds the calling window to application topics, at once, on every node.
+    pub async fn join<I, S>(&self, topics: I) -> Result<(), WindowError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let add: Vec<String> = topics.into_iter().map(Into::into).collect();
+        self.router.change_topics(self.key()?, &add, &[]).await?;
+        Ok(())
+    }
+
+    /// Removes the calling window from application topics, at once, on every node.
+    pub async fn leave<I, S>(&self, topics: I) -> Result<(), WindowError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let remove: Vec<String> = topics.into_iter().map(Into::into).collect();
+        self.router.change_topics(self.key()?, &[], &remove).await?;
+        Ok(())
+    }
+
+    /// The calling window's application topics as they are now.
+    pub async fn topics(&self) -> Result<BTreeSet<String>, WindowError> {
+        let record = self
+            .router
+            .window(self.key()?)
+            .await?
+            .ok_or(WindowError::Unknown)?;
+        Ok(record.topics)
+    }
+}
+
+impl From<&SignalContext> for Origin {
+    fn from(ctx: &SignalContext) -> Origin {
+        Origin::Window(ctx.window.clone())
+    }
+}

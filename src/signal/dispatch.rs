@@ -1,0 +1,154 @@
+//! Running server handlers: permission checks, named queues, time limits, panic containment.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::future::join_all;
+use futures_util::FutureExt;
+use serde_json::Value;
+
+use super::router::Entry;
+use super::{Opts, SignalContext, SignalError, SignalRouter};
+use crate::identity::WindowInfo;
+use crate::protocol::ErrorCode;
+
+impl SignalRouter {
+    /// Runs the handlers of a call made by a browser window and returns the result for its
+    /// reply: the first non-null result of the allowed handlers (registration order), or the
+    /// first error.
+    ///
+    /// Handlers that are server-only are invisible here (`unknown_signal`), so their names do
+    /// not leak; handlers that exist for browsers but refuse this window give `forbidden`.
+    pub async fn call(
+        &self,
+        window: Arc<WindowInfo>,
+        signal: &str,
+        opts: Opts,
+    ) -> Result<Value, SignalError> {
+        self.inner.metrics.signals_in.inc();
+        let result = self.call_inner(window, signal, opts).await;
+        if let Err(error) = &result {
+            self.inner.metrics.error(error.code());
+        }
+        result
+    }
+
+    async fn call_inner(
+        &self,
+        window: Arc<WindowInfo>,
+        signal: &str,
+        opts: Opts,
+    ) -> Result<Value, SignalError> {
+        let browser_callable: Vec<&Arc<Entry>> = self
+            .inner
+            .handlers
+            .get(signal)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.spec.allowed.is_browser_callable())
+            .collect();
+        if browser_callable.is_empty() {
+            return Err(SignalError::new(
+                ErrorCode::UnknownSignal,
+                format!("unknown signal `{signal}`"),
+            ));
+        }
+        let allowed: Vec<&Arc<Entry>> = browser_callable
+            .into_iter()
+            .filter(|e| e.spec.allowed.allows(&window))
+            .collect();
+        let ctx = SignalContext::new(self.clone(), window, signal, true);
+        match allowed.as_slice() {
+            [] => Err(SignalError::forbidden(format!(
+                "this window may not call `{signal}`"
+            ))),
+            [entry] => self.run(entry, ctx, opts).await,
+            entries => {
+                let runs = entries
+                    .iter()
+                    .map(|entry| self.run(entry, ctx.clone(), opts.clone()));
+                let mut result = Value::Null;
+                for outcome in join_all(runs).await {
+                    let value = outcome?;
+                    if result.is_null() {
+                        result = value;
+                    }
+                }
+                Ok(result)
+            }
+        }
+    }
+
+    /// Runs every handler of `signal` for a server-side trigger, in the background and
+    /// without permission checks. Failures are logged and counted.
+    pub(crate) fn spawn_server_handlers(&self, window: Arc<WindowInfo>, signal: &str, opts: Opts) {
+        let Some(entries) = self.inner.handlers.get(signal) else {
+            tracing::debug!(signal, "server trigger of a signal without handlers");
+            return;
+        };
+        for entry in entries {
+            let router = self.clone();
+            let entry = entry.clone();
+            let ctx = SignalContext::new(self.clone(), window.clone(), signal, false);
+            let opts = opts.clone();
+            tokio::spawn(async move {
+                if let Err(error) = router.run(&entry, ctx, opts).await {
+                    router.inner.metrics.error(error.code());
+                    tracing::warn!(signal = %entry.spec.path, handler = entry.spec.name,
+                        %error, "server-triggered handler failed");
+                }
+            });
+        }
+    }
+
+    /// Runs one handler on its queue, within its time limit, containing panics.
+    async fn run(
+        &self,
+        entry: &Entry,
+        ctx: SignalContext,
+        opts: Opts,
+    ) -> Result<Value, SignalError> {
+        let _slot = entry.queue.enter().await.map_err(|_| {
+            SignalError::new(
+                ErrorCode::RateLimited,
+                format!("the `{}` handler queue is full", entry.queue.name),
+            )
+        })?;
+        let started = Instant::now();
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+            entry.handler.call(ctx, opts)
+        })) {
+            Ok(future) => {
+                tokio::time::timeout(entry.timeout, AssertUnwindSafe(future).catch_unwind()).await
+            }
+            Err(panic) => Ok(Err(panic)),
+        };
+        self.inner
+            .metrics
+            .handler_duration
+            .with_label_values(&[entry.spec.path.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+        match outcome {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(signal = %entry.spec.path, handler = entry.spec.name,
+                    panic = %what, "signal handler panicked");
+                Err(SignalError::handler("internal error"))
+            }
+            Err(_) => Err(SignalError::new(
+                ErrorCode::Timeout,
+                format!(
+                    "`{}` did not finish within {} ms",
+                    entry.spec.path,
+                    entry.timeout.as_millis()
+                ),
+            )),
+        }
+    }
+}

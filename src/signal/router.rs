@@ -1,0 +1,256 @@
+//! The signal router: the handler table, and triggers from server code to windows.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::queue::{Queue, QueueConfig, Queues};
+use super::{Destinations, HandlerSpec, Origin, SignalHandler, To, TriggerError};
+use crate::broker::{Broker, MemoryBroker, Publication};
+use crate::metrics::Metrics;
+use crate::protocol::{is_valid_signal_name, signal_frame};
+
+/// Router-wide settings.
+#[derive(Debug, Clone)]
+pub struct RouterSettings {
+    /// Time limit of a handler that declares none.
+    pub handler_timeout: Duration,
+    /// Time-to-live of a window registration that asks for none.
+    pub window_ttl: Duration,
+    /// Limits per named queue; undeclared queues get [`QueueConfig::default`].
+    pub queues: HashMap<String, QueueConfig>,
+}
+
+impl Default for RouterSettings {
+    fn default() -> Self {
+        RouterSettings {
+            handler_timeout: Duration::from_secs(30),
+            window_ttl: Duration::from_secs(36_000),
+            queues: HashMap::new(),
+        }
+    }
+}
+
+/// One registered handler with its resolved queue and time limit.
+pub(crate) struct Entry {
+    /// What it declared.
+    pub(crate) spec: HandlerSpec,
+    /// The handler itself.
+    pub(crate) handler: Box<dyn SignalHandler>,
+    /// Its queue.
+    pub(crate) queue: Arc<Queue>,
+    /// Its time limit.
+    pub(crate) timeout: Duration,
+}
+
+pub(crate) struct Inner {
+    /// Signal name → handlers, in registration order.
+    pub(crate) handlers: HashMap<String, Vec<Arc<Entry>>>,
+    /// Where triggers go and where windows are registered.
+    pub(crate) broker: Arc<dyn Broker>,
+    /// Counters of calls, triggers, errors and handler durations.
+    pub(crate) metrics: Arc<Metrics>,
+    /// Router-wide settings.
+    pub(crate) settings: RouterSettings,
+}
+
+/// Dispatches signals: browser calls to server handlers, triggers to windows. Cheap to clone.
+#[derive(Clone)]
+pub struct SignalRouter {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// A handler table that cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// The same function was registered twice for the same signal.
+    #[error("handler `{name}` is registered twice for signal `{path}`")]
+    Duplicate {
+        /// The signal.
+        path: String,
+        /// The function.
+        name: &'static str,
+    },
+    /// A handler declared an invalid signal name.
+    #[error("handler `{name}` has an invalid signal name `{path}`")]
+    InvalidPath {
+        /// The name it declared.
+        path: String,
+        /// The function.
+        name: &'static str,
+    },
+}
+
+/// Collects handlers and settings, then builds a [`SignalRouter`].
+#[must_use]
+pub struct SignalRouterBuilder {
+    /// Handlers in registration order.
+    handlers: Vec<Box<dyn SignalHandler>>,
+    /// The broker; an in-memory one when not set.
+    broker: Option<Arc<dyn Broker>>,
+    /// Metrics to report into; fresh ones when not set.
+    metrics: Option<Arc<Metrics>>,
+    /// Router-wide settings.
+    settings: RouterSettings,
+}
+
+impl SignalRouter {
+    /// Starts an empty handler table.
+    pub fn builder() -> SignalRouterBuilder {
+        SignalRouterBuilder {
+            handlers: Vec::new(),
+            broker: None,
+            metrics: None,
+            settings: RouterSettings::default(),
+        }
+    }
+
+    /// The broker triggers and registrations go through.
+    pub fn broker(&self) -> &Arc<dyn Broker> {
+        &self.inner.broker
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// Router-wide settings.
+    pub fn settings(&self) -> &RouterSettings {
+        &self.inner.settings
+    }
+
+    /// Every signal name with at least one handler, sorted.
+    pub fn signals(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.inner.handlers.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Sends a signal to windows and/or server handlers.
+    ///
+    /// `from` decides what [`To::Window`], [`To::User`] and [`To::Session`] mean: pass a
+    /// `&SignalContext`, a `&CallingWindow` (an HTTP request's window), a `WindowInfo`, or
+    /// `()` for server code acting on its own. `opts` must serialise to a JSON object (or unit,
+    /// meaning `{}`). The trigger gets one `signal_id`, is serialised once, and reaches each
+    /// window at most once however many targeted topics it is in.
+    pub async fn trigger(
+        &self,
+        from: impl Into<Origin>,
+        signal: &str,
+        to: impl Into<Destinations>,
+        opts: impl Serialize,
+    ) -> Result<Uuid, TriggerError> {
+        let origin = from.into();
+        let Destinations(to) = to.into();
+        if !is_valid_signal_name(signal) {
+            return Err(TriggerError::InvalidSignal(signal.to_owned()));
+        }
+        let opts = match serde_json::to_value(opts)? {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            _ => return Err(TriggerError::OptsNotObject),
+        };
+        let signal_id = Uuid::new_v4();
+        let mut topics: Vec<String> = Vec::new();
+        for destination in &to {
+            if let Some(topic) = origin.topic_of(destination)? {
+                if !topics.contains(&topic) {
+                    topics.push(topic);
+                }
+            }
+        }
+        if !topics.is_empty() {
+            let payload = signal_frame(signal, &opts, signal_id)?;
+            let publication = Publication {
+                signal_id,
+                topics,
+                payload,
+            };
+            self.inner.broker.publish(Arc::new(publication)).await?;
+        }
+        if to.contains(&To::Server) {
+            self.spawn_server_handlers(origin.window(), signal, opts);
+        }
+        self.inner.metrics.triggers.inc();
+        Ok(signal_id)
+    }
+}
+
+impl fmt::Debug for SignalRouter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalRouter")
+            .field("signals", &self.signals())
+            .field("broker", &self.inner.broker.kind())
+            .finish()
+    }
+}
+
+impl SignalRouterBuilder {
+    /// Registers a handler (a `#[signal]` function).
+    pub fn signal<H: SignalHandler>(mut self, handler: H) -> Self {
+        self.handlers.push(Box::new(handler));
+        self
+    }
+
+    /// Uses this broker instead of the in-memory default.
+    pub fn broker(mut self, broker: Arc<dyn Broker>) -> Self {
+        self.broker = Some(broker);
+        self
+    }
+
+    /// Reports into these metrics.
+    pub fn metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Router-wide settings (timeouts, TTL, queues).
+    pub fn settings(mut self, settings: RouterSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Builds the router, refusing duplicate (signal, function) pairs and invalid names.
+    pub fn build(self) -> Result<SignalRouter, BuildError> {
+        let mut queues = Queues::default();
+        let mut handlers: HashMap<String, Vec<Arc<Entry>>> = HashMap::new();
+        for handler in self.handlers {
+            let spec = handler.spec();
+            if !is_valid_signal_name(&spec.path) {
+                return Err(BuildError::InvalidPath {
+                    path: spec.path,
+                    name: spec.name,
+                });
+            }
+            let entries = handlers.entry(spec.path.clone()).or_default();
+            if entries.iter().any(|e| e.spec.name == spec.name) {
+                return Err(BuildError::Duplicate {
+                    path: spec.path,
+                    name: spec.name,
+                });
+            }
+            entries.push(Arc::new(Entry {
+                queue: queues.get_or_create(&spec.queue, &self.settings.queues),
+                timeout: spec.timeout.unwrap_or(self.settings.handler_timeout),
+                handler,
+                spec,
+            }));
+        }
+        Ok(SignalRouter {
+            inner: Arc::new(Inner {
+                handlers,
+                broker: self
+                    .broker
+                    .unwrap_or_else(|| Arc::new(MemoryBroker::default())),
+                metrics: self.metrics.unwrap_or_default(),
+                settings: self.settings,
+            }),
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! Where a trigger goes ([`To`]) and on whose behalf it is sent ([`Origin`]).
+
+use std::sync::Arc;
+
+use crate::broker::BrokerError;
+use crate::identity::{WindowInfo, WindowKey};
+use crate::topic::{self, InvalidTopic};
+
+/// One destination of a trigger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum To {
+    /// Run the server handlers of the signal (permissions are bypassed).
+    Server,
+    /// Every connection of the calling window.
+    Window,
+    /// Every window of the calling user (nobody when the caller is anonymous).
+    User,
+    /// Every window of the calling browser session (nobody without a session).
+    Session,
+    /// Every registered window.
+    Broadcast,
+    /// Every window in an application topic.
+    Topic(String),
+    /// Every connection of the given window key.
+    WindowKey(WindowKey),
+    /// Every window of the given user id.
+    UserId(String),
+    /// Every window of the given session key.
+    SessionKey(String),
+}
+
+/// A list of destinations; build it from one [`To`], an array or a `Vec`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Destinations(pub Vec<To>);
+
+impl From<To> for Destinations {
+    fn from(to: To) -> Self {
+        Destinations(vec![to])
+    }
+}
+
+impl From<Vec<To>> for Destinations {
+    fn from(to: Vec<To>) -> Self {
+        Destinations(to)
+    }
+}
+
+impl<const N: usize> From<[To; N]> for Destinations {
+    fn from(to: [To; N]) -> Self {
+        Destinations(to.into())
+    }
+}
+
+/// On whose behalf a trigger is sent: decides what `Window`, `User` and `Session` mean, and
+/// which window server handlers see.
+#[derive(Debug, Clone, Default)]
+pub enum Origin {
+    /// Server code acting on its own.
+    #[default]
+    Server,
+    /// A window (a handler's caller, or the page behind an HTTP request).
+    Window(Arc<WindowInfo>),
+}
+
+impl Origin {
+    /// The window behind the trigger, or an anonymous one.
+    pub(crate) fn window(&self) -> Arc<WindowInfo> {
+        match self {
+            Origin::Server => Arc::new(WindowInfo::anonymous()),
+            Origin::Window(info) => info.clone(),
+        }
+    }
+
+    /// The topic a destination stands for, `Ok(None)` when it reaches nobody (e.g. `User`
+    /// from an anonymous origin) or is `Server`.
+    pub(crate) fn topic_of(&self, to: &To) -> Result<Option<String>, TriggerError> {
+        let info = match self {
+            Origin::Window(info) => Some(info.as_ref()),
+            Origin::Server => None,
+        };
+        Ok(match to {
+            To::Server => None,
+            To::Broadcast => Some(topic::BROADCAST.to_owned()),
+            To::Window => info
+                .and_then(|i| i.window_key.as_ref())
+                .map(|k| topic::window_topic(k.as_str())),
+            To::User => info
+                .and_then(|i| i.user.as_ref())
+                .map(|u| topic::user_topic(&u.id)),
+            To::Session => info
+                .and_then(|i| i.session.as_deref())
+                .map(topic::session_topic),
+            To::Topic(name) => {
+                topic::validate_topic(name).map_err(|e| TriggerError::InvalidTopic {
+                    topic: name.clone(),
+                    reason: e,
+                })?;
+                Some(name.clone())
+            }
+            To::WindowKey(key) => Some(topic::window_topic(key.as_str())),
+            To::UserId(id) => Some(topic::user_topic(id)),
+            To::SessionKey(key) => Some(topic::session_topic(key)),
+        })
+    }
+}
+
+impl From<()> for Origin {
+    fn from((): ()) -> Self {
+        Origin::Server
+    }
+}
+
+impl From<WindowInfo> for Origin {
+    fn from(info: WindowInfo) -> Self {
+        Origin::Window(Arc::new(info))
+    }
+}
+
+impl From<Arc<WindowInfo>> for Origin {
+    fn from(info: Arc<WindowInfo>) -> Self {
+        Origin::Window(info)
+    }
+}
+
+/// A trigger that was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum TriggerError {
+    /// The signal name is not dot-separated identifiers of at most 128 bytes.
+    #[error("invalid signal name `{0}`")]
+    InvalidSignal(String),
+    /// The options are not a JSON object.
+    #[error("signal options must serialise to a JSON object")]
+    OptsNotObject,
+    /// The options could not be serialised.
+    #[error("signal options cannot be serialised: {0}")]
+    Serialize(#[from] serde_json::Error),
+    /// An application topic name is invalid.
+    #[error("invalid topic `{topic}`: {reason}")]
+    InvalidTopic {
+        /// The offending name.
+        topic: String,
+        /// What is wrong with it.
+        reason: InvalidTopic,
+    },
+    /// The broker could not publish it.
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+}

@@ -1,0 +1,346 @@
+//! The topic registry actor: who is in which topic on this node, and fan-out to them.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use actix::prelude::*;
+use tokio_stream::wrappers::ReceiverStream;
+use uuid::Uuid;
+
+use super::Outbox;
+use crate::broker::{Broker, BrokerEvent, Publication};
+use crate::identity::WindowKey;
+use crate::metrics::Metrics;
+use crate::protocol::{signal_frame, Disconnect};
+
+/// How many messages may wait in the registry's mailbox before senders using `send` wait.
+const MAILBOX_CAPACITY: usize = 4096;
+
+/// The signal every window gets when messages may have been missed (PROTOCOL.md extension).
+pub const RESYNC_SIGNAL: &str = "df.resync";
+
+/// Identifies one websocket connection on this node (a window key may have several).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(u64);
+
+impl ConnId {
+    /// A process-unique id.
+    pub fn next() -> ConnId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ConnId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// What the registry keeps per connection.
+struct Conn {
+    /// The window key the connection presented, to apply topic changes and deletions.
+    key: Option<WindowKey>,
+    /// Topics the connection is a member of.
+    topics: HashSet<Arc<str>>,
+    /// Version of the window record `topics` came from; older updates are ignored.
+    version: u64,
+    /// Where its frames go.
+    outbox: Outbox,
+}
+
+/// Tracks topic → connections and connection → topics for this node, and delivers
+/// publications to the members of their topics.
+pub struct TopicRegistry {
+    /// Told when a topic gains its first or loses its last local member.
+    broker: Arc<dyn Broker>,
+    /// Gauges of connections and topics, counter of frames queued.
+    metrics: Arc<Metrics>,
+    /// The broker's event stream, until `started` attaches it.
+    events: Option<tokio::sync::mpsc::Receiver<BrokerEvent>>,
+    /// Every connection on this node.
+    conns: HashMap<ConnId, Conn>,
+    /// Members of each topic, with their outboxes so fan-out needs one lookup per topic.
+    topics: HashMap<Arc<str>, HashMap<ConnId, Outbox>>,
+    /// Connections presenting each window key.
+    by_key: HashMap<WindowKey, Vec<ConnId>>,
+}
+
+impl TopicRegistry {
+    /// A registry fed by `broker`'s event stream.
+    ///
+    /// # Panics
+    /// If the broker's event stream was already taken by another registry.
+    pub fn new(broker: Arc<dyn Broker>, metrics: Arc<Metrics>) -> TopicRegistry {
+        let events = broker
+            .take_events()
+            .expect("the broker's events are consumed by exactly one registry");
+        TopicRegistry {
+            broker,
+            metrics,
+            events: Some(events),
+            conns: HashMap::new(),
+            topics: HashMap::new(),
+            by_key: HashMap::new(),
+        }
+    }
+
+    fn join_topic(&mut self, conn: ConnId, topic: Arc<str>, outbox: &Outbox) {
+        let members = self.topics.entry(topic.clone()).or_insert_with(|| {
+            self.broker.subscribe(&topic);
+            HashMap::new()
+        });
+        members.insert(conn, outbox.clone());
+    }
+
+    fn leave_topic(&mut self, conn: ConnId, topic: &str) {
+        if let Some(members) = self.topics.get_mut(topic) {
+            members.remove(&conn);
+            if members.is_empty() {
+                self.topics.remove(topic);
+                self.broker.unsubscribe(topic);
+            }
+        }
+    }
+
+    /// Moves a connection to exactly `topics`, unless `version` is older than what it has.
+    fn set_topics(&mut self, conn: ConnId, topics: &[String], version: u64) {
+        let Some(state) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if version < state.version {
+            return;
+        }
+        state.version = version;
+        let wanted: HashSet<Arc<str>> = topics.iter().map(|t| Arc::from(t.as_str())).collect();
+        let gone: Vec<Arc<str>> = state.topics.difference(&wanted).cloned().collect();
+        let new: Vec<Arc<str>> = wanted.difference(&state.topics).cloned().collect();
+        let outbox = state.outbox.clone();
+        state.topics = wanted;
+        for topic in gone {
+            self.leave_topic(conn, &topic);
+        }
+        for topic in new {
+            self.join_topic(conn, topic, &outbox);
+        }
+        self.metrics.topics.set(self.topics.len() as i64);
+    }
+
+    fn remove_conn(&mut self, conn: ConnId) {
+        let Some(state) = self.conns.remove(&conn) else {
+            return;
+        };
+        for topic in &state.topics {
+            self.leave_topic(conn, topic);
+        }
+        if let Some(key) = state.key {
+            if let Some(conns) = self.by_key.get_mut(&key) {
+                conns.retain(|c| *c != conn);
+                if conns.is_empty() {
+                    self.by_key.remove(&key);
+                }
+            }
+        }
+        self.metrics.topics.set(self.topics.len() as i64);
+    }
+
+    /// Queues the publication once for every member of the union of its topics.
+    fn deliver(&self, publication: &Publication) {
+        let mut queued = 0u64;
+        match publication.topics.as_slice() {
+            [topic] => {
+                for outbox in self.topics.get(topic.as_str()).into_iter().flat_map(|m| m.values()) {
+                    queued += u64::from(outbox.push(publication.payload.clone()));
+                }
+            }
+            topics => {
+                let mut seen = HashSet::new();
+                for members in topics.iter().filter_map(|t| self.topics.get(t.as_str())) {
+                    for (conn, outbox) in members {
+                        if seen.insert(*conn) {
+                            queued += u64::from(outbox.push(publication.payload.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        self.metrics.signals_out.inc_by(queued);
+    }
+
+    fn conns_of(&self, key: &WindowKey) -> Vec<ConnId> {
+        self.by_key.get(key).cloned().unwrap_or_default()
+    }
+}
+
+impl Actor for TopicRegistry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
+        if let Some(events) = self.events.take() {
+            ctx.add_stream(ReceiverStream::new(events));
+        }
+    }
+}
+
+impl StreamHandler<BrokerEvent> for TopicRegistry {
+    fn handle(&mut self, event: BrokerEvent, _ctx: &mut Self::Context) {
+        match event {
+            BrokerEvent::Deliver(publication) => self.deliver(&publication),
+            BrokerEvent::TopicsChanged {
+                key,
+                topics,
+                version,
+            } => {
+                for conn in self.conns_of(&key) {
+                    self.set_topics(conn, &topics, version);
+                }
+            }
+            BrokerEvent::WindowDeleted { key } => {
+                for conn in self.conns_of(&key) {
+                    if let Some(state) = self.conns.get(&conn) {
+                        state.outbox.close(Disconnect::Policy);
+                    }
+                    // Forget it now: a deleted window receives nothing more.
+                    self.remove_conn(conn);
+                }
+            }
+            BrokerEvent::Resync => {
+                let frame = signal_frame(RESYNC_SIGNAL, &serde_json::json!({}), Uuid::new_v4())
+                    .expect("an empty object serialises");
+                for state in self.conns.values() {
+                    state.outbox.push(frame.clone());
+                }
+            }
+        }
+    }
+
+    fn finished(&mut self, _ctx: &mut Self::Context) {
+        // The broker stopped; keep serving what is registered until the system stops.
+        tracing::warn!("broker event stream ended");
+    }
+}
+
+/// A new connection joins the registry with its first topics.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Join {
+    /// The connection.
+    pub conn: ConnId,
+    /// The window key it presented, if it was a registered one.
+    pub key: Option<WindowKey>,
+    /// All topics it belongs to (implicit included).
+    pub topics: Vec<String>,
+    /// Version of the record the topics come from.
+    pub version: u64,
+    /// Where frames for it go.
+    pub outbox: Outbox,
+}
+
+impl Handler<Join> for TopicRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: Join, _ctx: &mut Self::Context) {
+        if let Some(key) = &msg.key {
+            self.by_key.entry(key.clone()).or_default().push(msg.conn);
+        }
+        self.conns.insert(
+            msg.conn,
+            Conn {
+                key: msg.key,
+                topics: HashSet::new(),
+                version: 0,
+                outbox: msg.outbox,
+            },
+        );
+        self.set_topics(msg.conn, &msg.topics, msg.version);
+    }
+}
+
+/// Replaces the topics of a connection (after re-reading its record), unless a newer version
+/// was already applied.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetTopics {
+    /// The connection.
+    pub conn: ConnId,
+    /// All topics it belongs to.
+    pub topics: Vec<String>,
+    /// Version of the record the topics come from.
+    pub version: u64,
+}
+
+impl Handler<SetTopics> for TopicRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetTopics, _ctx: &mut Self::Context) {
+        self.set_topics(msg.conn, &msg.topics, msg.version);
+    }
+}
+
+/// A connection is gone: remove it from every topic.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Leave {
+    /// The connection.
+    pub conn: ConnId,
+}
+
+impl Handler<Leave> for TopicRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: Leave, _ctx: &mut Self::Context) {
+        self.remove_conn(msg.conn);
+    }
+}
+
+/// Closes every connection on this node (graceful shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseAll(pub Disconnect);
+
+impl Handler<CloseAll> for TopicRegistry {
+    type Result = ();
+
+    fn handle(&mut self, msg: CloseAll, _ctx: &mut Self::Context) {
+        for state in self.conns.values() {
+            state.outbox.close(msg.0);
+        }
+    }
+}
+
+/// Sizes of the registry, for metrics, health and leak checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistryStats {
+    /// Connections registered.
+    pub connections: usize,
+    /// Topics with at least one member.
+    pub topics: usize,
+    /// Window keys with at least one connection.
+    pub window_keys: usize,
+}
+
+/// Asks for [`RegistryStats`].
+#[derive(Message)]
+#[rtype(result = "RegistryStats")]
+pub struct Stats;
+
+impl Handler<Stats> for TopicRegistry {
+    type Result = MessageResult<Stats>;
+
+    fn handle(&mut self, _msg: Stats, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(RegistryStats {
+            connections: self.conns.len(),
+            topics: self.topics.len(),
+            window_keys: self.by_key.len(),
+        })
+    }
+}
+
+/// Asks how many local connections are members of a topic.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct MembersOf(pub String);
+
+impl Handler<MembersOf> for TopicRegistry {
+    type Result = usize;
+
+    fn handle(&mut self, msg: MembersOf, _ctx: &mut Self::Context) -> usize {
+        self.topics.get(msg.0.as_str()).map_or(0, HashMap::len)
+    }
+}
