@@ -22,15 +22,25 @@
 //! - [`config`]: configuration from TOML, command line and environment.
 //! - [`demo`]: the demo application mounted by `switchboard serve --demo`.
 
+// Lets `#[signal]`'s generated `::switchboard::...` paths resolve inside this crate (the demo).
+extern crate self as switchboard;
+
 pub mod broker;
+pub mod config;
+pub mod demo;
+pub mod http;
 pub mod identity;
 pub mod metrics;
 pub mod protocol;
+pub mod server;
 pub mod signal;
 pub mod topic;
+pub mod window;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use identity::{User, WindowInfo, WindowKey};
+pub use server::Server;
 pub use signal::{SignalContext, SignalError, SignalRouter, To};
+pub use switchboard_macros::signal;

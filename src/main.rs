@@ -1,1 +1,182 @@
-fn main(){}
+//! The `switchboard` binary: `switchboard serve` runs a node.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use switchboard::config::{Config, LogFormat};
+use switchboard::server::RunningServer;
+use switchboard::{demo, Server, SignalRouter};
+
+/// A real-time signal and topic server: browser windows and server code exchange named
+/// signals over websockets (PROTOCOL.md).
+#[derive(Parser)]
+#[command(name = "switchboard", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a server node.
+    Serve(ServeArgs),
+}
+
+/// Options of `serve`. Each overrides the config file; each can also come from the
+/// environment variable shown.
+#[derive(Args)]
+struct ServeArgs {
+    /// TOML configuration file (keys are the field names of `Config`, see the README).
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free one) [default: 127.0.0.1:8000].
+    #[arg(long, env = "SWITCHBOARD_BIND")]
+    bind: Option<String>,
+    /// Enables the HTTP API with this bearer key (at least 16 characters).
+    #[arg(long, env = "SWITCHBOARD_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Mounts the demo application at `/`.
+    #[arg(long, env = "SWITCHBOARD_DEMO")]
+    demo: bool,
+    /// Log format [default: human].
+    #[arg(long, env = "SWITCHBOARD_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// Websocket endpoint path [default: /ws/].
+    #[arg(long, env = "SWITCHBOARD_WS_PATH")]
+    ws_path: Option<String>,
+    /// Public websocket URL given to pages (e.g. wss://example.com/ws/) when behind a proxy.
+    #[arg(long, env = "SWITCHBOARD_PUBLIC_WS_URL")]
+    public_ws_url: Option<String>,
+    /// Time-to-live of window registrations, in seconds [default: 36000].
+    #[arg(long, env = "SWITCHBOARD_WINDOW_TTL_SECS")]
+    window_ttl_secs: Option<u64>,
+    /// Default handler time limit, in milliseconds [default: 30000].
+    #[arg(long, env = "SWITCHBOARD_HANDLER_TIMEOUT_MS")]
+    handler_timeout_ms: Option<u64>,
+    /// Largest inbound websocket message, in bytes [default: 65536].
+    #[arg(long, env = "SWITCHBOARD_MAX_FRAME_BYTES")]
+    max_frame_bytes: Option<usize>,
+    /// Frames queued for one window before it is closed as too slow [default: 1024].
+    #[arg(long, env = "SWITCHBOARD_OUTBOUND_QUEUE")]
+    outbound_queue: Option<usize>,
+    /// Refuse websocket upgrades without a live window key (HTTP 403).
+    #[arg(long, env = "SWITCHBOARD_REFUSE_UNKNOWN_WINDOWS")]
+    refuse_unknown_windows: bool,
+    /// Allowed websocket origin (repeat, or comma-separated in the environment).
+    #[arg(long = "allowed-origin", env = "SWITCHBOARD_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// HTTP worker threads; 0 = one per core [default: 0].
+    #[arg(long, env = "SWITCHBOARD_WORKERS")]
+    workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The file's configuration (or the defaults) with every given option applied.
+    fn into_config(self) -> Result<Config, String> {
+        let mut config = match &self.config {
+            Some(path) => Config::from_file(path).map_err(|e| e.to_string())?,
+            None => Config::default(),
+        };
+        macro_rules! apply {
+            ($($field:ident),*) => {$(
+                if let Some(value) = self.$field { config.$field = value; }
+            )*};
+        }
+        apply!(
+            bind, log_format, ws_path, window_ttl_secs, handler_timeout_ms, max_frame_bytes,
+            outbound_queue, workers
+        );
+        if self.api_key.is_some() {
+            config.api_key = self.api_key;
+        }
+        if self.public_ws_url.is_some() {
+            config.public_ws_url = self.public_ws_url;
+        }
+        config.demo |= self.demo;
+        config.refuse_unknown_windows |= self.refuse_unknown_windows;
+        if !self.allowed_origins.is_empty() {
+            config.allowed_origins = self.allowed_origins;
+        }
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("cannot listen for SIGTERM");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let mut builder = SignalRouter::builder().settings(config.router_settings());
+    if config.demo {
+        builder = demo::signals(builder);
+    }
+    let router = builder.build().map_err(|e| e.to_string())?;
+    let mut server = Server::new(config.clone(), router);
+    if config.demo {
+        server = server.app(demo::routes);
+    }
+    let running = server.start().map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    // Tests and scripts wait for this exact line.
+    println!("listening on http://{}", running.local_addr());
+    tracing::info!(
+        addr = %running.local_addr(),
+        broker = running.router().broker().kind(),
+        demo = config.demo,
+        api = config.api_key.is_some(),
+        "switchboard ready"
+    );
+    let registry = running.registry().clone();
+    let handle = running.handle();
+    actix_web::rt::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: closing windows with 1001");
+        RunningServer::shutdown(&registry, &handle).await;
+    });
+    running.wait().await.map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let Cli {
+        command: Command::Serve(args),
+    } = Cli::parse();
+    let config = match args.into_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    match actix_web::rt::System::new().block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -62,6 +62,11 @@ impl SignalContext {
         self.from_browser
     }
 
+    /// Application state registered with the router builder's `data`.
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.router.data::<T>()
+    }
+
     /// The router, for anything not covered here.
     pub fn router(&self) -> &SignalRouter {
         &self.router

@@ -1,5 +1,6 @@
 //! The signal router: the handler table, and triggers from server code to windows.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -57,6 +58,8 @@ pub(crate) struct Inner {
     pub(crate) metrics: Arc<Metrics>,
     /// Router-wide settings.
     pub(crate) settings: RouterSettings,
+    /// Application state handlers reach with `ctx.data::<T>()`, one value per type.
+    pub(crate) data: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
 }
 
 /// Dispatches signals: browser calls to server handlers, triggers to windows. Cheap to clone.
@@ -97,6 +100,8 @@ pub struct SignalRouterBuilder {
     metrics: Option<Arc<Metrics>>,
     /// Router-wide settings.
     settings: RouterSettings,
+    /// Application state, by type.
+    data: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
 }
 
 impl SignalRouter {
@@ -107,7 +112,16 @@ impl SignalRouter {
             broker: None,
             metrics: None,
             settings: RouterSettings::default(),
+            data: HashMap::new(),
         }
+    }
+
+    /// Application state registered with [`SignalRouterBuilder::data`].
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner
+            .data
+            .get(&TypeId::of::<T>())
+            .and_then(|d| d.downcast_ref::<T>())
     }
 
     /// The broker triggers and registrations go through.
@@ -216,6 +230,13 @@ impl SignalRouterBuilder {
         self
     }
 
+    /// Adds application state for handlers (`ctx.data::<T>()`); one value per type, the
+    /// last one given wins. Share mutable state through a lock or atomics inside `T`.
+    pub fn data<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.data.insert(TypeId::of::<T>(), Box::new(value));
+        self
+    }
+
     /// Builds the router, refusing duplicate (signal, function) pairs and invalid names.
     pub fn build(self) -> Result<SignalRouter, BuildError> {
         let mut queues = Queues::default();
@@ -250,6 +271,7 @@ impl SignalRouterBuilder {
                     .unwrap_or_else(|| Arc::new(MemoryBroker::default())),
                 metrics: self.metrics.unwrap_or_default(),
                 settings: self.settings,
+                data: self.data,
             }),
         })
     }

@@ -109,6 +109,18 @@ impl OutboxReceiver {
     }
 }
 
+impl OutboxReceiver {
+    /// Waits until a producer asks to close the connection.
+    pub async fn close_requested(&self) -> Disconnect {
+        loop {
+            if let Some(reason) = self.closer.reason.get() {
+                return *reason;
+            }
+            self.closer.wake.notified().await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

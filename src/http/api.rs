@@ -1,0 +1,258 @@
+//! The HTTP API for backends (PROTOCOL.md §6): register windows, change their topics, delete
+//! them, trigger signals. JSON in, JSON out, behind a bearer key.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, Scope};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use super::views::ws_base_url;
+use super::{ApiError, AppState};
+use crate::identity::{User, WindowInfo, WindowKey};
+use crate::signal::{Destinations, To};
+
+/// Longest registration time-to-live accepted, in seconds (30 days).
+const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
+
+/// The `/api/v1` scope.
+pub(super) fn scope() -> Scope {
+    web::scope("/api/v1")
+        .route("/windows", web::post().to(register_window))
+        .route("/windows/{key}/topics", web::post().to(change_topics))
+        .route("/windows/{key}", web::delete().to(delete_window))
+        .route("/trigger", web::post().to(trigger))
+}
+
+/// Checks `Authorization: Bearer <key>` in constant time. Without a configured key the API
+/// does not exist (404).
+fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let Some(expected) = &state.config.api_key else {
+        return Err(ApiError::not_found("the HTTP API is disabled (no api_key)"));
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
+/// Reads a JSON body of at most the configured size and decodes it, naming the offending
+/// field on error.
+async fn json_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    if !content_type.starts_with("application/json") {
+        return Err(ApiError::unsupported_media_type());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            ApiError::bad_request(format!("invalid body: {}", e.inner()))
+        } else {
+            ApiError::bad_request(format!("`{path}`: {}", e.inner()))
+        }
+    })
+}
+
+fn path_key(key: &str) -> Result<WindowKey, ApiError> {
+    WindowKey::parse(key).map_err(|_| ApiError::not_found("unknown or expired window"))
+}
+
+/// Body of `POST /api/v1/windows`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterWindow {
+    /// The logged-in user, if any.
+    #[serde(default)]
+    user: Option<User>,
+    /// The backend's session key, if any.
+    #[serde(default)]
+    session: Option<String>,
+    /// Preferred language.
+    #[serde(default)]
+    language: Option<String>,
+    /// Application topics.
+    #[serde(default)]
+    topics: Vec<String>,
+    /// Time-to-live in seconds; the configured default when absent.
+    #[serde(default)]
+    ttl: Option<u64>,
+}
+
+async fn register_window(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let body: RegisterWindow = json_body(&req, payload, state.config.max_api_body_bytes).await?;
+    if matches!(&body.user, Some(u) if u.id.is_empty()) {
+        return Err(ApiError::bad_request("`user.id`: must not be empty"));
+    }
+    if matches!(&body.session, Some(s) if s.is_empty()) {
+        return Err(ApiError::bad_request("`session`: must not be empty"));
+    }
+    let ttl = match body.ttl {
+        Some(0) => return Err(ApiError::bad_request("`ttl`: must be at least 1 second")),
+        Some(t) if t > MAX_TTL_SECS => {
+            return Err(ApiError::bad_request(format!(
+                "`ttl`: at most {MAX_TTL_SECS} seconds"
+            )))
+        }
+        Some(t) => Duration::from_secs(t),
+        None => state.router.settings().window_ttl,
+    };
+    let info = WindowInfo {
+        window_key: None,
+        user: body.user,
+        session: body.session,
+        language: body.language,
+    };
+    let key = state
+        .router
+        .register_window(info, body.topics, Some(ttl))
+        .await?;
+    let ws_url = ws_base_url(&req, &state.config);
+    let separator = if ws_url.contains('?') { '&' } else { '?' };
+    Ok(HttpResponse::Created().json(json!({
+        "window_key": key.as_str(),
+        "ws_url": format!("{ws_url}{separator}dfwskey={}", key.as_str()),
+        "expires_in": ttl.as_secs(),
+    })))
+}
+
+/// Body of `POST /api/v1/windows/{key}/topics`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeTopics {
+    /// Topics to add.
+    #[serde(default)]
+    add: Vec<String>,
+    /// Topics to remove (after adding).
+    #[serde(default)]
+    remove: Vec<String>,
+}
+
+async fn change_topics(
+    req: HttpRequest,
+    key: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let key = path_key(&key)?;
+    let body: ChangeTopics = json_body(&req, payload, state.config.max_api_body_bytes).await?;
+    let record = state
+        .router
+        .change_topics(&key, &body.add, &body.remove)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"topics": record.topics})))
+}
+
+async fn delete_window(
+    req: HttpRequest,
+    key: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let key = path_key(&key)?;
+    if state.router.delete_window(&key).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::not_found("unknown or expired window"))
+    }
+}
+
+/// Body of `POST /api/v1/trigger`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trigger {
+    /// The signal name.
+    signal: String,
+    /// Its options; `{}` when absent.
+    #[serde(default)]
+    opts: Option<serde_json::Map<String, Value>>,
+    /// Destinations, required so nothing is broadcast by accident.
+    to: Vec<Value>,
+}
+
+/// Decodes one entry of `to`: `"broadcast"`, `"server"`, or `{"topic"|"window"|"user"|
+/// "session": "..."}`.
+fn destination(index: usize, value: &Value) -> Result<To, ApiError> {
+    let bad = |m: String| ApiError::bad_request(format!("`to[{index}]`: {m}"));
+    match value {
+        Value::String(s) if s == "broadcast" => Ok(To::Broadcast),
+        Value::String(s) if s == "server" => Ok(To::Server),
+        Value::Object(map) if map.len() == 1 => {
+            let (kind, target) = map.iter().next().expect("one entry");
+            let target = match target {
+                Value::String(s) if !s.is_empty() => s.clone(),
+                Value::Number(n) if kind == "user" => n.to_string(),
+                _ => return Err(bad(format!("`{kind}` needs a non-empty string"))),
+            };
+            match kind.as_str() {
+                "topic" => Ok(To::Topic(target)),
+                "window" => WindowKey::parse(&target)
+                    .map(To::WindowKey)
+                    .map_err(|e| bad(e.to_string())),
+                "user" => Ok(To::UserId(target)),
+                "session" => Ok(To::SessionKey(target)),
+                other => Err(bad(format!("unknown destination `{other}`"))),
+            }
+        }
+        _ => Err(bad(
+            "expected \"broadcast\", \"server\" or one of {\"topic\"|\"window\"|\"user\"|\"session\": ...}"
+                .into(),
+        )),
+    }
+}
+
+async fn trigger(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let body: Trigger = json_body(&req, payload, state.config.max_api_body_bytes).await?;
+    if body.to.is_empty() {
+        return Err(ApiError::bad_request("`to`: at least one destination is required"));
+    }
+    let to = body
+        .to
+        .iter()
+        .enumerate()
+        .map(|(i, v)| destination(i, v))
+        .collect::<Result<Vec<To>, ApiError>>()?;
+    let signal_id = state
+        .router
+        .trigger((), &body.signal, Destinations(to), body.opts.unwrap_or_default())
+        .await?;
+    Ok(HttpResponse::Accepted().json(json!({"signal_id": signal_id})))
+}

@@ -1,0 +1,121 @@
+//! Errors of the HTTP API: a status and `{"error": {"code", "message"}}`.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+/// An HTTP API error, rendered as JSON naming the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    status: StatusCode,
+    /// Machine-readable code (`bad_request`, `unauthorized`, ...).
+    code: &'static str,
+    /// What went wrong, for humans.
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400: the body or a parameter is malformed (the message names it).
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 401: no or wrong API key.
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong API key (Authorization: Bearer <key>)",
+        )
+    }
+
+    /// 404: no such thing.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 413: body too large.
+    pub fn too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body exceeds {limit} bytes"),
+        )
+    }
+
+    /// 415: not JSON.
+    pub fn unsupported_media_type() -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be application/json",
+        )
+    }
+
+    /// 503: the broker is unreachable.
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
+    /// The machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .json(json!({"error": {"code": self.code, "message": self.message}}))
+    }
+}
+
+impl From<crate::broker::BrokerError> for ApiError {
+    fn from(error: crate::broker::BrokerError) -> ApiError {
+        ApiError::unavailable(error.to_string())
+    }
+}
+
+impl From<crate::signal::WindowError> for ApiError {
+    fn from(error: crate::signal::WindowError) -> ApiError {
+        use crate::signal::WindowError;
+        match error {
+            WindowError::Unknown | WindowError::Unregistered => {
+                ApiError::not_found("unknown or expired window")
+            }
+            WindowError::InvalidTopic { .. } => ApiError::bad_request(error.to_string()),
+            WindowError::Broker(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::signal::TriggerError> for ApiError {
+    fn from(error: crate::signal::TriggerError) -> ApiError {
+        use crate::signal::TriggerError;
+        match error {
+            TriggerError::Broker(e) => e.into(),
+            other => ApiError::bad_request(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `GET /ws/`: the websocket upgrade (PROTOCOL.md §3).
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+
+use super::views::WINDOW_KEY_COOKIE;
+use super::AppState;
+use crate::identity::WindowKey;
+use crate::window::{self, WindowSettings};
+
+/// The query string of an upgrade.
+#[derive(Deserialize)]
+struct UpgradeQuery {
+    /// The window key (preferred over the cookie, so tabs never share one).
+    dfwskey: Option<String>,
+}
+
+fn forbidden(message: &str) -> HttpResponse {
+    HttpResponse::Forbidden().json(json!({"error": {"code": "forbidden", "message": message}}))
+}
+
+/// The window key of an upgrade: the `dfwskey` query parameter, then the cookie.
+fn upgrade_key(req: &HttpRequest) -> Option<WindowKey> {
+    let from_query = web::Query::<UpgradeQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().dfwskey);
+    from_query
+        .or_else(|| req.cookie(WINDOW_KEY_COOKIE).map(|c| c.value().to_owned()))
+        .and_then(|key| WindowKey::parse(&key).ok())
+}
+
+fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    req.headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .is_some_and(|origin| allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)))
+}
+
+/// Checks the origin, resolves the window key to its registration, and starts the window.
+pub(super) async fn upgrade(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let config = &state.config;
+    if !origin_allowed(&req, &config.allowed_origins) {
+        return Ok(forbidden("origin not allowed"));
+    }
+    let record = match upgrade_key(&req) {
+        Some(key) => match state.router.window(&key).await {
+            Ok(record) => record,
+            Err(e) => {
+                return Ok(HttpResponse::ServiceUnavailable()
+                    .json(json!({"error": {"code": "unavailable", "message": e.to_string()}})))
+            }
+        },
+        None => None,
+    };
+    if record.is_none() && config.refuse_unknown_windows {
+        return Ok(forbidden("unknown or expired window key"));
+    }
+    let settings = WindowSettings {
+        max_frame_bytes: config.max_frame_bytes,
+        outbound_queue: config.outbound_queue,
+        ping_interval: Duration::from_secs(config.ping_interval_secs),
+        client_timeout: Duration::from_secs(config.client_timeout_secs),
+    };
+    window::start(
+        &req,
+        body,
+        record,
+        state.router.clone(),
+        state.registry.clone(),
+        settings,
+    )
+}

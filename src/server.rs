@@ -1,0 +1,141 @@
+//! Assembles a node: the broker's events feed a [`TopicRegistry`], the [`SignalRouter`]
+//! dispatches, and actix-web serves the websocket endpoint, the HTTP API and the app's routes.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix::{Actor, Addr, Arbiter};
+use actix_web::dev::ServerHandle;
+use actix_web::{web, App, HttpServer};
+
+use crate::config::Config;
+use crate::http::{self, AppState};
+use crate::protocol::Disconnect;
+use crate::signal::SignalRouter;
+use crate::topic::{CloseAll, TopicRegistry};
+
+/// Routes an application adds next to Switchboard's own.
+type AppRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+
+/// A node, configured but not yet listening.
+pub struct Server {
+    /// Listening address, limits, API key, ...
+    config: Config,
+    /// Handlers and broker.
+    router: SignalRouter,
+    /// The application's own routes (views that register windows, ...).
+    app: Option<AppRoutes>,
+}
+
+/// A node that is listening.
+pub struct RunningServer {
+    /// The bound address (the real port when configured with port 0).
+    addr: SocketAddr,
+    /// The router, to trigger from outside handlers.
+    router: SignalRouter,
+    /// This node's topic registry.
+    registry: Addr<TopicRegistry>,
+    /// Stops the HTTP server.
+    handle: ServerHandle,
+    /// The HTTP server future; resolves when it stops.
+    server: actix_web::dev::Server,
+}
+
+impl Server {
+    /// A node serving `router` with `config`.
+    pub fn new(config: Config, router: SignalRouter) -> Server {
+        Server {
+            config,
+            router,
+            app: None,
+        }
+    }
+
+    /// Adds the application's routes (called once per HTTP worker).
+    pub fn app(mut self, routes: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static) -> Self {
+        self.app = Some(Arc::new(routes));
+        self
+    }
+
+    /// Starts the registry and binds the HTTP server. Must run inside an actix system
+    /// (`#[actix_web::main]`, `actix_rt::System`).
+    pub fn start(self) -> io::Result<RunningServer> {
+        let config = Arc::new(self.config);
+        let registry = TopicRegistry::new(
+            self.router.broker().clone(),
+            self.router.metrics().clone(),
+        );
+        // The registry gets a thread of its own: fan-out never competes with connection I/O.
+        let registry = TopicRegistry::start_in_arbiter(&Arbiter::new().handle(), |_| registry);
+        let state = web::Data::new(AppState {
+            router: self.router.clone(),
+            registry: registry.clone(),
+            config: config.clone(),
+        });
+        let routes = http::configure(&config);
+        let app = self.app;
+        let mut server = HttpServer::new(move || {
+            let app_routes = app.clone();
+            App::new()
+                .app_data(state.clone())
+                .configure(routes.clone())
+                .configure(move |cfg| {
+                    if let Some(routes) = &app_routes {
+                        routes(cfg);
+                    }
+                })
+        })
+        .disable_signals();
+        if config.workers > 0 {
+            server = server.workers(config.workers);
+        }
+        let server = server.bind(&config.bind)?;
+        let addr = *server
+            .addrs()
+            .first()
+            .ok_or_else(|| io::Error::other("bound to no address"))?;
+        let server = server.run();
+        Ok(RunningServer {
+            addr,
+            router: self.router,
+            registry,
+            handle: server.handle(),
+            server,
+        })
+    }
+}
+
+impl RunningServer {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The router, for triggers from outside handlers.
+    pub fn router(&self) -> &SignalRouter {
+        &self.router
+    }
+
+    /// This node's topic registry.
+    pub fn registry(&self) -> &Addr<TopicRegistry> {
+        &self.registry
+    }
+
+    /// A handle that stops the server; see [`RunningServer::shutdown`].
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
+    /// Closes every window with 1001 (so clients reconnect elsewhere) and stops the HTTP
+    /// server gracefully.
+    pub async fn shutdown(registry: &Addr<TopicRegistry>, handle: &ServerHandle) {
+        let _ = registry.send(CloseAll(Disconnect::Shutdown)).await;
+        handle.stop(true).await;
+    }
+
+    /// Serves until the server is stopped.
+    pub async fn wait(self) -> io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,234 @@
+//! The `Window` actor: one websocket connection of a browser window.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::prelude::*;
+use actix_ws::{AggregatedMessage, ProtocolError, Session};
+
+use super::{writer, WindowSettings};
+use crate::identity::WindowInfo;
+use crate::protocol::{
+    error_frame, parse_frame, reply_error, reply_ok, CallId, Disconnect, ErrorCode, Inbound,
+    HEARTBEAT,
+};
+use crate::signal::{Opts, SignalRouter};
+use crate::topic::{ConnId, Join, Leave, Outbox, OutboxReceiver, SetTopics, TopicRegistry};
+
+/// Everything a window needs to start; built by [`super::start`].
+pub(super) struct Setup {
+    pub(super) conn: ConnId,
+    pub(super) info: Arc<WindowInfo>,
+    pub(super) topics: Vec<String>,
+    pub(super) version: u64,
+    pub(super) router: SignalRouter,
+    pub(super) registry: Addr<TopicRegistry>,
+    pub(super) outbox: Outbox,
+    pub(super) outgoing: OutboxReceiver,
+    pub(super) session: Session,
+    pub(super) settings: WindowSettings,
+}
+
+/// One websocket connection of a browser window.
+///
+/// Joins its topics in the registry when started and leaves them when stopping; calls from
+/// the browser run concurrently as tasks and answer through the outbox.
+pub struct Window {
+    /// This connection's id in the registry.
+    conn: ConnId,
+    /// Who is behind the window; shared with every handler it calls.
+    info: Arc<WindowInfo>,
+    /// Topics to join at start (from the registration read at upgrade).
+    initial_topics: Vec<String>,
+    /// Version of that registration.
+    version: u64,
+    /// Dispatches the browser's calls.
+    router: SignalRouter,
+    /// Where the connection's topic memberships live.
+    registry: Addr<TopicRegistry>,
+    /// The connection's outbound queue (replies, heartbeats, deliveries).
+    outbox: Outbox,
+    /// The receiving side of the outbox, handed to the writer at start.
+    outgoing: Option<OutboxReceiver>,
+    /// The websocket, for the writer and for pings.
+    session: Session,
+    /// Limits and timings.
+    settings: WindowSettings,
+    /// When the client last sent anything (frame, pong), to detect dead peers.
+    last_seen: Instant,
+}
+
+impl Window {
+    pub(super) fn new(setup: Setup) -> Window {
+        Window {
+            conn: setup.conn,
+            info: setup.info,
+            initial_topics: setup.topics,
+            version: setup.version,
+            router: setup.router,
+            registry: setup.registry,
+            outbox: setup.outbox,
+            outgoing: Some(setup.outgoing),
+            session: setup.session,
+            settings: setup.settings,
+            last_seen: Instant::now(),
+        }
+    }
+
+    /// Re-reads the registration after joining, so a topic change made between the upgrade
+    /// and the join is not lost (versions make the later of the two win).
+    fn refresh_topics(&self, ctx: &mut Context<Self>) {
+        let Some(key) = self.info.window_key.clone() else {
+            return;
+        };
+        let router = self.router.clone();
+        let registry = self.registry.clone();
+        let conn = self.conn;
+        ctx.spawn(
+            async move {
+                if let Ok(Some(record)) = router.window(&key).await {
+                    registry.do_send(SetTopics {
+                        conn,
+                        topics: record.all_topics(),
+                        version: record.version,
+                    });
+                }
+            }
+            .into_actor(self),
+        );
+    }
+
+    /// Pings the client, or closes the connection when it has been silent too long.
+    fn heartbeat(&mut self, ctx: &mut Context<Self>) {
+        if self.last_seen.elapsed() > self.settings.client_timeout {
+            tracing::debug!(conn = ?self.conn, "client silent for too long, closing");
+            self.outbox.close(Disconnect::Normal);
+            return;
+        }
+        let mut session = self.session.clone();
+        ctx.spawn(
+            async move {
+                let _ = session.ping(b"").await;
+            }
+            .into_actor(self),
+        );
+    }
+
+    fn on_text(&mut self, text: &str) {
+        match parse_frame(text) {
+            Ok(Inbound::Heartbeat) => {
+                self.outbox.push(HEARTBEAT.into());
+            }
+            Ok(Inbound::Call { signal, opts, id }) => self.call(signal, opts, id),
+            Err(bad) => self.reject(&bad.0),
+        }
+    }
+
+    /// Answers a frame that is not a well-formed call.
+    fn reject(&self, message: &str) {
+        self.router.metrics().error(ErrorCode::BadFrame);
+        self.outbox.push(error_frame(ErrorCode::BadFrame, message));
+    }
+
+    /// Runs a call as its own task; with an `id`, its outcome is sent back as one reply frame.
+    fn call(&self, signal: String, opts: Opts, id: Option<CallId>) {
+        let router = self.router.clone();
+        let info = self.info.clone();
+        let outbox = self.outbox.clone();
+        actix::spawn(async move {
+            let outcome = router.call(info, &signal, opts).await;
+            match (id, outcome) {
+                (Some(id), Ok(result)) => {
+                    outbox.push(reply_ok(&id, &result));
+                }
+                (Some(id), Err(error)) => {
+                    outbox.push(reply_error(&id, error.code(), error.message()));
+                }
+                (None, Ok(_)) => {}
+                (None, Err(error)) => {
+                    tracing::debug!(%signal, %error, "call without id failed");
+                }
+            }
+        });
+    }
+}
+
+impl Actor for Window {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let metrics = self.router.metrics();
+        metrics.windows_connected.inc();
+        metrics.connections_total.inc();
+        self.registry.do_send(Join {
+            conn: self.conn,
+            key: self.info.window_key.clone(),
+            topics: std::mem::take(&mut self.initial_topics),
+            version: self.version,
+            outbox: self.outbox.clone(),
+        });
+        self.refresh_topics(ctx);
+        if let Some(outgoing) = self.outgoing.take() {
+            let metrics = self.router.metrics().clone();
+            ctx.spawn(
+                writer::run(outgoing, self.session.clone())
+                    .into_actor(self)
+                    .map(move |reason, _, ctx| {
+                        if reason != Disconnect::Normal {
+                            metrics
+                                .disconnects
+                                .with_label_values(&[&reason.code().to_string()])
+                                .inc();
+                        }
+                        ctx.stop();
+                    }),
+            );
+        }
+        ctx.run_interval(self.settings.ping_interval, Self::heartbeat);
+    }
+
+    fn stopping(&mut self, _ctx: &mut Self::Context) -> Running {
+        self.registry.do_send(Leave { conn: self.conn });
+        self.router.metrics().windows_connected.dec();
+        Running::Stop
+    }
+}
+
+impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Window {
+    fn handle(
+        &mut self,
+        message: Result<AggregatedMessage, ProtocolError>,
+        ctx: &mut Self::Context,
+    ) {
+        self.last_seen = Instant::now();
+        match message {
+            Ok(AggregatedMessage::Text(text)) => self.on_text(&text),
+            Ok(AggregatedMessage::Binary(_)) => self.reject("binary frames are not accepted"),
+            Ok(AggregatedMessage::Ping(payload)) => {
+                let mut session = self.session.clone();
+                ctx.spawn(
+                    async move {
+                        let _ = session.pong(&payload).await;
+                    }
+                    .into_actor(self),
+                );
+            }
+            Ok(AggregatedMessage::Pong(_)) => {}
+            Ok(AggregatedMessage::Close(_)) => self.outbox.close(Disconnect::Normal),
+            Err(ProtocolError::Overflow) => self.outbox.close(Disconnect::TooBig),
+            Err(ProtocolError::Io(e)) if e.to_string().contains("maximum continuation size") => {
+                self.outbox.close(Disconnect::TooBig)
+            }
+            Err(error) => {
+                tracing::debug!(conn = ?self.conn, %error, "websocket protocol error");
+                self.outbox.close(Disconnect::Policy);
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        // The client's side of the stream ended: nothing more can arrive.
+        self.outbox.close(Disconnect::Normal);
+        ctx.stop();
+    }
+}

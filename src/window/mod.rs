@@ -1,0 +1,74 @@
+//! Windows: one actor per websocket connection of a browser window.
+//!
+//! A [`Window`] reads the browser's frames (calls, heartbeats), dispatches calls to the
+//! [`SignalRouter`](crate::signal::SignalRouter) and sends replies; a writer task drains the
+//! connection's bounded [`Outbox`](crate::topic::Outbox) into the socket, in order. The
+//! [`TopicRegistry`](crate::topic::TopicRegistry) pushes deliveries straight into that outbox.
+
+mod actor;
+mod writer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{Actor, Addr, AsyncContext};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+pub use actor::Window;
+
+use crate::broker::WindowRecord;
+use crate::identity::WindowInfo;
+use crate::signal::SignalRouter;
+use crate::topic::{ConnId, Outbox, TopicRegistry};
+
+/// Per-connection limits and timings.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowSettings {
+    /// Largest inbound message after reassembly (1009 beyond).
+    pub max_frame_bytes: usize,
+    /// Frames that may wait in the outbox (1013 beyond).
+    pub outbound_queue: usize,
+    /// Interval of server pings.
+    pub ping_interval: Duration,
+    /// Silence after which the connection is considered dead.
+    pub client_timeout: Duration,
+}
+
+/// Upgrades an HTTP request to a websocket and starts its [`Window`] actor.
+///
+/// `record` is the window's registration, or `None` for an anonymous connection (no topics).
+pub fn start(
+    req: &HttpRequest,
+    body: web::Payload,
+    record: Option<WindowRecord>,
+    router: SignalRouter,
+    registry: Addr<TopicRegistry>,
+    settings: WindowSettings,
+) -> Result<HttpResponse, actix_web::Error> {
+    let (response, session, stream) = actix_ws::handle(req, body)?;
+    let stream = stream
+        .max_frame_size(settings.max_frame_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(settings.max_frame_bytes);
+    let (info, topics, version) = match record {
+        Some(record) => (record.info.clone(), record.all_topics(), record.version),
+        None => (WindowInfo::anonymous(), Vec::new(), 0),
+    };
+    let (outbox, outgoing) = Outbox::new(settings.outbound_queue);
+    Window::create(move |ctx| {
+        ctx.add_stream(stream);
+        Window::new(actor::Setup {
+            conn: ConnId::next(),
+            info: Arc::new(info),
+            topics,
+            version,
+            router,
+            registry,
+            outbox,
+            outgoing,
+            session,
+            settings,
+        })
+    });
+    Ok(response)
+}

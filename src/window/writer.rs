@@ -1,0 +1,41 @@
+//! The writer of one connection: drains its outbox into the websocket, in order.
+
+use std::time::Duration;
+
+use actix_ws::{CloseCode, CloseReason, Session};
+
+use crate::protocol::Disconnect;
+use crate::topic::{OutboxReceiver, Outgoing};
+
+/// How long a close frame may take to be handed to a client that does not read.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Writes queued frames until the outbox asks to close, every producer is gone, or the socket
+/// fails. Returns the reason the connection was closed.
+pub(super) async fn run(mut outgoing: OutboxReceiver, mut session: Session) -> Disconnect {
+    loop {
+        let frame = match outgoing.next().await {
+            Outgoing::Frame(frame) => frame,
+            Outgoing::Close(reason) => return close(session, reason).await,
+            Outgoing::Finished => return close(session, Disconnect::Normal).await,
+        };
+        // A client that stopped reading blocks `text`; a close request must still get through.
+        tokio::select! {
+            biased;
+            reason = outgoing.close_requested() => return close(session, reason).await,
+            sent = session.text(frame) => if sent.is_err() {
+                return Disconnect::Normal;
+            },
+        }
+    }
+}
+
+async fn close(session: Session, reason: Disconnect) -> Disconnect {
+    let frame = CloseReason {
+        code: CloseCode::from(reason.code()),
+        description: Some(reason.reason().to_owned()),
+    };
+    // The session may already be closed by the peer; either way we are done.
+    let _ = tokio::time::timeout(CLOSE_GRACE, session.close(Some(frame))).await;
+    reason
+}

@@ -1,0 +1,322 @@
+//! The shared fixture of the integration tests: a real server on port 0 in its own actix
+//! system, a real websocket client (tokio-tungstenite) and a real HTTP client (reqwest).
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use switchboard::config::Config;
+use switchboard::signal::{QueueConfig, SignalRouterBuilder};
+use switchboard::topic::{MembersOf, RegistryStats, Stats, TopicRegistry};
+use switchboard::{demo, Server, SignalRouter};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The API key of test servers.
+pub const API_KEY: &str = "test-api-key-0123456789abcdef";
+
+/// How long a test waits for something that should happen.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// How long a test waits to be sure something does not happen.
+pub const QUIET: Duration = Duration::from_millis(300);
+
+/// The configuration of test servers: port 0, API enabled, small `slow` queue.
+pub fn config() -> Config {
+    let mut config = Config {
+        bind: "127.0.0.1:0".into(),
+        api_key: Some(API_KEY.into()),
+        demo: true,
+        handler_timeout_ms: 2_000,
+        workers: 2,
+        ..Config::default()
+    };
+    config.queues.insert(
+        "slow".into(),
+        QueueConfig {
+            concurrency: 2,
+            backlog: 100,
+        },
+    );
+    config
+}
+
+/// A server running in a thread of its own; stopped when dropped.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its router, to trigger from the test.
+    pub router: SignalRouter,
+    /// Its registry, to inspect memberships.
+    pub registry: actix::Addr<TopicRegistry>,
+    /// Its actix system, stopped on drop.
+    system: actix_web::rt::System,
+}
+
+impl TestServer {
+    /// The demo server with the default test configuration.
+    pub fn start() -> TestServer {
+        TestServer::start_with(config(), |b| b)
+    }
+
+    /// A server with `config`, the demo handlers, and whatever `extra` registers.
+    pub fn start_with(
+        config: Config,
+        extra: impl FnOnce(SignalRouterBuilder) -> SignalRouterBuilder,
+    ) -> TestServer {
+        let builder = SignalRouter::builder().settings(config.router_settings());
+        let router = extra(demo::signals(builder)).build().expect("valid handlers");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let system = actix_web::rt::System::new();
+            system.block_on(async move {
+                let running = Server::new(config, router)
+                    .app(demo::routes)
+                    .start()
+                    .expect("the test server binds");
+                tx.send((
+                    running.local_addr(),
+                    running.router().clone(),
+                    running.registry().clone(),
+                    actix_web::rt::System::current(),
+                ))
+                .unwrap();
+                let _ = running.wait().await;
+            });
+        });
+        let (addr, router, registry, system) = rx.recv().expect("the test server starts");
+        TestServer {
+            addr,
+            router,
+            registry,
+            system,
+        }
+    }
+
+    /// `http://addr` + path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `ws://addr/ws/`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws/", self.addr)
+    }
+
+    /// An HTTP request with the API key.
+    pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .request(method, self.url(path))
+            .bearer_auth(API_KEY)
+    }
+
+    /// Registers a window through the HTTP API and returns its key.
+    pub async fn register(&self, body: Value) -> String {
+        let response = self
+            .api(reqwest::Method::POST, "/api/v1/windows")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "registration failed");
+        let answer: Value = response.json().await.unwrap();
+        answer["window_key"].as_str().unwrap().to_owned()
+    }
+
+    /// Triggers through the HTTP API and returns the signal id.
+    pub async fn trigger(&self, body: Value) -> String {
+        let response = self
+            .api(reqwest::Method::POST, "/api/v1/trigger")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "trigger failed");
+        let answer: Value = response.json().await.unwrap();
+        answer["signal_id"].as_str().unwrap().to_owned()
+    }
+
+    /// A registered window (with `topics`) connected over a websocket.
+    pub async fn window(&self, topics: &[&str]) -> (String, Client) {
+        let key = self.register(json!({ "topics": topics })).await;
+        let client = Client::connect(self, Some(&key)).await;
+        (key, client)
+    }
+
+    /// Registry sizes.
+    pub async fn stats(&self) -> RegistryStats {
+        self.registry.send(Stats).await.unwrap()
+    }
+
+    /// Local members of a topic.
+    pub async fn members(&self, topic: &str) -> usize {
+        self.registry.send(MembersOf(topic.into())).await.unwrap()
+    }
+
+    /// Waits until the registry has `n` connections (connects and leaves are asynchronous).
+    pub async fn wait_connections(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.stats().await.connections != n {
+            assert!(tokio::time::Instant::now() < deadline, "expected {n} connections");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.system.stop();
+    }
+}
+
+/// A websocket client speaking PROTOCOL.md.
+pub struct Client {
+    /// The connection.
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    /// Connects to the server, with `?dfwskey=` when a key is given. Returns once the
+    /// registry has the connection, so triggers sent next reach it.
+    pub async fn connect(server: &TestServer, key: Option<&str>) -> Client {
+        let before = server.stats().await.connections;
+        let url = match key {
+            Some(key) => format!("{}?dfwskey={key}", server.ws_url()),
+            None => server.ws_url(),
+        };
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket upgrade");
+        let mut client = Client { ws };
+        // A heartbeat round trip proves the window actor runs; then wait for the join.
+        client.send_text("--heartbeat--").await;
+        assert_eq!(client.recv_text().await, "--heartbeat--");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while server.stats().await.connections <= before {
+            assert!(tokio::time::Instant::now() < deadline, "connection never joined");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        client
+    }
+
+    /// Wraps an already upgraded stream.
+    pub fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client { ws }
+    }
+
+    /// Sends a text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    /// Sends any frame.
+    pub async fn send(&mut self, message: Message) {
+        self.ws.send(message).await.expect("send");
+    }
+
+    /// Sends a JSON frame.
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    /// The next text frame (pings are answered by tungstenite and skipped).
+    pub async fn recv_text(&mut self) -> String {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a frame within the wait")
+                .expect("the connection is open")
+                .expect("a valid frame");
+            match message {
+                Message::Text(text) => return text.to_string(),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next frame, parsed as JSON.
+    pub async fn recv(&mut self) -> Value {
+        let text = self.recv_text().await;
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    /// Calls a signal with an id and returns its reply frame (other frames are skipped).
+    pub async fn request(&mut self, signal: &str, opts: Value) -> Value {
+        let id = format!("r{}", rand_id());
+        self.send_json(json!({"signal": signal, "opts": opts, "id": id}))
+            .await;
+        loop {
+            let frame = self.recv().await;
+            if frame["reply_to"] == json!(id) {
+                return frame;
+            }
+        }
+    }
+
+    /// Calls and expects success; returns the result.
+    pub async fn ok(&mut self, signal: &str, opts: Value) -> Value {
+        let reply = self.request(signal, opts).await;
+        assert_eq!(reply["ok"], json!(true), "{signal} failed: {reply}");
+        reply["result"].clone()
+    }
+
+    /// Calls and expects failure; returns (code, message).
+    pub async fn err(&mut self, signal: &str, opts: Value) -> (String, String) {
+        let reply = self.request(signal, opts).await;
+        assert_eq!(reply["ok"], json!(false), "{signal} should fail: {reply}");
+        (
+            reply["error"]["code"].as_str().unwrap().to_owned(),
+            reply["error"]["message"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The next signal frame with this name (others are skipped).
+    pub async fn signal(&mut self, name: &str) -> Value {
+        loop {
+            let frame = self.recv().await;
+            if frame["signal"] == json!(name) {
+                return frame;
+            }
+        }
+    }
+
+    /// Asserts that no frame arrives for a while.
+    pub async fn expect_silence(&mut self) {
+        match tokio::time::timeout(QUIET, self.ws.next()).await {
+            Err(_) => {}
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            Ok(other) => panic!("expected silence, got {other:?}"),
+        }
+    }
+
+    /// Waits for the server to close the connection and returns the close code.
+    pub async fn closed(&mut self) -> CloseCode {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("the close within the wait");
+            match message {
+                Some(Ok(Message::Close(Some(CloseFrame { code, .. })))) => return code,
+                Some(Ok(Message::Close(None))) => return CloseCode::Status,
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => panic!("connection failed before a close frame: {e}"),
+                None => panic!("connection ended without a close frame"),
+            }
+        }
+    }
+
+    /// Closes the connection from the client side.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// A short random string for call ids.
+pub fn rand_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
