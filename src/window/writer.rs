@@ -7,8 +7,9 @@ use actix_ws::{CloseCode, CloseReason, Session};
 use crate::protocol::Disconnect;
 use crate::topic::{OutboxReceiver, Outgoing};
 
-/// How long a close frame may take to be handed to a client that does not read.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// How long a close frame may wait behind frames a slow client has not read yet. The window
+/// leaves its topics at once; only this detached send lingers.
+const CLOSE_GRACE: Duration = Duration::from_secs(10);
 
 /// Writes queued frames until the outbox asks to close, every producer is gone, or the socket
 /// fails. Returns the reason the connection was closed.
@@ -30,12 +31,15 @@ pub(super) async fn run(mut outgoing: OutboxReceiver, mut session: Session) -> D
     }
 }
 
+/// Sends the close frame in the background (it queues behind unread frames) and returns.
 async fn close(session: Session, reason: Disconnect) -> Disconnect {
     let frame = CloseReason {
         code: CloseCode::from(reason.code()),
         description: Some(reason.reason().to_owned()),
     };
-    // The session may already be closed by the peer; either way we are done.
-    let _ = tokio::time::timeout(CLOSE_GRACE, session.close(Some(frame))).await;
+    actix::spawn(async move {
+        // The peer may already be gone; either way the connection is over.
+        let _ = tokio::time::timeout(CLOSE_GRACE, session.close(Some(frame))).await;
+    });
     reason
 }

@@ -65,13 +65,14 @@ impl TestServer {
         TestServer::start_with(config(), |b| b)
     }
 
-    /// A server with `config`, the demo handlers, and whatever `extra` registers.
+    /// A server with `config`, the demo and test handlers, and whatever `extra` registers.
     pub fn start_with(
         config: Config,
         extra: impl FnOnce(SignalRouterBuilder) -> SignalRouterBuilder,
     ) -> TestServer {
         let builder = SignalRouter::builder().settings(config.router_settings());
-        let router = extra(demo::signals(builder)).build().expect("valid handlers");
+        let builder = handlers::register(demo::signals(builder));
+        let router = extra(builder).build().expect("valid handlers");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -179,6 +180,8 @@ impl Drop for TestServer {
 pub struct Client {
     /// The connection.
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Frames read while looking for something else (a reply, a given signal), in order.
+    pending: std::collections::VecDeque<Value>,
 }
 
 impl Client {
@@ -191,7 +194,7 @@ impl Client {
             None => server.ws_url(),
         };
         let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket upgrade");
-        let mut client = Client { ws };
+        let mut client = Client::from_stream(ws);
         // A heartbeat round trip proves the window actor runs; then wait for the join.
         client.send_text("--heartbeat--").await;
         assert_eq!(client.recv_text().await, "--heartbeat--");
@@ -203,9 +206,31 @@ impl Client {
         client
     }
 
+    /// Connects over a socket with a tiny receive buffer (no autotuning), so a client that
+    /// stops reading pushes back on the server after a few kilobytes instead of megabytes.
+    pub async fn connect_small_buffer(server: &TestServer, key: &str) -> Client {
+        let before = server.stats().await.connections;
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(server.addr).await.unwrap();
+        let url = format!("{}?dfwskey={key}", server.ws_url());
+        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+            .await
+            .expect("websocket upgrade");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while server.stats().await.connections <= before {
+            assert!(tokio::time::Instant::now() < deadline, "connection never joined");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Client::from_stream(ws)
+    }
+
     /// Wraps an already upgraded stream.
     pub fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
-        Client { ws }
+        Client {
+            ws,
+            pending: std::collections::VecDeque::new(),
+        }
     }
 
     /// Sends a text frame.
@@ -239,10 +264,34 @@ impl Client {
         }
     }
 
-    /// The next frame, parsed as JSON.
+    /// The next JSON frame: first those set aside by [`Client::request`] and
+    /// [`Client::signal`], then from the socket.
     pub async fn recv(&mut self) -> Value {
+        if let Some(frame) = self.pending.pop_front() {
+            return frame;
+        }
+        self.recv_fresh().await
+    }
+
+    /// The next JSON frame from the socket.
+    async fn recv_fresh(&mut self) -> Value {
         let text = self.recv_text().await;
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    /// The first frame matching `wanted`, from the set-aside ones then the socket; frames
+    /// passed over are set aside, in order.
+    async fn find(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        if let Some(at) = self.pending.iter().position(&wanted) {
+            return self.pending.remove(at).expect("position is in range");
+        }
+        loop {
+            let frame = self.recv_fresh().await;
+            if wanted(&frame) {
+                return frame;
+            }
+            self.pending.push_back(frame);
+        }
     }
 
     /// Calls a signal with an id and returns its reply frame (other frames are skipped).
@@ -250,12 +299,7 @@ impl Client {
         let id = format!("r{}", rand_id());
         self.send_json(json!({"signal": signal, "opts": opts, "id": id}))
             .await;
-        loop {
-            let frame = self.recv().await;
-            if frame["reply_to"] == json!(id) {
-                return frame;
-            }
-        }
+        self.find(|frame| frame["reply_to"] == json!(id)).await
     }
 
     /// Calls and expects success; returns the result.
@@ -275,18 +319,14 @@ impl Client {
         )
     }
 
-    /// The next signal frame with this name (others are skipped).
+    /// The next signal frame with this name (others are set aside).
     pub async fn signal(&mut self, name: &str) -> Value {
-        loop {
-            let frame = self.recv().await;
-            if frame["signal"] == json!(name) {
-                return frame;
-            }
-        }
+        self.find(|frame| frame["signal"] == json!(name)).await
     }
 
-    /// Asserts that no frame arrives for a while.
+    /// Asserts that no frame arrives for a while (and none is set aside).
     pub async fn expect_silence(&mut self) {
+        assert!(self.pending.is_empty(), "unexpected frames: {:?}", self.pending);
         match tokio::time::timeout(QUIET, self.ws.next()).await {
             Err(_) => {}
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
@@ -319,4 +359,52 @@ impl Client {
 /// A short random string for call ids.
 pub fn rand_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// Handlers only the tests use, registered next to the demo's by [`TestServer::start`].
+pub mod handlers {
+    use serde_json::json;
+    use switchboard::{signal, SignalContext, SignalError, To};
+
+    /// Always panics.
+    #[signal(path = "test.panic", allowed = everyone)]
+    pub async fn panic(_ctx: SignalContext) -> Result<(), SignalError> {
+        panic!("boom: secret internals");
+    }
+
+    /// Never finishes; its time limit is 200 ms.
+    #[signal(path = "test.hang", allowed = everyone, timeout_ms = 200)]
+    pub async fn hang(_ctx: SignalContext) -> Result<(), SignalError> {
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+
+    /// Server-only: browsers must not see it.
+    #[signal(path = "test.server_only")]
+    pub async fn server_only(ctx: SignalContext, topic: String) -> Result<(), SignalError> {
+        ctx.trigger("test.ran", To::Topic(topic), json!({"from_browser": ctx.is_from_browser()}))
+            .await?;
+        Ok(())
+    }
+
+    /// Triggers `test.seq` {n} to a topic `count` times, in order.
+    #[signal(path = "test.burst", allowed = everyone)]
+    pub async fn burst(ctx: SignalContext, topic: String, count: u32) -> Result<(), SignalError> {
+        for n in 0..count {
+            ctx.trigger("test.seq", To::Topic(topic.clone()), json!({ "n": n }))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Registers every test handler.
+    pub fn register(
+        builder: switchboard::signal::SignalRouterBuilder,
+    ) -> switchboard::signal::SignalRouterBuilder {
+        builder
+            .signal(panic)
+            .signal(hang)
+            .signal(server_only)
+            .signal(burst)
+    }
 }
