@@ -14,7 +14,7 @@ use actix::Addr;
 use actix_web::web;
 
 pub use error::ApiError;
-pub use views::{CallingWindow, PageWindow, WINDOW_KEY_COOKIE, WS_URL_COOKIE};
+pub use views::{trigger, CallingWindow, PageWindow, WINDOW_KEY_COOKIE, WS_URL_COOKIE};
 
 use crate::config::Config;
 use crate::signal::SignalRouter;

@@ -218,6 +218,19 @@ impl From<&CallingWindow> for Origin {
     }
 }
 
+/// Triggers a signal on behalf of the window that made `req` (df_websockets' `trigger(request,
+/// ...)`): `To::Window`, `To::User` and `To::Session` mean that window's. A request without a
+/// live window key triggers as server code.
+pub async fn trigger(
+    req: &HttpRequest,
+    signal: &str,
+    to: impl Into<Destinations>,
+    opts: impl Serialize,
+) -> Result<Uuid, ApiError> {
+    let window = CallingWindow::extract(req).await?;
+    Ok(window.trigger(signal, to, opts).await?)
+}
+
 /// The window key a request carries, if well-formed.
 fn request_key(req: &HttpRequest) -> Option<WindowKey> {
     let header = |name: &str| {

@@ -1,0 +1,52 @@
+# Switchboard: `make run` serves the demo, `make test` installs what the tests need and runs
+# every test. Every install step lives here, so both work on a bare machine.
+
+CARGO ?= cargo
+NPM ?= npm
+JS := js-client
+BIND ?= 127.0.0.1:8000
+
+.PHONY: run test deps node js js-check lint rust-test js-test clean
+
+## Build in release mode and serve the demo on the embedded in-memory broker.
+run:
+	$(CARGO) build --release
+	./target/release/switchboard serve --demo --bind $(BIND)
+
+## Everything CI checks: formatting, lints, Rust tests, JS lint/tests/build.
+test: deps lint rust-test js-test js-check
+
+## Tools the tests need: Node.js and npm (for the JS client), its npm packages.
+deps: node $(JS)/node_modules/.package-lock.json
+
+node:
+	@command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1 || { \
+		echo "installing Node.js and npm"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; }
+
+$(JS)/node_modules/.package-lock.json: $(JS)/package-lock.json
+	cd $(JS) && $(NPM) ci --no-audit --no-fund
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd $(JS) && $(NPM) run lint
+
+rust-test:
+	$(CARGO) test --workspace
+
+js-test:
+	cd $(JS) && $(NPM) test
+
+## Rebuild the bundled client.
+js:
+	cd $(JS) && $(NPM) run build
+
+## The committed build in static/ must be what the sources produce.
+js-check: js
+	git diff --exit-code -- static/switchboard.js static/switchboard.mjs || { \
+		echo "static/switchboard.*js is stale: run 'make js' and commit it"; exit 1; }
+
+clean:
+	$(CARGO) clean
+	rm -rf $(JS)/node_modules
