@@ -14,8 +14,12 @@ use switchboard::{signal, Server, SignalContext, SignalError, SignalRouter, To, 
 async fn send(ctx: SignalContext, room: String, text: String) -> Result<(), SignalError> {
     let from = ctx.user().map(|u| u.username.clone());
     let room = format!("room:{room}");
-    ctx.trigger("chat.message", To::Topic(room), json!({ "from": from, "text": text }))
-        .await?;
+    ctx.trigger(
+        "chat.message",
+        To::Topic(room),
+        json!({ "from": from, "text": text }),
+    )
+    .await?;
     Ok(())
 }
 

@@ -6,7 +6,9 @@ pub use std::time::Duration;
 pub use serde_json::Value;
 
 pub use crate::signal::allowed;
-pub use crate::signal::{Allowed, HandlerFuture, HandlerSpec, Opts, SignalContext, SignalError, SignalHandler};
+pub use crate::signal::{
+    Allowed, HandlerFuture, HandlerSpec, Opts, SignalContext, SignalError, SignalHandler,
+};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -67,7 +69,10 @@ mod tests {
         assert_eq!(arg::<i64>(&mut o, "a").unwrap(), 1);
         let err = arg::<i64>(&mut o, "b").unwrap_err();
         assert!(err.message().contains("argument `b`"), "{err}");
-        assert!(arg::<String>(&mut o, "zz").unwrap_err().message().contains("missing argument `zz`"));
+        assert!(arg::<String>(&mut o, "zz")
+            .unwrap_err()
+            .message()
+            .contains("missing argument `zz`"));
         assert_eq!(arg::<Option<String>>(&mut o, "zz").unwrap(), None);
         assert!(no_extra(&o).unwrap_err().message().contains("`c`"));
     }

@@ -53,7 +53,8 @@ impl WindowKey {
     /// Checks the shape of a key received from outside (query string, cookie, header, API).
     pub fn parse(s: &str) -> Result<WindowKey, InvalidWindowKey> {
         let well_formed = s.len() == WINDOW_KEY_LEN
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if well_formed {
             Ok(WindowKey(s.to_owned()))
         } else {
@@ -205,11 +206,18 @@ mod tests {
 
     #[test]
     fn superuser_has_every_perm() {
-        let mut user = User { id: "1".into(), ..User::default() };
+        let mut user = User {
+            id: "1".into(),
+            ..User::default()
+        };
         assert!(!user.has_perm("blog.change"));
         user.perms.push("blog.change".into());
         assert!(user.has_perm("blog.change"));
-        let root = User { id: "2".into(), is_superuser: true, ..User::default() };
+        let root = User {
+            id: "2".into(),
+            is_superuser: true,
+            ..User::default()
+        };
         assert!(root.has_perm("anything.at_all"));
     }
 }

@@ -64,7 +64,11 @@ struct ServeArgs {
     #[arg(long, env = "SWITCHBOARD_REFUSE_UNKNOWN_WINDOWS")]
     refuse_unknown_windows: bool,
     /// Allowed websocket origin (repeat, or comma-separated in the environment).
-    #[arg(long = "allowed-origin", env = "SWITCHBOARD_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "SWITCHBOARD_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     allowed_origins: Vec<String>,
     /// HTTP worker threads; 0 = one per core [default: 0].
     #[arg(long, env = "SWITCHBOARD_WORKERS")]
@@ -84,8 +88,14 @@ impl ServeArgs {
             )*};
         }
         apply!(
-            bind, log_format, ws_path, window_ttl_secs, handler_timeout_ms, max_frame_bytes,
-            outbound_queue, workers
+            bind,
+            log_format,
+            ws_path,
+            window_ttl_secs,
+            handler_timeout_ms,
+            max_frame_bytes,
+            outbound_queue,
+            workers
         );
         if self.api_key.is_some() {
             config.api_key = self.api_key;
@@ -138,7 +148,9 @@ async fn serve(config: Config) -> Result<(), String> {
     if config.demo {
         server = server.app(demo::routes);
     }
-    let running = server.start().map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let running = server
+        .start()
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     // Tests and scripts wait for this exact line.
     println!("listening on http://{}", running.local_addr());
     tracing::info!(

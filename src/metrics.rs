@@ -42,8 +42,8 @@ pub struct Metrics {
 impl Metrics {
     /// A fresh set of metrics, all at zero.
     pub fn new() -> Metrics {
-        let registry = Registry::new_custom(Some("switchboard".into()), None)
-            .expect("a valid metrics prefix");
+        let registry =
+            Registry::new_custom(Some("switchboard".into()), None).expect("a valid metrics prefix");
         let windows_connected =
             IntGauge::new("windows_connected", "Websocket connections open now.").unwrap();
         let topics = IntGauge::new("topics", "Topics with at least one local member.").unwrap();

@@ -62,10 +62,8 @@ impl Server {
     /// (`#[actix_web::main]`, `actix_rt::System`).
     pub fn start(self) -> io::Result<RunningServer> {
         let config = Arc::new(self.config);
-        let registry = TopicRegistry::new(
-            self.router.broker().clone(),
-            self.router.metrics().clone(),
-        );
+        let registry =
+            TopicRegistry::new(self.router.broker().clone(), self.router.metrics().clone());
         // The registry gets a thread of its own: fan-out never competes with connection I/O.
         let registry = TopicRegistry::start_in_arbiter(&Arbiter::new().handle(), |_| registry);
         let state = web::Data::new(AppState {

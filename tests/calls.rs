@@ -14,9 +14,17 @@ async fn a_call_with_an_id_gets_exactly_one_reply_echoing_the_id() {
     client
         .send_json(json!({"signal": "demo.add", "opts": {"a": 2, "b": 3}, "id": 7}))
         .await;
-    assert_eq!(client.recv().await, json!({"reply_to": 7, "ok": true, "result": 5}));
-    client.send_json(json!({"signal": "demo.add", "opts": {"a": 1, "b": 1}, "id": "x-1"})).await;
-    assert_eq!(client.recv().await, json!({"reply_to": "x-1", "ok": true, "result": 2}));
+    assert_eq!(
+        client.recv().await,
+        json!({"reply_to": 7, "ok": true, "result": 5})
+    );
+    client
+        .send_json(json!({"signal": "demo.add", "opts": {"a": 1, "b": 1}, "id": "x-1"}))
+        .await;
+    assert_eq!(
+        client.recv().await,
+        json!({"reply_to": "x-1", "ok": true, "result": 2})
+    );
     client.expect_silence().await;
 }
 
@@ -24,10 +32,14 @@ async fn a_call_with_an_id_gets_exactly_one_reply_echoing_the_id() {
 async fn a_call_without_an_id_gets_no_answer_even_when_it_fails() {
     let server = TestServer::start();
     let mut client = Client::connect(&server, None).await;
-    client.send_json(json!({"signal": "demo.add", "opts": {"a": 1, "b": 2}})).await;
+    client
+        .send_json(json!({"signal": "demo.add", "opts": {"a": 1, "b": 2}}))
+        .await;
     client.send_json(json!({"signal": "nobody.home"})).await;
     client.send_json(json!({"signal": "demo.admin"})).await;
-    client.send_json(json!({"signal": "demo.add", "opts": {"a": "x"}})).await;
+    client
+        .send_json(json!({"signal": "demo.add", "opts": {"a": "x"}}))
+        .await;
     client.expect_silence().await;
 }
 
@@ -60,7 +72,10 @@ async fn permissions_give_forbidden() {
     let server = TestServer::start();
     let mut anonymous = Client::connect(&server, None).await;
     assert_eq!(anonymous.err("demo.admin", json!({})).await.0, "forbidden");
-    assert_eq!(anonymous.err("demo.notifications", json!({})).await.0, "forbidden");
+    assert_eq!(
+        anonymous.err("demo.notifications", json!({})).await.0,
+        "forbidden"
+    );
     let key = server
         .register(json!({"user": {"id": "1", "username": "root", "is_superuser": true}}))
         .await;
@@ -98,9 +113,15 @@ async fn a_panicking_handler_gives_handler_error_and_everything_keeps_running() 
         assert_eq!(code, "handler_error");
         assert_eq!(message, "internal error", "internals never leak");
     }
-    assert_eq!(client.ok("demo.add", json!({"a": 1, "b": 1})).await, json!(2));
+    assert_eq!(
+        client.ok("demo.add", json!({"a": 1, "b": 1})).await,
+        json!(2)
+    );
     let mut other = Client::connect(&server, None).await;
-    assert_eq!(other.ok("demo.add", json!({"a": 2, "b": 1})).await, json!(3));
+    assert_eq!(
+        other.ok("demo.add", json!({"a": 2, "b": 1})).await,
+        json!(3)
+    );
 }
 
 #[tokio::test]
@@ -113,7 +134,10 @@ async fn a_handler_past_its_time_limit_gives_timeout() {
     // The router-wide limit (2 s in tests) applies to handlers that declare none.
     let (code, _) = client.err("demo.slow", json!({"ms": 3000})).await;
     assert_eq!(code, "timeout");
-    assert_eq!(client.ok("demo.add", json!({"a": 1, "b": 1})).await, json!(2));
+    assert_eq!(
+        client.ok("demo.add", json!({"a": 1, "b": 1})).await,
+        json!(2)
+    );
 }
 
 /// The `slow` queue (concurrency 2 in tests) is saturated; a `default` call still answers
@@ -124,7 +148,9 @@ async fn a_busy_slow_queue_never_delays_the_default_queue() {
     let mut client = Client::connect(&server, None).await;
     for i in 0..5 {
         client
-            .send_json(json!({"signal": "demo.slow", "opts": {"ms": 600}, "id": format!("slow{i}")}))
+            .send_json(
+                json!({"signal": "demo.slow", "opts": {"ms": 600}, "id": format!("slow{i}")}),
+            )
             .await;
     }
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -132,7 +158,11 @@ async fn a_busy_slow_queue_never_delays_the_default_queue() {
         .send_json(json!({"signal": "demo.add", "opts": {"a": 1, "b": 1}, "id": "fast"}))
         .await;
     let first = client.recv().await;
-    assert_eq!(first["reply_to"], json!("fast"), "the default queue answered first: {first}");
+    assert_eq!(
+        first["reply_to"],
+        json!("fast"),
+        "the default queue answered first: {first}"
+    );
     for _ in 0..5 {
         let reply = client.recv().await;
         assert_eq!(reply["result"], json!("done"), "{reply}");
@@ -145,9 +175,23 @@ async fn calls_are_counted_in_metrics() {
     let mut client = Client::connect(&server, None).await;
     client.err("nobody.home", json!({})).await;
     client.ok("demo.add", json!({"a": 1, "b": 1})).await;
-    let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("switchboard_signals_in_total 2"), "{metrics}");
-    assert!(metrics.contains("switchboard_errors_total{code=\"unknown_signal\"} 1"), "{metrics}");
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("switchboard_signals_in_total 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("switchboard_errors_total{code=\"unknown_signal\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("switchboard_handler_duration_seconds_count{signal=\"demo.add\"} 1"));
-    assert!(metrics.contains("switchboard_windows_connected 1"), "{metrics}");
+    assert!(
+        metrics.contains("switchboard_windows_connected 1"),
+        "{metrics}"
+    );
 }

@@ -22,7 +22,10 @@ async fn a_window_outside_a_topic_never_receives_its_signals() {
         .trigger(json!({"signal": "only.t", "opts": {"x": 1}, "to": [{"topic": "t"}]}))
         .await;
     let frame = in_t.recv().await;
-    assert_eq!(frame, json!({"signal": "only.t", "opts": {"x": 1}, "signal_id": id}));
+    assert_eq!(
+        frame,
+        json!({"signal": "only.t", "opts": {"x": 1}, "signal_id": id})
+    );
     elsewhere.expect_silence().await;
 }
 
@@ -57,7 +60,9 @@ async fn triggers_from_one_sender_arrive_in_order() {
         }
     }
     // From a handler, in a tight loop.
-    first.ok("test.burst", json!({"topic": "seq", "count": 500})).await;
+    first
+        .ok("test.burst", json!({"topic": "seq", "count": 500}))
+        .await;
     for client in [&mut first, &mut second] {
         for n in 0..500 {
             assert_eq!(client.signal("test.seq").await["opts"]["n"], json!(n));
@@ -70,12 +75,16 @@ async fn joining_and_leaving_a_room_applies_at_once_to_a_connected_window() {
     let server = TestServer::start();
     let (_a, mut alice) = server.window(&[]).await;
     let (_b, mut bob) = server.window(&[]).await;
-    let (code, _) = alice.err("demo.say", json!({"room": "lobby", "text": "hi"})).await;
+    let (code, _) = alice
+        .err("demo.say", json!({"room": "lobby", "text": "hi"}))
+        .await;
     assert_eq!(code, "forbidden", "not a member yet");
     let joined = alice.ok("demo.join", json!({"room": "lobby"})).await;
     assert_eq!(joined, json!({"topic": "room:lobby"}));
     bob.ok("demo.join", json!({"room": "lobby"})).await;
-    alice.ok("demo.say", json!({"room": "lobby", "text": "hello"})).await;
+    alice
+        .ok("demo.say", json!({"room": "lobby", "text": "hello"}))
+        .await;
     for client in [&mut alice, &mut bob] {
         let message = client.signal("demo.message").await;
         assert_eq!(message["opts"]["room"], json!("lobby"));
@@ -83,7 +92,9 @@ async fn joining_and_leaving_a_room_applies_at_once_to_a_connected_window() {
         assert_eq!(message["opts"]["from"], json!("anonymous"));
     }
     bob.ok("demo.leave", json!({"room": "lobby"})).await;
-    alice.ok("demo.say", json!({"room": "lobby", "text": "still there?"})).await;
+    alice
+        .ok("demo.say", json!({"room": "lobby", "text": "still there?"}))
+        .await;
     alice.signal("demo.message").await;
     bob.expect_silence().await;
     assert_eq!(server.members("room:lobby").await, 1);
@@ -94,7 +105,10 @@ async fn an_anonymous_window_cannot_join_rooms() {
     let server = TestServer::start();
     let mut client = Client::connect(&server, None).await;
     let (code, message) = client.err("demo.join", json!({"room": "lobby"})).await;
-    assert_eq!((code.as_str(), message.as_str()), ("forbidden", "this window is not registered"));
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("forbidden", "this window is not registered")
+    );
 }
 
 #[tokio::test]
@@ -104,7 +118,12 @@ async fn server_code_triggers_with_the_router() {
     let key = switchboard::WindowKey::parse(&key).unwrap();
     let id = server
         .router
-        .trigger((), "news.flash", [To::Topic("news".into()), To::WindowKey(key)], json!({"t": 1}))
+        .trigger(
+            (),
+            "news.flash",
+            [To::Topic("news".into()), To::WindowKey(key)],
+            json!({"t": 1}),
+        )
         .await
         .unwrap();
     let frame = client.recv().await;
@@ -127,7 +146,11 @@ async fn registry_entries_are_freed_when_windows_disconnect() {
     }
     server.wait_connections(0).await;
     let stats = server.stats().await;
-    assert_eq!((stats.topics, stats.window_keys), (0, 0), "nothing leaks: {stats:?}");
+    assert_eq!(
+        (stats.topics, stats.window_keys),
+        (0, 0),
+        "nothing leaks: {stats:?}"
+    );
 }
 
 /// A window that stops reading is closed with 1013 once its queue is full; a window reading
@@ -161,14 +184,21 @@ async fn a_window_that_cannot_keep_up_is_closed_with_1013_and_others_are_unaffec
     for n in 0..FRAMES {
         server
             .router
-            .trigger((), "flood", To::Topic("flood".into()), json!({"n": n, "pad": pad}))
+            .trigger(
+                (),
+                "flood",
+                To::Topic("flood".into()),
+                json!({"n": n, "pad": pad}),
+            )
             .await
             .unwrap();
         while n >= read.load(Ordering::Acquire) + 8 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
-    let _reader = reading.await.expect("the reading window got every frame in order");
+    let _reader = reading
+        .await
+        .expect("the reading window got every frame in order");
     server.wait_connections(1).await;
     assert_eq!(stalled.closed().await, CloseCode::Again);
 }

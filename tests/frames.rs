@@ -29,21 +29,44 @@ async fn malformed_frames_get_bad_frame_and_the_connection_stays_open() {
         (Message::text("[1, 2]"), "JSON object"),
         (Message::text("\"signal\""), "JSON object"),
         (Message::text(r#"{"opts": {}}"#), "missing `signal`"),
-        (Message::text(r#"{"signal": "no spaces allowed"}"#), "`signal`"),
-        (Message::text(r#"{"signal": 12}"#), "`signal` must be a string"),
-        (Message::text(r#"{"signal": "demo.echo", "opts": [1]}"#), "`opts`"),
-        (Message::text(r#"{"signal": "demo.echo", "id": {"x": 1}}"#), "`id`"),
+        (
+            Message::text(r#"{"signal": "no spaces allowed"}"#),
+            "`signal`",
+        ),
+        (
+            Message::text(r#"{"signal": 12}"#),
+            "`signal` must be a string",
+        ),
+        (
+            Message::text(r#"{"signal": "demo.echo", "opts": [1]}"#),
+            "`opts`",
+        ),
+        (
+            Message::text(r#"{"signal": "demo.echo", "id": {"x": 1}}"#),
+            "`id`",
+        ),
     ];
     for (frame, expected) in cases {
         let shown = format!("{frame:?}");
         client.send(frame).await;
         let answer = client.recv().await;
-        assert_eq!(answer["error"]["code"], json!("bad_frame"), "{shown}: {answer}");
+        assert_eq!(
+            answer["error"]["code"],
+            json!("bad_frame"),
+            "{shown}: {answer}"
+        );
         let message = answer["error"]["message"].as_str().unwrap();
         assert!(message.contains(expected), "{shown}: {message}");
-        assert_eq!(answer.as_object().unwrap().len(), 1, "only `error`: {answer}");
+        assert_eq!(
+            answer.as_object().unwrap().len(),
+            1,
+            "only `error`: {answer}"
+        );
     }
-    assert_eq!(client.ok("demo.add", json!({"a": 1, "b": 2})).await, json!(3));
+    assert_eq!(
+        client.ok("demo.add", json!({"a": 1, "b": 2})).await,
+        json!(3)
+    );
 }
 
 #[tokio::test]
@@ -59,18 +82,24 @@ async fn a_signal_name_longer_than_128_bytes_is_a_bad_frame() {
 async fn an_oversize_frame_closes_with_1009() {
     let server = TestServer::start();
     let mut client = Client::connect(&server, None).await;
-    let text = format!(r#"{{"signal":"demo.echo","opts":{{"x":"{}"}}}}"#, "x".repeat(70_000));
+    let text = format!(
+        r#"{{"signal":"demo.echo","opts":{{"x":"{}"}}}}"#,
+        "x".repeat(70_000)
+    );
     client.send_text(&text).await;
     assert_eq!(client.closed().await, CloseCode::Size);
     // The server keeps serving others.
     let mut other = Client::connect(&server, None).await;
-    assert_eq!(other.ok("demo.add", json!({"a": 2, "b": 2})).await, json!(4));
+    assert_eq!(
+        other.ok("demo.add", json!({"a": 2, "b": 2})).await,
+        json!(4)
+    );
 }
 
 #[tokio::test]
 async fn fragments_are_reassembled_and_their_total_is_bounded() {
-    use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameHeader};
     let server = TestServer::start();
     let mut client = Client::connect(&server, None).await;
     let frame = |opcode: OpCode, is_final: bool, payload: &str| {
@@ -83,15 +112,33 @@ async fn fragments_are_reassembled_and_their_total_is_bounded() {
             payload.as_bytes().to_vec().into(),
         ))
     };
-    client.send(frame(OpCode::Data(Data::Text), false, r#"{"signal":"demo.add","#)).await;
-    client.send(frame(OpCode::Data(Data::Continue), false, r#""opts":{"a":20,"b":22},"#)).await;
-    client.send(frame(OpCode::Data(Data::Continue), true, r#""id":"frag"}"#)).await;
+    client
+        .send(frame(
+            OpCode::Data(Data::Text),
+            false,
+            r#"{"signal":"demo.add","#,
+        ))
+        .await;
+    client
+        .send(frame(
+            OpCode::Data(Data::Continue),
+            false,
+            r#""opts":{"a":20,"b":22},"#,
+        ))
+        .await;
+    client
+        .send(frame(OpCode::Data(Data::Continue), true, r#""id":"frag"}"#))
+        .await;
     let reply = client.recv().await;
     assert_eq!(reply, json!({"reply_to": "frag", "ok": true, "result": 42}));
     // 40 KiB + 40 KiB in fragments exceeds the 64 KiB message limit.
     let chunk = "y".repeat(40 * 1024);
-    client.send(frame(OpCode::Data(Data::Text), false, &chunk)).await;
-    client.send(frame(OpCode::Data(Data::Continue), true, &chunk)).await;
+    client
+        .send(frame(OpCode::Data(Data::Text), false, &chunk))
+        .await;
+    client
+        .send(frame(OpCode::Data(Data::Continue), true, &chunk))
+        .await;
     assert_eq!(client.closed().await, CloseCode::Size);
 }
 
@@ -102,7 +149,9 @@ async fn an_unknown_key_connects_as_an_anonymous_window_with_no_topics() {
     let mut client = Client::connect(&server, Some(&unknown)).await;
     let whoami = client.ok("demo.whoami", json!({})).await;
     assert_eq!(whoami, json!({"anonymous": true, "user": null}));
-    server.trigger(json!({"signal": "x.y", "to": ["broadcast"]})).await;
+    server
+        .trigger(json!({"signal": "x.y", "to": ["broadcast"]}))
+        .await;
     let to_key = json!({"signal": "x.y", "to": [{"window": unknown}]});
     server.trigger(to_key).await;
     client.expect_silence().await;
@@ -110,7 +159,10 @@ async fn an_unknown_key_connects_as_an_anonymous_window_with_no_topics() {
     for url in [format!("{}?dfwskey=BAD", server.ws_url()), server.ws_url()] {
         let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let mut client = Client::from_stream(ws);
-        assert_eq!(client.ok("demo.whoami", json!({})).await["anonymous"], json!(true));
+        assert_eq!(
+            client.ok("demo.whoami", json!({})).await["anonymous"],
+            json!(true)
+        );
     }
 }
 
@@ -134,7 +186,9 @@ async fn refuse_unknown_windows_answers_403_before_upgrading() {
         ..common::config()
     };
     let server = TestServer::start_with(config, |b| b);
-    let error = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap_err();
+    let error = tokio_tungstenite::connect_async(server.ws_url())
+        .await
+        .unwrap_err();
     match error {
         tokio_tungstenite::tungstenite::Error::Http(response) => {
             assert_eq!(response.status(), 403)
@@ -142,7 +196,10 @@ async fn refuse_unknown_windows_answers_403_before_upgrading() {
         other => panic!("expected HTTP 403, got {other:?}"),
     }
     let (_key, mut client) = server.window(&[]).await;
-    assert_eq!(client.ok("demo.add", json!({"a": 1, "b": 1})).await, json!(2));
+    assert_eq!(
+        client.ok("demo.add", json!({"a": 1, "b": 1})).await,
+        json!(2)
+    );
 }
 
 #[tokio::test]
@@ -155,7 +212,9 @@ async fn origins_outside_the_allow_list_are_refused() {
     let server = TestServer::start_with(config, |b| b);
     let request = |origin: &str| {
         let mut request = server.ws_url().into_client_request().unwrap();
-        request.headers_mut().insert("Origin", origin.parse().unwrap());
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
         request
     };
     match tokio_tungstenite::connect_async(request("https://evil.example")).await {
@@ -164,5 +223,9 @@ async fn origins_outside_the_allow_list_are_refused() {
         }
         other => panic!("expected HTTP 403, got {other:?}"),
     }
-    assert!(tokio_tungstenite::connect_async(request("https://good.example")).await.is_ok());
+    assert!(
+        tokio_tungstenite::connect_async(request("https://good.example"))
+            .await
+            .is_ok()
+    );
 }

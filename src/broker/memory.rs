@@ -112,7 +112,11 @@ impl Broker for MemoryBroker {
                 windows.since_sweep = 0;
                 windows.records.retain(|_, (_, deadline)| *deadline > now);
             }
-            let previous = windows.records.get(key).map(|(r, _)| r.version).unwrap_or(0);
+            let previous = windows
+                .records
+                .get(key)
+                .map(|(r, _)| r.version)
+                .unwrap_or(0);
             let mut record = record;
             record.version = record.version.max(previous + 1);
             let event = BrokerEvent::TopicsChanged {
@@ -224,7 +228,9 @@ mod tests {
             .unwrap();
         assert_eq!(changed.version, 2);
         match events.recv().await.unwrap() {
-            BrokerEvent::TopicsChanged { topics, version, .. } => {
+            BrokerEvent::TopicsChanged {
+                topics, version, ..
+            } => {
                 assert_eq!(version, 2);
                 assert!(topics.contains(&"b".to_string()));
                 assert!(!topics.contains(&"a".to_string()));
@@ -233,6 +239,10 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         let unknown = WindowKey::generate();
-        assert!(broker.change_topics(&unknown, &[], &[]).await.unwrap().is_none());
+        assert!(broker
+            .change_topics(&unknown, &[], &[])
+            .await
+            .unwrap()
+            .is_none());
     }
 }

@@ -57,7 +57,13 @@ pub struct Notifications {
 }
 
 impl Notifications {
-    fn push(&self, user: &str, title: String, message: String, level: String) -> (Notification, u64) {
+    fn push(
+        &self,
+        user: &str,
+        title: String,
+        message: String,
+        level: String,
+    ) -> (Notification, u64) {
         let mut inboxes = self.inboxes.lock();
         if inboxes.len() >= MAX_USERS && !inboxes.contains_key(user) {
             if let Some(evicted) = inboxes.keys().next().cloned() {
@@ -179,7 +185,11 @@ pub(super) async fn notify(
             at: now_ms(),
         };
         window
-            .trigger("demo.notification", To::Broadcast, json!({"notification": notification}))
+            .trigger(
+                "demo.notification",
+                To::Broadcast,
+                json!({"notification": notification}),
+            )
             .await?
     } else {
         let user = window

@@ -23,7 +23,10 @@ const USER_COOKIE: &str = "switchboard_demo_user";
 fn guest_from_cookie(req: &HttpRequest) -> Option<String> {
     let value = req.cookie(USER_COOKIE)?.value().to_owned();
     let suffix = value.strip_prefix("guest-")?;
-    let ok = suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let ok = suffix.len() == 6
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     ok.then_some(value)
 }
 

@@ -242,7 +242,9 @@ async fn trigger(
     authorize(&req, &state)?;
     let body: Trigger = json_body(&req, payload, state.config.max_api_body_bytes).await?;
     if body.to.is_empty() {
-        return Err(ApiError::bad_request("`to`: at least one destination is required"));
+        return Err(ApiError::bad_request(
+            "`to`: at least one destination is required",
+        ));
     }
     let to = body
         .to
@@ -252,7 +254,12 @@ async fn trigger(
         .collect::<Result<Vec<To>, ApiError>>()?;
     let signal_id = state
         .router
-        .trigger((), &body.signal, Destinations(to), body.opts.unwrap_or_default())
+        .trigger(
+            (),
+            &body.signal,
+            Destinations(to),
+            body.opts.unwrap_or_default(),
+        )
         .await?;
     Ok(HttpResponse::Accepted().json(json!({"signal_id": signal_id})))
 }

@@ -51,7 +51,11 @@ pub(crate) fn ws_base_url(req: &HttpRequest, config: &Config) -> String {
         return url.clone();
     }
     let info = req.connection_info();
-    let scheme = if info.scheme() == "https" { "wss" } else { "ws" };
+    let scheme = if info.scheme() == "https" {
+        "wss"
+    } else {
+        "ws"
+    };
     format!("{scheme}://{}{}", info.host(), config.ws_path)
 }
 

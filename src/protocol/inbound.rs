@@ -52,8 +52,7 @@ pub fn parse_frame(text: &str) -> Result<Inbound, BadFrame> {
     if text == HEARTBEAT {
         return Ok(Inbound::Heartbeat);
     }
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| bad(format!("invalid JSON: {e}")))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| bad(format!("invalid JSON: {e}")))?;
     let Value::Object(mut frame) = value else {
         return Err(bad("a frame must be a JSON object"));
     };
@@ -94,9 +93,7 @@ mod tests {
 
     fn call(text: &str) -> (String, Value, Option<Value>) {
         match parse_frame(text).unwrap() {
-            Inbound::Call { signal, opts, id } => {
-                (signal, Value::Object(opts), id.map(|i| i.0))
-            }
+            Inbound::Call { signal, opts, id } => (signal, Value::Object(opts), id.map(|i| i.0)),
             other => panic!("not a call: {other:?}"),
         }
     }

@@ -10,8 +10,7 @@ mod outbox;
 mod registry;
 
 pub use name::{
-    session_topic, user_topic, validate_topic, window_topic, InvalidTopic, BROADCAST,
-    MAX_TOPIC_LEN,
+    session_topic, user_topic, validate_topic, window_topic, InvalidTopic, BROADCAST, MAX_TOPIC_LEN,
 };
 pub use outbox::{Outbox, OutboxReceiver, Outgoing};
 pub use registry::{

@@ -130,7 +130,10 @@ mod tests {
         let (outbox, mut rx) = Outbox::new(2);
         assert!(outbox.push("a".into()));
         assert!(outbox.push("b".into()));
-        assert!(!outbox.push("c".into()), "third frame overflows a queue of two");
+        assert!(
+            !outbox.push("c".into()),
+            "third frame overflows a queue of two"
+        );
         assert_eq!(rx.next().await, Outgoing::Close(Disconnect::TooSlow));
     }
 

@@ -144,7 +144,12 @@ impl TopicRegistry {
         let mut queued = 0u64;
         match publication.topics.as_slice() {
             [topic] => {
-                for outbox in self.topics.get(topic.as_str()).into_iter().flat_map(|m| m.values()) {
+                for outbox in self
+                    .topics
+                    .get(topic.as_str())
+                    .into_iter()
+                    .flat_map(|m| m.values())
+                {
                     queued += u64::from(outbox.push(publication.payload.clone()));
                 }
             }

@@ -164,7 +164,10 @@ impl TestServer {
     pub async fn wait_connections(&self, n: usize) {
         let deadline = tokio::time::Instant::now() + WAIT;
         while self.stats().await.connections != n {
-            assert!(tokio::time::Instant::now() < deadline, "expected {n} connections");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected {n} connections"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -193,14 +196,19 @@ impl Client {
             Some(key) => format!("{}?dfwskey={key}", server.ws_url()),
             None => server.ws_url(),
         };
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket upgrade");
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket upgrade");
         let mut client = Client::from_stream(ws);
         // A heartbeat round trip proves the window actor runs; then wait for the join.
         client.send_text("--heartbeat--").await;
         assert_eq!(client.recv_text().await, "--heartbeat--");
         let deadline = tokio::time::Instant::now() + WAIT;
         while server.stats().await.connections <= before {
-            assert!(tokio::time::Instant::now() < deadline, "connection never joined");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "connection never joined"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         client
@@ -219,7 +227,10 @@ impl Client {
             .expect("websocket upgrade");
         let deadline = tokio::time::Instant::now() + WAIT;
         while server.stats().await.connections <= before {
-            assert!(tokio::time::Instant::now() < deadline, "connection never joined");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "connection never joined"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         Client::from_stream(ws)
@@ -326,7 +337,11 @@ impl Client {
 
     /// Asserts that no frame arrives for a while (and none is set aside).
     pub async fn expect_silence(&mut self) {
-        assert!(self.pending.is_empty(), "unexpected frames: {:?}", self.pending);
+        assert!(
+            self.pending.is_empty(),
+            "unexpected frames: {:?}",
+            self.pending
+        );
         match tokio::time::timeout(QUIET, self.ws.next()).await {
             Err(_) => {}
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
@@ -382,8 +397,12 @@ pub mod handlers {
     /// Server-only: browsers must not see it.
     #[signal(path = "test.server_only")]
     pub async fn server_only(ctx: SignalContext, topic: String) -> Result<(), SignalError> {
-        ctx.trigger("test.ran", To::Topic(topic), json!({"from_browser": ctx.is_from_browser()}))
-            .await?;
+        ctx.trigger(
+            "test.ran",
+            To::Topic(topic),
+            json!({"from_browser": ctx.is_from_browser()}),
+        )
+        .await?;
         Ok(())
     }
 
