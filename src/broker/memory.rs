@@ -165,6 +165,18 @@ impl Broker for MemoryBroker {
         Ok(Some(record))
     }
 
+    async fn touch_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock();
+        if windows.live(key, now).is_none() {
+            return Ok(false);
+        }
+        if let Some((record, deadline)) = windows.records.get_mut(key) {
+            *deadline = now + Duration::from_secs(record.ttl_secs);
+        }
+        Ok(true)
+    }
+
     async fn delete_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {
         let existed = self.windows.lock().records.remove(key).is_some();
         // Connections may hold the key even when the registration already expired.
@@ -192,6 +204,7 @@ mod tests {
             info: WindowInfo::default(),
             topics: topics.iter().map(|t| t.to_string()).collect(),
             version: 0,
+            ttl_secs: 0,
         }
     }
 
@@ -207,6 +220,22 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(broker.window(&key).await.unwrap().is_none());
         assert_eq!(broker.window_count(), 0);
+        assert!(!broker.touch_window(&key).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn touching_renews_for_the_records_own_ttl() {
+        let broker = MemoryBroker::new(16);
+        let key = WindowKey::generate();
+        let mut rec = record(&[]);
+        rec.ttl_secs = 3600;
+        broker
+            .register_window(&key, rec, Duration::from_millis(40))
+            .await
+            .unwrap();
+        assert!(broker.touch_window(&key).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(broker.window(&key).await.unwrap().is_some(), "renewed for an hour");
     }
 
     #[tokio::test]

@@ -51,6 +51,8 @@ pub struct WindowRecord {
     pub topics: BTreeSet<String>,
     /// Incremented on every change, so late or reordered updates can be recognised.
     pub version: u64,
+    /// The registration's time-to-live in seconds: connections renew it by this much.
+    pub ttl_secs: u64,
 }
 
 impl WindowRecord {
@@ -138,6 +140,10 @@ pub trait Broker: Send + Sync + 'static {
         add: &[String],
         remove: &[String],
     ) -> Result<Option<WindowRecord>, BrokerError>;
+
+    /// Renews a live registration for its own time-to-live (connections call this on connect
+    /// and periodically). Returns whether it was still alive.
+    async fn touch_window(&self, key: &WindowKey) -> Result<bool, BrokerError>;
 
     /// Forgets a window and closes its connections on every node. Returns whether it existed.
     async fn delete_window(&self, key: &WindowKey) -> Result<bool, BrokerError>;

@@ -60,8 +60,13 @@ impl SignalRouter {
             info,
             topics: topics.into_iter().collect(),
             version: 1,
+            ttl_secs: 0,
         };
         let ttl = ttl.unwrap_or(self.settings().window_ttl);
+        let record = WindowRecord {
+            ttl_secs: ttl.as_secs().max(1),
+            ..record
+        };
         self.broker().register_window(&key, record, ttl).await?;
         Ok(key)
     }
@@ -85,6 +90,11 @@ impl SignalRouter {
             .change_topics(key, add, remove)
             .await?
             .ok_or(WindowError::Unknown)
+    }
+
+    /// Renews a live registration for its time-to-live. Returns whether it was alive.
+    pub async fn touch_window(&self, key: &WindowKey) -> Result<bool, WindowError> {
+        Ok(self.broker().touch_window(key).await?)
     }
 
     /// Forgets a window and closes its connections with 1008. Returns whether it existed.

@@ -1,7 +1,7 @@
 //! The `Window` actor: one websocket connection of a browser window.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use actix_ws::{AggregatedMessage, ProtocolError, Session};
@@ -21,6 +21,7 @@ pub(super) struct Setup {
     pub(super) info: Arc<WindowInfo>,
     pub(super) topics: Vec<String>,
     pub(super) version: u64,
+    pub(super) ttl: Duration,
     pub(super) router: SignalRouter,
     pub(super) registry: Addr<TopicRegistry>,
     pub(super) outbox: Outbox,
@@ -56,6 +57,8 @@ pub struct Window {
     settings: WindowSettings,
     /// When the client last sent anything (frame, pong), to detect dead peers.
     last_seen: Instant,
+    /// How often the registration is renewed while connected (a third of its time-to-live).
+    renew_every: Duration,
 }
 
 impl Window {
@@ -72,12 +75,14 @@ impl Window {
             session: setup.session,
             settings: setup.settings,
             last_seen: Instant::now(),
+            renew_every: (setup.ttl / 3).max(Duration::from_millis(100)),
         }
     }
 
     /// Re-reads the registration after joining, so a topic change made between the upgrade
-    /// and the join is not lost (versions make the later of the two win).
-    fn refresh_topics(&self, ctx: &mut Context<Self>) {
+    /// and the join is not lost (versions make the later of the two win), and renews it: a
+    /// registration lives as long as a connection uses it, plus its time-to-live.
+    fn refresh_registration(&self, ctx: &mut Context<Self>) {
         let Some(key) = self.info.window_key.clone() else {
             return;
         };
@@ -86,6 +91,9 @@ impl Window {
         let conn = self.conn;
         ctx.spawn(
             async move {
+                if let Err(error) = router.touch_window(&key).await {
+                    tracing::warn!(%error, "cannot renew a window registration");
+                }
                 if let Ok(Some(record)) = router.window(&key).await {
                     registry.do_send(SetTopics {
                         conn,
@@ -167,7 +175,21 @@ impl Actor for Window {
             version: self.version,
             outbox: self.outbox.clone(),
         });
-        self.refresh_topics(ctx);
+        self.refresh_registration(ctx);
+        if self.info.window_key.is_some() {
+            ctx.run_interval(self.renew_every, |window, ctx| {
+                let Some(key) = window.info.window_key.clone() else {
+                    return;
+                };
+                let router = window.router.clone();
+                ctx.spawn(
+                    async move {
+                        let _ = router.touch_window(&key).await;
+                    }
+                    .into_actor(window),
+                );
+            });
+        }
         if let Some(outgoing) = self.outgoing.take() {
             let metrics = self.router.metrics().clone();
             ctx.spawn(

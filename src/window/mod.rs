@@ -50,9 +50,14 @@ pub fn start(
         .max_frame_size(settings.max_frame_bytes)
         .aggregate_continuations()
         .max_continuation_size(settings.max_frame_bytes);
-    let (info, topics, version) = match record {
-        Some(record) => (record.info.clone(), record.all_topics(), record.version),
-        None => (WindowInfo::anonymous(), Vec::new(), 0),
+    let (info, topics, version, ttl) = match record {
+        Some(record) => (
+            record.info.clone(),
+            record.all_topics(),
+            record.version,
+            Duration::from_secs(record.ttl_secs),
+        ),
+        None => (WindowInfo::anonymous(), Vec::new(), 0, Duration::ZERO),
     };
     let (outbox, outgoing) = Outbox::new(settings.outbound_queue);
     Window::create(move |ctx| {
@@ -62,6 +67,7 @@ pub fn start(
             info: Arc::new(info),
             topics,
             version,
+            ttl,
             router,
             registry,
             outbox,
