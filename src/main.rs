@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use switchboard::config::{Config, LogFormat};
 use switchboard::server::RunningServer;
+use switchboard::signal::QueueConfig;
 use switchboard::{demo, Server, SignalRouter};
 
 /// A real-time signal and topic server: browser windows and server code exchange named
@@ -73,6 +74,42 @@ struct ServeArgs {
     /// HTTP worker threads; 0 = one per core [default: 0].
     #[arg(long, env = "SWITCHBOARD_WORKERS")]
     workers: Option<usize>,
+    /// Largest HTTP API body, in bytes [default: 1048576].
+    #[arg(long, env = "SWITCHBOARD_MAX_API_BODY_BYTES")]
+    max_api_body_bytes: Option<usize>,
+    /// Seconds between server pings [default: 20].
+    #[arg(long, env = "SWITCHBOARD_PING_INTERVAL_SECS")]
+    ping_interval_secs: Option<u64>,
+    /// Seconds of client silence before its connection is closed [default: 60].
+    #[arg(long, env = "SWITCHBOARD_CLIENT_TIMEOUT_SECS")]
+    client_timeout_secs: Option<u64>,
+    /// Handler queue limits, NAME=CONCURRENCY[/BACKLOG] (repeat, or comma-separated in the
+    /// environment), e.g. `slow=4/100`.
+    #[arg(long = "queue", env = "SWITCHBOARD_QUEUES", value_delimiter = ',', value_parser = parse_queue)]
+    queues: Vec<(String, QueueConfig)>,
+}
+
+/// Parses `NAME=CONCURRENCY[/BACKLOG]`.
+fn parse_queue(text: &str) -> Result<(String, QueueConfig), String> {
+    let (name, limits) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected NAME=CONCURRENCY[/BACKLOG]"))?;
+    let (concurrency, backlog) = match limits.split_once('/') {
+        Some((c, b)) => (c, Some(b)),
+        None => (limits, None),
+    };
+    let number = |s: &str| {
+        s.parse::<usize>()
+            .map_err(|e| format!("`{text}`: `{s}` is not a count ({e})"))
+    };
+    let mut queue = QueueConfig {
+        concurrency: number(concurrency)?,
+        ..QueueConfig::default()
+    };
+    if let Some(backlog) = backlog {
+        queue.backlog = number(backlog)?;
+    }
+    Ok((name.to_owned(), queue))
 }
 
 impl ServeArgs {
@@ -95,8 +132,12 @@ impl ServeArgs {
             handler_timeout_ms,
             max_frame_bytes,
             outbound_queue,
-            workers
+            workers,
+            max_api_body_bytes,
+            ping_interval_secs,
+            client_timeout_secs
         );
+        config.queues.extend(self.queues);
         if self.api_key.is_some() {
             config.api_key = self.api_key;
         }
