@@ -5,13 +5,12 @@
 use std::collections::{HashMap, VecDeque};
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::signals::now_ms;
-use crate::http::{ApiError, CallingWindow};
+use crate::http::{json_body, ApiError, CallingWindow};
 use crate::{signal, SignalContext, SignalError, To};
 
 /// Recent notifications kept per user.
@@ -154,20 +153,10 @@ fn default_level() -> String {
 pub(super) async fn notify(
     req: HttpRequest,
     window: CallingWindow,
-    mut payload: web::Payload,
+    payload: web::Payload,
     state: web::Data<crate::http::AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(e.to_string()))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(ApiError::too_large(MAX_BODY));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let _ = req;
-    let notify: Notify = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))?;
+    let notify: Notify = json_body(&req, payload, MAX_BODY).await?;
     if !["info", "success", "warning", "error"].contains(&notify.level.as_str()) {
         return Err(ApiError::bad_request(
             "`level`: one of info, success, warning, error",

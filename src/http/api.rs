@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse, Scope};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError, Route, Scope};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -15,31 +15,64 @@ use super::views::ws_base_url;
 use super::{ApiError, AppState};
 use crate::identity::{User, WindowInfo, WindowKey};
 use crate::signal::{Destinations, To};
+use crate::topic::validate_topic;
 
 /// Longest registration time-to-live accepted, in seconds (30 days).
 const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
 
+/// Why every API call answers 404 when no key is configured.
+const API_DISABLED: &str = "the HTTP API is disabled (no api_key)";
+
 /// The `/api/v1` scope.
 pub(super) fn scope() -> Scope {
+    let resource = |path: &str, route: Route| {
+        web::resource(path)
+            .route(route)
+            .default_service(web::to(method_not_allowed))
+    };
     web::scope("/api/v1")
-        .route("/windows", web::post().to(register_window))
-        .route("/windows/{key}/topics", web::post().to(change_topics))
-        .route("/windows/{key}", web::delete().to(delete_window))
-        .route("/trigger", web::post().to(trigger))
+        .service(resource("/windows", web::post().to(register_window)))
+        .service(resource(
+            "/windows/{key}/topics",
+            web::post().to(change_topics),
+        ))
+        .service(resource("/windows/{key}", web::delete().to(delete_window)))
+        .service(resource("/trigger", web::post().to(trigger)))
+        .default_service(web::to(no_such_call))
+}
+
+/// A known API path with the wrong method: 405, in JSON like every API answer (404 while the
+/// API is disabled).
+async fn method_not_allowed(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let error = match &state.config.api_key {
+        Some(_) => ApiError::method_not_allowed(req.method().as_str()),
+        None => ApiError::not_found(API_DISABLED),
+    };
+    error.error_response()
+}
+
+/// An unknown API path: 404 in JSON.
+async fn no_such_call(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let error = match &state.config.api_key {
+        Some(_) => ApiError::not_found(format!("no API call at {}", req.path())),
+        None => ApiError::not_found(API_DISABLED),
+    };
+    error.error_response()
 }
 
 /// Checks `Authorization: Bearer <key>` in constant time. Without a configured key the API
 /// does not exist (404).
 fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let Some(expected) = &state.config.api_key else {
-        return Err(ApiError::not_found("the HTTP API is disabled (no api_key)"));
+        return Err(ApiError::not_found(API_DISABLED));
     };
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, key)| key.trim());
     if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
         Ok(())
     } else {
@@ -47,9 +80,10 @@ fn authorize(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     }
 }
 
-/// Reads a JSON body of at most the configured size and decodes it, naming the offending
-/// field on error.
-async fn json_body<T: DeserializeOwned>(
+/// Reads a JSON body of at most `limit` bytes and decodes it. Errors are [`ApiError`]s that
+/// name the offending field (400), the size (413) or the content type (415): use it in the
+/// application's own JSON views too.
+pub async fn json_body<T: DeserializeOwned>(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
@@ -79,6 +113,14 @@ async fn json_body<T: DeserializeOwned>(
             ApiError::bad_request(format!("`{path}`: {}", e.inner()))
         }
     })
+}
+
+/// Checks application topic names, naming the offending entry (`topics[2]`).
+fn check_topics(field: &str, topics: &[String]) -> Result<(), ApiError> {
+    for (i, topic) in topics.iter().enumerate() {
+        validate_topic(topic).map_err(|e| ApiError::bad_request(format!("`{field}[{i}]`: {e}")))?;
+    }
+    Ok(())
 }
 
 fn path_key(key: &str) -> Result<WindowKey, ApiError> {
@@ -119,6 +161,7 @@ async fn register_window(
     if matches!(&body.session, Some(s) if s.is_empty()) {
         return Err(ApiError::bad_request("`session`: must not be empty"));
     }
+    check_topics("topics", &body.topics)?;
     let ttl = match body.ttl {
         Some(0) => return Err(ApiError::bad_request("`ttl`: must be at least 1 second")),
         Some(t) if t > MAX_TTL_SECS => {
@@ -169,6 +212,8 @@ async fn change_topics(
     authorize(&req, &state)?;
     let key = path_key(&key)?;
     let body: ChangeTopics = json_body(&req, payload, state.config.max_api_body_bytes).await?;
+    check_topics("add", &body.add)?;
+    check_topics("remove", &body.remove)?;
     let record = state
         .router
         .change_topics(&key, &body.add, &body.remove)
@@ -218,7 +263,10 @@ fn destination(index: usize, value: &Value) -> Result<To, ApiError> {
                 _ => return Err(bad(format!("`{kind}` needs a non-empty string"))),
             };
             match kind.as_str() {
-                "topic" => Ok(To::Topic(target)),
+                "topic" => match validate_topic(&target) {
+                    Ok(()) => Ok(To::Topic(target)),
+                    Err(e) => Err(bad(e.to_string())),
+                },
                 "window" => WindowKey::parse(&target)
                     .map(To::WindowKey)
                     .map_err(|e| bad(e.to_string())),

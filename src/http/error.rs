@@ -45,6 +45,15 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// 405: the call exists with another method.
+    pub fn method_not_allowed(method: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{method} is not allowed here"),
+        )
+    }
+
     /// 413: body too large.
     pub fn too_large(limit: usize) -> ApiError {
         ApiError::new(

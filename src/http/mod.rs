@@ -13,6 +13,7 @@ use std::sync::Arc;
 use actix::Addr;
 use actix_web::web;
 
+pub use api::json_body;
 pub use error::ApiError;
 pub use views::{trigger, CallingWindow, PageWindow, WINDOW_KEY_COOKIE, WS_URL_COOKIE};
 
