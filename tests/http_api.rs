@@ -254,7 +254,10 @@ async fn the_bearer_scheme_is_case_insensitive() {
     for scheme in ["bearer", "BEARER", "Bearer"] {
         let response = reqwest::Client::new()
             .post(server.url("/api/v1/windows"))
-            .header(reqwest::header::AUTHORIZATION, format!("{scheme} {API_KEY}"))
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("{scheme} {API_KEY}"),
+            )
             .json(&json!({}))
             .send()
             .await
@@ -635,7 +638,13 @@ async fn malformed_topic_changes_are_400_naming_the_field() {
     expect_bad_request(&server, &path, r#"{"add": "room"}"#, &["`add`"]).await;
     expect_bad_request(&server, &path, r#"{"remove": {"a": 1}}"#, &["`remove`"]).await;
     expect_bad_request(&server, &path, r#"{"add": [1]}"#, &["`add[0]`"]).await;
-    expect_bad_request(&server, &path, r#"{"add": ["-x"]}"#, &["`add[0]`", "reserved"]).await;
+    expect_bad_request(
+        &server,
+        &path,
+        r#"{"add": ["-x"]}"#,
+        &["`add[0]`", "reserved"],
+    )
+    .await;
     expect_bad_request(&server, &path, r#"{"remove": [""]}"#, &["topic", "empty"]).await;
     expect_bad_request(&server, &path, r#"{"replace": ["b"]}"#, &["`replace`"]).await;
     // The window kept its topics.
@@ -1129,7 +1138,11 @@ async fn wrong_methods_are_405_and_unknown_calls_404_in_json() {
     ];
     for (method, path) in calls {
         let response = server.api(method.clone(), &path).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
         let body: Value = response.json().await.unwrap();
         assert_eq!(
             body,
@@ -1138,7 +1151,11 @@ async fn wrong_methods_are_405_and_unknown_calls_404_in_json() {
             "{method} {path}"
         );
     }
-    let response = server.api(Method::GET, "/api/v1/nothing").send().await.unwrap();
+    let response = server
+        .api(Method::GET, "/api/v1/nothing")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], json!("not_found"));

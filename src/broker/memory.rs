@@ -235,7 +235,10 @@ mod tests {
             .unwrap();
         assert!(broker.touch_window(&key).await.unwrap());
         tokio::time::sleep(Duration::from_millis(80)).await;
-        assert!(broker.window(&key).await.unwrap().is_some(), "renewed for an hour");
+        assert!(
+            broker.window(&key).await.unwrap().is_some(),
+            "renewed for an hour"
+        );
     }
 
     #[tokio::test]

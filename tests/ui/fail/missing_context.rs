@@ -1,0 +1,8 @@
+use switchboard::{signal, SignalError};
+
+#[signal]
+async fn ping() -> Result<(), SignalError> {
+    Ok(())
+}
+
+fn main() {}
