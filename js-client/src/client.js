@@ -1,0 +1,261 @@
+/**
+ * The DFSignals API: local handlers, calls and requests to the server, and the connection
+ * state, assembled from the other modules. Everything the outside world provides (WebSocket,
+ * timers, clock, randomness, console, where to connect) is passed in, so tests can fake it.
+ */
+import { createConnection } from "./connection.js";
+import { discoverEndpoint, socketUrl } from "./discovery.js";
+import { createOutbox } from "./outbox.js";
+import { encodeCall, parseFrame } from "./protocol.js";
+import { createRecentIds } from "./recent-ids.js";
+import { createRegistry } from "./registry.js";
+import { createRequests } from "./requests.js";
+
+/** The local signal run after a reconnect, so that pages can fetch what they missed. */
+const RESYNC = "df.resync";
+
+/** Timings (ms) and bounds used unless `createClient`'s `settings` say otherwise. */
+const DEFAULTS = Object.freeze({
+  heartbeatInterval: 30_000,
+  deadAfter: 75_000,
+  reconnectBase: 500,
+  reconnectCap: 30_000,
+  stableAfter: 5_000,
+  refusedDelay: 60_000,
+  requestTimeout: 10_000,
+  queueLimit: 1_000,
+  recentSignals: 1_000,
+});
+
+/**
+ * @typedef {object} Environment
+ * @property {new (url: string) => WebSocket} WebSocket
+ * @property {(fn: () => void, ms: number) => unknown} setTimeout
+ * @property {(timer: unknown) => void} clearTimeout
+ * @property {() => number} now a clock in ms
+ * @property {() => number} random uniform in [0, 1)
+ * @property {Pick<Console, "info" | "warn" | "error">} console
+ * @property {Pick<Document, "querySelector" | "cookie">} document where the endpoint is read
+ *   from (meta tags and cookies), once, at start
+ * @property {EventTarget} [eventTarget] receives a `dfsignals:state` CustomEvent on every
+ *   state change (the window, in a browser)
+ * @property {Partial<typeof DEFAULTS>} [settings]
+ */
+
+/**
+ * Creates a client. Nothing happens before `start()`.
+ * @param {Environment} env
+ */
+export function createClient(env) {
+  const log = env.console;
+  const settings = { ...DEFAULTS, ...env.settings };
+  /** @type {Partial<import("./discovery.js").Endpoint>} set by `configure` */
+  const overrides = {};
+  /** @type {import("./discovery.js").Endpoint | null} read from the page at start */
+  let found = null;
+  /** @type {Set<(state: import("./connection.js").State) => void>} */
+  const stateListeners = new Set();
+
+  const registry = createRegistry({
+    onError: (name, err) => log.error(`DFSignals: a handler of "${name}" failed:`, err),
+  });
+  const recentSignals = createRecentIds(settings.recentSignals);
+  const requests = createRequests(env);
+  /** @type {ReturnType<typeof createOutbox<{frame: string, requestId?: string}>>} */
+  const outbox = createOutbox({
+    capacity: settings.queueLimit,
+    onOverflow: (capacity) =>
+      log.warn(`DFSignals: more than ${capacity} calls waiting for a connection, dropping the oldest`),
+  });
+  const connection = createConnection({
+    ...env,
+    timing: settings,
+    url: () => {
+      const { url, key } = endpoint();
+      return socketUrl(/** @type {string} */ (url), key);
+    },
+    onOpen: ({ reconnected }) => {
+      outbox.drain(transmit);
+      if (reconnected) registry.dispatch(RESYNC, {});
+    },
+    onText: receive,
+    onClose: () => requests.failSent(),
+    onStateChange: announce,
+  });
+
+  /**
+   * Sends a queued or new frame if the socket is open. A request that already ended (timed
+   * out while queued) is dropped instead.
+   * @param {{frame: string, requestId?: string}} item
+   * @returns {boolean} false when the socket is not open
+   */
+  function transmit(item) {
+    const { frame, requestId } = item;
+    if (requestId !== undefined && !requests.isPending(requestId)) return true;
+    if (!connection.send(frame)) return false;
+    if (requestId !== undefined) requests.markSent(requestId);
+    return true;
+  }
+
+  /** @param {{frame: string, requestId?: string}} item */
+  function transmitOrQueue(item) {
+    if (!transmit(item)) outbox.push(item);
+  }
+
+  /** @param {string} text a frame from the server */
+  function receive(text) {
+    let frame;
+    try {
+      frame = parseFrame(text);
+    } catch {
+      log.warn("DFSignals: ignored a frame that is not JSON:", text.slice(0, 200));
+      return;
+    }
+    switch (frame.type) {
+      case "signal":
+        if (recentSignals.record(frame.signalId)) {
+          registry.dispatch(frame.name, frame.opts, frame.signalId);
+        }
+        break;
+      case "reply":
+        requests.settle(frame);
+        break;
+      case "error":
+        log.warn(`DFSignals: the server refused a frame (${frame.error.code}): ${frame.error.message}`);
+        break;
+      default:
+        // A kind of frame this client does not know: a newer server's extension, ignored.
+        break;
+    }
+  }
+
+  /** @param {import("./connection.js").State} state */
+  function announce(state) {
+    for (const listener of [...stateListeners]) {
+      try {
+        listener(state);
+      } catch (err) {
+        log.error("DFSignals: a state listener failed:", err);
+      }
+    }
+    env.eventTarget?.dispatchEvent(new CustomEvent("dfsignals:state", { detail: { state } }));
+  }
+
+  /** @returns {import("./discovery.js").Endpoint} what `configure` set, else what the page says */
+  function endpoint() {
+    return { url: overrides.url ?? found?.url ?? null, key: overrides.key ?? found?.key ?? null };
+  }
+
+  /** Opens the connection once started, if there is a URL to open. */
+  function connectIfReady() {
+    if (found === null) return;
+    if (endpoint().url) {
+      connection.start();
+    } else {
+      log.info("DFSignals: no websocket URL (df-ws-url meta tag or dfwsurl cookie), not connecting");
+    }
+  }
+
+  return Object.freeze({
+    /**
+     * The connection state: `connecting`, `open`, or `closed` (no socket: waiting to retry,
+     * or no URL to connect to).
+     * @returns {import("./connection.js").State}
+     */
+    get state() {
+      return connection.state;
+    },
+
+    /**
+     * Registers a local handler, called as `fn(opts, signalId)` for local calls and for
+     * signals from the server.
+     * @param {string} name the signal name
+     * @param {import("./registry.js").Handler} fn
+     * @returns {() => void} unregisters this handler
+     */
+    connect(name, fn) {
+      return registry.add(name, fn);
+    },
+
+    /**
+     * Unregisters `fn` from `name`.
+     * @param {string} name
+     * @param {import("./registry.js").Handler} fn
+     */
+    disconnect(name, fn) {
+      registry.remove(name, fn);
+    },
+
+    /**
+     * Runs the local handlers of `name` at once and sends the call to the server (queued
+     * while disconnected). The server does not answer; use `request` for that.
+     * @param {string} name the signal name
+     * @param {object} [opts] JSON-serialisable options
+     * @returns {false} so that `onclick="return DFSignals.call(...)"` cancels the default action
+     */
+    call(name, opts = {}) {
+      registry.dispatch(name, opts);
+      try {
+        transmitOrQueue({ frame: encodeCall(name, opts) });
+      } catch (err) {
+        log.warn(`DFSignals: not sent: ${err.message}`);
+      }
+      return false;
+    },
+
+    /**
+     * Calls the server handlers of `name` and waits for their result. Local handlers do not
+     * run. While disconnected the call waits in the queue; its timeout runs from now.
+     * @param {string} name the signal name
+     * @param {object} [opts] JSON-serialisable options
+     * @param {{timeout?: number}} [options] `timeout` in ms (default 10 000)
+     * @returns {Promise<unknown>} the handlers' result; rejects with a SignalError whose
+     *   `code` is the server's error code, `timeout`, or `disconnected` (the connection
+     *   closed after the call was sent)
+     */
+    request(name, opts = {}, { timeout = settings.requestTimeout } = {}) {
+      const { id, promise } = requests.open(name, timeout);
+      try {
+        transmitOrQueue({ frame: encodeCall(name, opts, id), requestId: id });
+      } catch (err) {
+        requests.settle({ id, ok: false, error: err });
+      }
+      return promise;
+    },
+
+    /**
+     * Calls `fn(state)` on every state change.
+     * @param {(state: import("./connection.js").State) => void} fn
+     * @returns {() => void} stops calling it
+     */
+    onStateChange(fn) {
+      if (typeof fn !== "function") throw new TypeError("a state listener must be a function");
+      const listener = (state) => fn(state);
+      stateListeners.add(listener);
+      return () => {
+        stateListeners.delete(listener);
+      };
+    },
+
+    /**
+     * Sets the URL and/or window key instead of reading them from the page. Call it before
+     * the DOM is ready; values given later are used from the next connection attempt on.
+     * @param {{url?: string, key?: string}} options
+     */
+    configure({ url, key } = {}) {
+      if (url !== undefined) overrides.url = url;
+      if (key !== undefined) overrides.key = key;
+      connectIfReady();
+    },
+
+    /**
+     * Reads the endpoint from the page and connects. Runs by itself once the DOM is ready;
+     * later calls do nothing.
+     */
+    start() {
+      if (found !== null) return;
+      found = discoverEndpoint(env.document);
+      connectIfReady();
+    },
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Where to connect, and as which window (PROTOCOL.md §2): the `df-window-key` and
+ * `df-ws-url` meta tags first, then df_websockets' `dfwskey` and `dfwsurl` cookies; and the
+ * socket URL that carries the key.
+ */
+
+/**
+ * @typedef {object} Endpoint
+ * @property {string | null} url the websocket URL, null when the page has none
+ * @property {string | null} key the window key, null when the page has none
+ */
+
+/**
+ * Reads the page's endpoint, each part from its meta tag or else from its cookie.
+ * @param {Pick<Document, "querySelector" | "cookie">} doc
+ * @returns {Endpoint}
+ */
+export function discoverEndpoint(doc) {
+  return {
+    url: readMeta(doc, "df-ws-url") ?? readCookie(doc.cookie, "dfwsurl"),
+    key: readMeta(doc, "df-window-key") ?? readCookie(doc.cookie, "dfwskey"),
+  };
+}
+
+/**
+ * @param {Pick<Document, "querySelector">} doc
+ * @param {string} name
+ * @returns {string | null} the content of `<meta name=NAME>`, null when absent or empty
+ */
+function readMeta(doc, name) {
+  return doc.querySelector(`meta[name="${name}"]`)?.getAttribute("content") || null;
+}
+
+/**
+ * Reads a cookie set by df_websockets, whose values are encoded with Python's `quote_plus`
+ * (percent-encoding, with `+` for a space).
+ * @param {string} cookies `document.cookie`
+ * @param {string} name
+ * @returns {string | null} the decoded value, null when absent or empty
+ */
+export function readCookie(cookies, name) {
+  for (const pair of cookies.split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq > 0 && pair.slice(0, eq).trim() === name) {
+      return decodeQuotePlus(pair.slice(eq + 1).trim()) || null;
+    }
+  }
+  return null;
+}
+
+/**
+ * @param {string} encoded
+ * @returns {string} the decoded text; `encoded` itself when it is not valid percent-encoding
+ */
+function decodeQuotePlus(encoded) {
+  const text = encoded.replaceAll("+", " ");
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The URL to open: `url` with `dfwskey=KEY` added to its query, so that the server knows the
+ * window even when another tab has since overwritten the shared `dfwskey` cookie.
+ * @param {string} url the websocket URL
+ * @param {string | null} key the window key; without one the server falls back to the cookie
+ * @returns {string}
+ */
+export function socketUrl(url, key) {
+  if (!key || /[?&]dfwskey=/.test(url)) return url;
+  const separator = url.includes("?") ? "&" : "?";
+  return `${url}${separator}dfwskey=${encodeURIComponent(key)}`;
+}

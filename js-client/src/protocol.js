@@ -1,0 +1,83 @@
+/**
+ * The wire format of PROTOCOL.md §4 and §5: encoding call frames for the server and
+ * classifying the JSON frames it sends. Nothing here touches a socket.
+ */
+import { SignalError } from "./errors.js";
+
+/** The literal keep-alive frame, sent by the client and echoed by the server. */
+export const HEARTBEAT = "--heartbeat--";
+
+const SIGNAL_NAME = /^[_A-Za-z][_A-Za-z0-9]*(\.[_A-Za-z][_A-Za-z0-9]*)*$/;
+// The pattern only admits ASCII, so the length in characters is the length in bytes.
+const MAX_SIGNAL_NAME_BYTES = 128;
+
+/**
+ * Encodes a call frame: `{"signal", "opts"}`, plus `"id"` when a reply is wanted.
+ *
+ * @param {string} name the signal name
+ * @param {object} opts the options; must be a plain JSON object
+ * @param {string} [id] the call id that the reply's `reply_to` will carry
+ * @returns {string} the frame text
+ * @throws {SignalError} with code `bad_frame` when the server would refuse the frame
+ */
+export function encodeCall(name, opts, id) {
+  if (typeof name !== "string" || name.length > MAX_SIGNAL_NAME_BYTES || !SIGNAL_NAME.test(name)) {
+    throw new SignalError("bad_frame", `invalid signal name: ${JSON.stringify(name)}`);
+  }
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
+    throw new SignalError("bad_frame", `the opts of "${name}" must be an object`);
+  }
+  const frame = id === undefined ? { signal: name, opts } : { signal: name, opts, id };
+  try {
+    return JSON.stringify(frame);
+  } catch (err) {
+    throw new SignalError("bad_frame", `the opts of "${name}" are not JSON: ${err.message}`);
+  }
+}
+
+/**
+ * @typedef {{type: "signal", name: string, opts: object, signalId: string}} SignalFrame
+ * @typedef {{type: "reply", id: string | number, ok: true, result: unknown}} ReplyOk
+ * @typedef {{type: "reply", id: string | number, ok: false, error: SignalError}} ReplyError
+ * @typedef {{type: "error", error: SignalError}} ErrorFrame
+ * @typedef {{type: "other"}} OtherFrame
+ * @typedef {SignalFrame | ReplyOk | ReplyError | ErrorFrame | OtherFrame} Inbound
+ */
+
+/**
+ * Classifies a JSON text frame from the server. Frames of an unknown shape are `other`, so
+ * that a newer server's additions are ignored rather than misread.
+ *
+ * @param {string} text the frame text (never the heartbeat)
+ * @returns {Inbound}
+ * @throws {SyntaxError} when the text is not JSON
+ */
+export function parseFrame(text) {
+  const frame = JSON.parse(text);
+  if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
+    return { type: "other" };
+  }
+  if ("reply_to" in frame) {
+    return frame.ok === true
+      ? { type: "reply", id: frame.reply_to, ok: true, result: frame.result }
+      : { type: "reply", id: frame.reply_to, ok: false, error: toSignalError(frame.error) };
+  }
+  if (frame.signal && frame.signal_id) {
+    const opts = frame.opts !== null && typeof frame.opts === "object" ? frame.opts : {};
+    return { type: "signal", name: frame.signal, opts, signalId: frame.signal_id };
+  }
+  if (frame.error) {
+    return { type: "error", error: toSignalError(frame.error) };
+  }
+  return { type: "other" };
+}
+
+/**
+ * @param {unknown} error the `error` member of a frame: `{code, message}`
+ * @returns {SignalError}
+ */
+function toSignalError(error) {
+  const code = typeof error?.code === "string" ? error.code : "unknown_error";
+  const message = typeof error?.message === "string" ? error.message : code;
+  return new SignalError(code, message);
+}
