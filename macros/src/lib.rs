@@ -5,7 +5,7 @@
 //! declaration (signal name, permissions, queue, time limit) and the decoding of a call's JSON
 //! options into the function's typed arguments.
 //!
-//! ```ignore
+//! ```text
 //! use switchboard::{signal, SignalContext, SignalError};
 //!
 //! /// Sends a chat message.
@@ -25,7 +25,7 @@
 //! `SignalHandler` for it. The function itself is kept, unchanged, as a private hidden
 //! function `__switchboard_signal_<name>` next to it. For the example above:
 //!
-//! ```ignore
+//! ```text
 //! /// Sends a chat message.
 //! pub struct send;
 //!
