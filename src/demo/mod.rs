@@ -33,6 +33,7 @@ pub fn signals(builder: SignalRouterBuilder) -> SignalRouterBuilder {
 /// Mounts the demo's page, assets and notification view.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(page::index))
+        .route("/demo/legacy", web::get().to(page::legacy))
         .route("/static/demo/demo.css", web::get().to(page::stylesheet))
         .route("/static/demo/demo.js", web::get().to(page::script))
         .route("/demo/notify", web::post().to(notifications::notify));

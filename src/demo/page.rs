@@ -10,6 +10,9 @@ use crate::identity::{User, WindowInfo, WindowKey};
 /// The page, with `<!--switchboard-meta-->` and `{{username}}` placeholders.
 const INDEX: &str = include_str!("../../static/demo/index.html");
 
+/// A page written for df_websockets 1.x: cookies only, `DFSignals.connect` and `call` only.
+const LEGACY: &str = include_str!("../../static/demo/legacy.html");
+
 /// The page's stylesheet.
 const STYLESHEET: &str = include_str!("../../static/demo/demo.css");
 
@@ -68,6 +71,19 @@ pub(super) async fn index(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/html; charset=utf-8");
     Ok(response.body(body))
+}
+
+/// `GET /demo/legacy`: the df_websockets 1.x compatibility page. Its window is registered for
+/// an anonymous visitor and delivered only through the `dfwskey`/`dfwsurl` cookies.
+pub(super) async fn legacy(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let window =
+        PageWindow::register(&req, WindowInfo::anonymous(), std::iter::empty::<String>()).await?;
+    let mut response = HttpResponse::Ok();
+    window.set_cookies(&mut response);
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8");
+    Ok(response.body(LEGACY))
 }
 
 /// `GET /static/demo/demo.css`.
