@@ -160,6 +160,19 @@ impl TestServer {
         self.registry.send(MembersOf(topic.into())).await.unwrap()
     }
 
+    /// Waits until the registry has more than `before` connections (a connect joins the
+    /// registry asynchronously).
+    pub async fn wait_joined(&self, before: usize) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.stats().await.connections <= before {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "connection never joined"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Waits until the registry has `n` connections (connects and leaves are asynchronous).
     pub async fn wait_connections(&self, n: usize) {
         let deadline = tokio::time::Instant::now() + WAIT;
@@ -203,14 +216,7 @@ impl Client {
         // A heartbeat round trip proves the window actor runs; then wait for the join.
         client.send_text("--heartbeat--").await;
         assert_eq!(client.recv_text().await, "--heartbeat--");
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while server.stats().await.connections <= before {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "connection never joined"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        server.wait_joined(before).await;
         client
     }
 
@@ -225,14 +231,7 @@ impl Client {
         let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
             .await
             .expect("websocket upgrade");
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while server.stats().await.connections <= before {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "connection never joined"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        server.wait_joined(before).await;
         Client::from_stream(ws)
     }
 
