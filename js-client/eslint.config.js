@@ -21,4 +21,6 @@ export default [
     files: ["scripts/**/*.js", "test/**/*.js", "eslint.config.js"],
     languageOptions: { globals: globals.node },
   },
+  // Browser tests run in Node and hand functions to the page, which run there.
+  { files: ["e2e/**/*.js"], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
 ];

@@ -53,8 +53,8 @@
       throw new SignalError("bad_frame", `the opts of "${name}" are not JSON: ${err.message}`);
     }
   }
-  function parseFrame(text) {
-    const frame = JSON.parse(text);
+  function parseFrame(text2) {
+    const frame = JSON.parse(text2);
     if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
       return { type: "other" };
     }
@@ -81,7 +81,7 @@
   var REFUSED_CODES = /* @__PURE__ */ new Set([1008, 1009]);
   var SILENT_CLOSE_CODE = 4e3;
   function createConnection(deps) {
-    const { setTimeout, clearTimeout, now, timing, console: log } = deps;
+    const { setTimeout: setTimeout2, clearTimeout: clearTimeout2, now, timing, console: log } = deps;
     const backoff = createBackoff({
       base: timing.reconnectBase,
       cap: timing.reconnectCap,
@@ -92,6 +92,7 @@
     let started = false;
     let hasOpened = false;
     let lastHeard = 0;
+    let refused = false;
     const timers = { retry: null, heartbeat: null, watchdog: null, stable: null };
     function setState(next) {
       if (next === state) return;
@@ -99,12 +100,12 @@
       deps.onStateChange(next);
     }
     function stopTimer(name) {
-      if (timers[name] !== null) clearTimeout(timers[name]);
+      if (timers[name] !== null) clearTimeout2(timers[name]);
       timers[name] = null;
     }
     function startTimer(name, ms, fn) {
       stopTimer(name);
-      timers[name] = setTimeout(() => {
+      timers[name] = setTimeout2(() => {
         timers[name] = null;
         fn();
       }, ms);
@@ -168,15 +169,16 @@
         /** @type {keyof typeof timers} */
         name
       );
-      const delay = backoff.next(REFUSED_CODES.has(code) ? timing.refusedDelay : 0);
+      refused = REFUSED_CODES.has(code);
+      const delay = backoff.next(refused ? timing.refusedDelay : 0);
       startTimer("retry", delay, open);
       setState("closed");
       deps.onClose(code);
     }
-    function send(text) {
+    function send(text2) {
       if (socket === null || socket.readyState !== OPEN) return false;
       try {
-        socket.send(text);
+        socket.send(text2);
         return true;
       } catch (err) {
         log.warn("DFSignals: send failed:", err);
@@ -192,6 +194,17 @@
       start() {
         if (started) return;
         started = true;
+        open();
+      },
+      /**
+       * Opens a socket now instead of at the end of the current wait, e.g. because the
+       * network came back. Does nothing unless waiting to retry, nor during the long wait
+       * after close codes 1008 and 1009: the server asked this window to stay away, and
+       * the network coming back does not change its mind.
+       */
+      retryNow() {
+        if (timers.retry === null || refused) return;
+        stopTimer("retry");
         open();
       },
       send
@@ -218,11 +231,11 @@
     return null;
   }
   function decodeQuotePlus(encoded) {
-    const text = encoded.replaceAll("+", " ");
+    const text2 = encoded.replaceAll("+", " ");
     try {
-      return decodeURIComponent(text);
+      return decodeURIComponent(text2);
     } catch {
-      return text;
+      return text2;
     }
   }
   function socketUrl(url, key) {
@@ -235,12 +248,22 @@
   function createOutbox({ capacity, onOverflow }) {
     let items = [];
     let overflowed = false;
+    let dropped = 0;
     return {
+      /** @returns {number} how many items wait */
+      get size() {
+        return items.length;
+      },
+      /** @returns {number} how many items were dropped, in all, to make room */
+      get dropped() {
+        return dropped;
+      },
       /** @param {T} item */
       push(item) {
         items.push(item);
         if (items.length <= capacity) return;
         items.shift();
+        dropped += 1;
         if (!overflowed) {
           overflowed = true;
           onOverflow(capacity);
@@ -301,12 +324,13 @@
         return () => update(name, (entries) => entries.filter((e) => e !== entry));
       },
       /**
-       * Removes every registration of `fn` for `name`.
+       * Removes every registration of `fn` for `name`, or every handler of `name` when `fn`
+       * is not given.
        * @param {string} name
-       * @param {Handler} fn
+       * @param {Handler} [fn]
        */
       remove(name, fn) {
-        update(name, (entries) => entries.filter((e) => e.fn !== fn));
+        update(name, (entries) => fn === void 0 ? [] : entries.filter((e) => e.fn !== fn));
       },
       /**
        * Runs the handlers of `name`, in registration order. Handlers added or removed while it
@@ -328,17 +352,21 @@
   }
 
   // src/requests.js
-  function createRequests({ setTimeout, clearTimeout }) {
+  function createRequests({ setTimeout: setTimeout2, clearTimeout: clearTimeout2 }) {
     const pending = /* @__PURE__ */ new Map();
     let lastId = 0;
     function finish(id, settle) {
       const entry = pending.get(id);
       if (!entry) return;
       pending.delete(id);
-      clearTimeout(entry.timer);
+      clearTimeout2(entry.timer);
       settle(entry);
     }
     return {
+      /** @returns {number} how many calls wait for their reply */
+      get size() {
+        return pending.size;
+      },
       /**
        * Starts waiting for the reply to a new call.
        * @param {string} name the signal name
@@ -349,7 +377,7 @@
         lastId += 1;
         const id = String(lastId);
         const promise = new Promise((resolve, reject) => {
-          const timer = setTimeout(() => {
+          const timer = setTimeout2(() => {
             const message = `"${name}" got no reply within ${timeout} ms`;
             finish(id, (entry) => entry.reject(new SignalError("timeout", message)));
           }, timeout);
@@ -417,6 +445,7 @@
     const overrides = {};
     let found = null;
     const stateListeners = /* @__PURE__ */ new Set();
+    let reconnects = 0;
     const registry = createRegistry({
       onError: (name, err) => log.error(`DFSignals: a handler of "${name}" failed:`, err)
     });
@@ -439,11 +468,14 @@
       },
       onOpen: ({ reconnected }) => {
         outbox.drain(transmit);
-        if (reconnected) registry.dispatch(RESYNC, {});
+        if (reconnected) {
+          reconnects += 1;
+          registry.dispatch(RESYNC, {});
+        }
       },
       onText: receive,
       onClose: () => requests.failSent(),
-      onStateChange: announce
+      onStateChange: announce2
     });
     function transmit(item) {
       const { frame, requestId } = item;
@@ -455,12 +487,12 @@
     function transmitOrQueue(item) {
       if (!transmit(item)) outbox.push(item);
     }
-    function receive(text) {
+    function receive(text2) {
       let frame;
       try {
-        frame = parseFrame(text);
+        frame = parseFrame(text2);
       } catch {
-        log.warn("DFSignals: ignored a frame that is not JSON:", text.slice(0, 200));
+        log.warn("DFSignals: ignored a frame that is not JSON:", text2.slice(0, 200));
         return;
       }
       switch (frame.type) {
@@ -479,7 +511,7 @@
           break;
       }
     }
-    function announce(state) {
+    function announce2(state) {
       for (const listener of [...stateListeners]) {
         try {
           listener(state);
@@ -491,6 +523,13 @@
     }
     function endpoint() {
       return { url: overrides.url ?? found?.url ?? null, key: overrides.key ?? found?.key ?? null };
+    }
+    function listenForWakeUps() {
+      const { document: document2 } = env;
+      env.eventTarget?.addEventListener("online", () => connection.retryNow());
+      document2.addEventListener?.("visibilitychange", () => {
+        if (document2.visibilityState === "visible") connection.retryNow();
+      });
     }
     function connectIfReady() {
       if (found === null) return;
@@ -520,9 +559,10 @@
         return registry.add(name, fn);
       },
       /**
-       * Unregisters `fn` from `name`.
+       * Unregisters `fn` from `name`; without `fn`, every handler of `name`, the built-in
+       * one included (to replace, say, `html.content` with a sanitising version).
        * @param {string} name
-       * @param {import("./registry.js").Handler} fn
+       * @param {import("./registry.js").Handler} [fn]
        */
       disconnect(name, fn) {
         registry.remove(name, fn);
@@ -576,6 +616,22 @@
         };
       },
       /**
+       * Counters, for a status page or a test: the state, the calls waiting for a connection,
+       * the calls dropped because too many waited, the requests waiting for a reply, and the
+       * reconnections since the first connection.
+       * @returns {{state: import("./connection.js").State, queued: number, dropped: number,
+       *   pendingRequests: number, reconnects: number}}
+       */
+      stats() {
+        return {
+          state: connection.state,
+          queued: outbox.size,
+          dropped: outbox.dropped,
+          pendingRequests: requests.size,
+          reconnects
+        };
+      },
+      /**
        * Sets the URL and/or window key instead of reading them from the page. Call it before
        * the DOM is ready; values given later are used from the next connection attempt on.
        * @param {{url?: string, key?: string}} options
@@ -592,16 +648,394 @@
       start() {
         if (found !== null) return;
         found = discoverEndpoint(env.document);
+        listenForWakeUps();
         connectIfReady();
       }
     });
   }
 
+  // src/forms.js
+  var BUTTON_TYPES = /* @__PURE__ */ new Set(["button", "image", "reset", "submit"]);
+  var FIELD_TAGS = /* @__PURE__ */ new Set(["INPUT", "SELECT", "TEXTAREA"]);
+  function isButtonInput(element) {
+    return element.tagName === "INPUT" && BUTTON_TYPES.has(
+      /** @type {HTMLInputElement} */
+      element.type
+    );
+  }
+  function listValue(field) {
+    if (field.type === "file") return Array.from(
+      /** @type {HTMLInputElement} */
+      field.files ?? [],
+      (f) => f.name
+    );
+    if (field.type === "select-multiple") {
+      return Array.from(
+        /** @type {HTMLSelectElement} */
+        field.selectedOptions,
+        (o) => o.value
+      );
+    }
+    return null;
+  }
+  function serializeForm(form) {
+    const pairs = [];
+    for (const field of Array.from(form.elements ?? [])) {
+      const f = (
+        /** @type {HTMLInputElement} */
+        field
+      );
+      if (!FIELD_TAGS.has(f.tagName) || !f.name || f.disabled || isButtonInput(f)) continue;
+      const list = listValue(f);
+      if (list !== null) {
+        for (const value of list) pairs.push({ name: f.name, value });
+      } else if (f.type !== "checkbox" && f.type !== "radio" || f.checked) {
+        pairs.push({ name: f.name, value: f.value });
+      }
+    }
+    return pairs;
+  }
+  function fieldValue(field) {
+    const list = listValue(field);
+    if (list !== null) return list;
+    if (field.type === "checkbox" || field.type === "radio") return (
+      /** @type {HTMLInputElement} */
+      field.checked
+    );
+    return field.value;
+  }
+  function setFormValues(form, values) {
+    const fields = Array.from(form.elements ?? []);
+    for (const { name, value } of values) {
+      for (const field of fields) {
+        if (
+          /** @type {HTMLInputElement} */
+          field.name === name
+        ) setField(
+          /** @type {HTMLInputElement} */
+          field,
+          value
+        );
+      }
+    }
+  }
+  function chooser(value) {
+    if (Array.isArray(value)) {
+      const chosen = new Set(value.map(String));
+      return (candidate) => chosen.has(candidate);
+    }
+    return (candidate) => candidate === String(value);
+  }
+  function setField(field, value) {
+    if (field.type === "checkbox" || field.type === "radio") {
+      const input = (
+        /** @type {HTMLInputElement} */
+        field
+      );
+      input.checked = typeof value === "boolean" ? value : chooser(value)(input.value);
+    } else if (field.tagName === "SELECT") {
+      const chosen = chooser(value);
+      for (const option of Array.from(
+        /** @type {HTMLSelectElement} */
+        field.options
+      )) {
+        option.selected = chosen(option.value);
+      }
+    } else if (field.type !== "file" && FIELD_TAGS.has(field.tagName)) {
+      field.value = String(value ?? "");
+    }
+  }
+
+  // src/html-signals.js
+  var CONTENT_ADDED = "DOMContentAdded";
+  var SLOTS = {
+    beforebegin: (el) => [el.parentNode, el.previousSibling, el],
+    afterbegin: (el) => [el, null, el.firstChild],
+    beforeend: (el) => [el, el.lastChild, null],
+    afterend: (el) => [el.parentNode, el, el.nextSibling]
+  };
+  function elementsBetween(parent, after, before) {
+    const found = [];
+    for (let node = after ? after.nextSibling : parent.firstChild; node && node !== before; node = node.nextSibling) {
+      if (node.nodeType === 1) found.push(
+        /** @type {Element} */
+        node
+      );
+    }
+    return found;
+  }
+  function announce(elements) {
+    for (const element of elements) element.dispatchEvent(new Event(CONTENT_ADDED, { bubbles: true }));
+  }
+  function required(signal, value, argument) {
+    if (typeof value !== "string" || value === "") {
+      throw new TypeError(`${signal} needs a non-empty string "${argument}"`);
+    }
+    return value;
+  }
+  function text(content) {
+    return content === void 0 || content === null ? "" : String(content);
+  }
+  function classList(classNames) {
+    return text(classNames).split(/\s+/).filter(Boolean);
+  }
+  function htmlSignals(document2) {
+    const matches = (signal, opts) => Array.from(document2.querySelectorAll(required(signal, opts.selector, "selector")));
+    const eachMatch = (signal, change) => (opts) => {
+      for (const element of matches(signal, opts)) change(element, opts);
+    };
+    const insertion = (signal, position) => eachMatch(signal, (element, { content }) => {
+      const [parent, after, before] = SLOTS[position](element);
+      element.insertAdjacentHTML(position, text(content));
+      announce(elementsBetween(parent, after, before));
+    });
+    return {
+      "html.after": insertion("html.after", "afterend"),
+      "html.append": insertion("html.append", "beforeend"),
+      "html.prepend": insertion("html.prepend", "afterbegin"),
+      "html.before": insertion("html.before", "beforebegin"),
+      "html.content": eachMatch("html.content", (element, { content }) => {
+        element.innerHTML = text(content);
+        announce(elementsBetween(element, null, null));
+      }),
+      "html.replace_with": eachMatch("html.replace_with", (element, { content }) => {
+        const parent = element.parentNode;
+        if (parent === null) return;
+        const [after, before] = [element.previousSibling, element.nextSibling];
+        element.outerHTML = text(content);
+        announce(elementsBetween(parent, after, before));
+      }),
+      "html.text": eachMatch("html.text", (element, { content }) => {
+        element.textContent = text(content);
+      }),
+      "html.empty": eachMatch("html.empty", (element) => element.replaceChildren()),
+      "html.remove": eachMatch("html.remove", (element) => element.remove()),
+      "html.focus": (opts) => {
+        const first = (
+          /** @type {HTMLElement | undefined} */
+          matches("html.focus", opts)[0]
+        );
+        first?.focus();
+      },
+      "html.add_class": eachMatch("html.add_class", (element, { class_name }) => {
+        element.classList.add(...classList(class_name));
+      }),
+      "html.remove_class": eachMatch("html.remove_class", (element, { class_name }) => {
+        element.classList.remove(...classList(class_name));
+      }),
+      "html.add_attribute": eachMatch("html.add_attribute", (element, { attr_name, attr_value }) => {
+        element.setAttribute(required("html.add_attribute", attr_name, "attr_name"), text(attr_value));
+      }),
+      "html.remove_attr": eachMatch("html.remove_attr", (element, { attr_name }) => {
+        element.removeAttribute(required("html.remove_attr", attr_name, "attr_name"));
+      }),
+      "html.boolean_attribute": eachMatch("html.boolean_attribute", (element, { name, value }) => {
+        required("html.boolean_attribute", name, "name");
+        if (value) element.setAttribute(name, name);
+        else element.removeAttribute(name);
+      }),
+      "html.download_file": ({ url, filename }) => {
+        const link = document2.createElement("a");
+        link.href = required("html.download_file", url, "url");
+        link.download = text(filename) || "unknown";
+        link.hidden = true;
+        document2.body.append(link);
+        link.click();
+        link.remove();
+      },
+      "html.forms.set": eachMatch("html.forms.set", (form, { values }) => {
+        setFormValues(
+          /** @type {HTMLFormElement} */
+          form,
+          Array.isArray(values) ? values : []
+        );
+      })
+    };
+  }
+
+  // src/bindings.js
+  var ATTRIBUTE = "data-df-signal";
+  function parseBindings(text2) {
+    const parsed = JSON.parse(text2);
+    if (!Array.isArray(parsed)) throw new TypeError(`${ATTRIBUTE} must be a JSON list`);
+    return parsed.filter((entry) => typeof entry?.name === "string" && entry.name !== "");
+  }
+  function defaultEvent(element) {
+    switch (element.tagName) {
+      case "FORM":
+        return "submit";
+      case "TEXTAREA":
+      case "SELECT":
+        return "change";
+      case "INPUT":
+        return isButtonInput(element) ? "click" : "change";
+      default:
+        return "click";
+    }
+  }
+  function shouldPrevent(binding, eventName) {
+    return binding.prevent === true || (binding.prevent === void 0 || binding.prevent === null) && eventName !== "change";
+  }
+  function callOptions(binding, element) {
+    const opts = { ...binding.opts };
+    if (binding.form) {
+      const el = (
+        /** @type {HTMLInputElement} */
+        element
+      );
+      const form = el.tagName === "FORM" ? (
+        /** @type {HTMLFormElement} */
+        element
+      ) : el.form ?? element.closest("form");
+      opts[binding.form] = form ? serializeForm(form) : [];
+    }
+    if (binding.value) opts[binding.value] = fieldValue(
+      /** @type {HTMLInputElement} */
+      element
+    );
+    return opts;
+  }
+  function bindTree(root, { call, bound, warn }) {
+    const own = "matches" in root && root.matches(`[${ATTRIBUTE}]`) ? [root] : [];
+    for (const element of [...own, ...Array.from(root.querySelectorAll(`[${ATTRIBUTE}]`))]) {
+      if (bound.has(element)) continue;
+      bound.add(element);
+      let bindings;
+      try {
+        bindings = parseBindings(
+          /** @type {string} */
+          element.getAttribute(ATTRIBUTE)
+        );
+      } catch (err) {
+        warn(`ignored an invalid ${ATTRIBUTE} attribute (${err.message})`, element);
+        continue;
+      }
+      for (const binding of bindings) {
+        const eventName = binding.on || defaultEvent(element);
+        element.addEventListener(eventName, (event) => {
+          call(binding.name, callOptions(binding, element));
+          if (shouldPrevent(binding, eventName)) event.preventDefault();
+        });
+      }
+    }
+  }
+  function watchBindings({ document: document2, setTimeout: setTimeout2, call, warn }) {
+    const bound = /* @__PURE__ */ new WeakSet();
+    const later = (root) => setTimeout2(() => bindTree(root, { call, bound, warn }), 0);
+    document2.addEventListener(CONTENT_ADDED, (event) => later(
+      /** @type {Element} */
+      event.target
+    ));
+    if (document2.readyState === "loading") {
+      document2.addEventListener("DOMContentLoaded", () => later(document2), { once: true });
+    } else {
+      later(document2);
+    }
+  }
+
+  // src/notify.js
+  var LEVELS = Object.freeze(["info", "success", "warning", "error"]);
+  var DEFAULT_TIMEOUT = 5e3;
+  var STYLES = `
+:where(.df-notify-region){position:fixed;z-index:2147483000;right:1rem;bottom:1rem;display:flex;flex-direction:column;gap:.5rem;width:min(24rem,calc(100vw - 2rem));pointer-events:none}
+:where(.df-notify){--df-notify-accent:#2563eb;position:relative;box-sizing:border-box;padding:.75rem 2.5rem .75rem 1rem;border-left:4px solid var(--df-notify-accent);border-radius:.5rem;background:#fff;color:#1f2937;box-shadow:0 4px 16px rgb(0 0 0/.18);font:14px/1.4 system-ui,sans-serif;overflow-wrap:anywhere;pointer-events:auto}
+:where(.df-notify-success){--df-notify-accent:#16a34a}
+:where(.df-notify-warning){--df-notify-accent:#d97706}
+:where(.df-notify-error){--df-notify-accent:#dc2626}
+:where(.df-notify-title){font-weight:600}
+:where(.df-notify-message){white-space:pre-line}
+:where(.df-notify>button){position:absolute;top:.25rem;right:.25rem;width:2rem;height:2rem;border:0;border-radius:.25rem;background:none;color:inherit;font-size:1.25rem;line-height:1;cursor:pointer;opacity:.7}
+:where(.df-notify>button:hover,.df-notify>button:focus-visible){opacity:1}
+@media (prefers-color-scheme:dark){:where(.df-notify){--df-notify-accent:#60a5fa;background:#1f2937;color:#f3f4f6}:where(.df-notify-success){--df-notify-accent:#4ade80}:where(.df-notify-warning){--df-notify-accent:#fbbf24}:where(.df-notify-error){--df-notify-accent:#f87171}}
+`;
+  function notifyLevel(level) {
+    return LEVELS.includes(
+      /** @type {string} */
+      level
+    ) ? (
+      /** @type {string} */
+      level
+    ) : "info";
+  }
+  function notifyTimeout(timeout) {
+    return typeof timeout === "number" && Number.isFinite(timeout) && timeout >= 0 ? timeout : DEFAULT_TIMEOUT;
+  }
+  function asText(value) {
+    return value === void 0 || value === null ? "" : String(value);
+  }
+  function createNotifier({ document: document2, setTimeout: setTimeout2, clearTimeout: clearTimeout2 }) {
+    let region = null;
+    function element(tag, className, content) {
+      const el = document2.createElement(tag);
+      if (className) el.className = className;
+      if (content !== void 0) el.textContent = content;
+      return el;
+    }
+    function ensureRegion() {
+      if (!document2.querySelector("style[data-df-notify]")) {
+        const style = element("style", "", STYLES);
+        style.setAttribute("data-df-notify", "");
+        document2.head.prepend(style);
+      }
+      if (region === null || !region.isConnected) {
+        region = element("div", "df-notify-region");
+        region.setAttribute("aria-live", "polite");
+        document2.body.append(region);
+      }
+      return region;
+    }
+    return (opts) => {
+      const { level, title, message, timeout } = opts ?? {};
+      const toast = element("div", `df-notify df-notify-${notifyLevel(level)}`);
+      toast.setAttribute("role", "status");
+      if (asText(title)) toast.append(element("div", "df-notify-title", asText(title)));
+      toast.append(element("div", "df-notify-message", asText(message)));
+      const close = element("button", "", "×");
+      close.setAttribute("type", "button");
+      close.setAttribute("aria-label", "Dismiss");
+      toast.append(close);
+      const delay = notifyTimeout(timeout);
+      let timer = null;
+      const dismiss = () => {
+        clearTimeout2(timer);
+        toast.remove();
+      };
+      const pause = () => clearTimeout2(timer);
+      const resume = () => {
+        clearTimeout2(timer);
+        if (delay > 0) timer = setTimeout2(dismiss, delay);
+      };
+      close.addEventListener("click", dismiss);
+      toast.addEventListener("mouseenter", pause);
+      toast.addEventListener("mouseleave", resume);
+      toast.addEventListener("focusin", pause);
+      toast.addEventListener("focusout", resume);
+      ensureRegion().append(toast);
+      resume();
+      return toast;
+    };
+  }
+
+  // src/page.js
+  var NOTIFY = "df.notify";
+  function installPageFeatures(client, { document: document2, setTimeout: setTimeout2, clearTimeout: clearTimeout2, console: log }) {
+    for (const [name, handler] of Object.entries(htmlSignals(document2))) client.connect(name, handler);
+    client.connect(NOTIFY, createNotifier({ document: document2, setTimeout: setTimeout2, clearTimeout: clearTimeout2 }));
+    watchBindings({
+      document: document2,
+      setTimeout: setTimeout2,
+      call: client.call,
+      warn: (message, element) => log.warn(`DFSignals: ${message}:`, element)
+    });
+  }
+
   // src/browser.js
+  var setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms);
+  var clearTimeout = (timer) => globalThis.clearTimeout(timer);
   var DFSignals = createClient({
     WebSocket: globalThis.WebSocket,
-    setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-    clearTimeout: (timer) => globalThis.clearTimeout(timer),
+    setTimeout,
+    clearTimeout,
     // Monotonic: a wall-clock jump must not make a live socket look silent.
     now: () => globalThis.performance.now(),
     random: Math.random,
@@ -609,6 +1043,7 @@
     document: globalThis.document,
     eventTarget: globalThis
   });
+  installPageFeatures(DFSignals, { document, setTimeout, clearTimeout, console: globalThis.console });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", () => DFSignals.start(), { once: true });
   } else {

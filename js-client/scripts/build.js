@@ -1,14 +1,17 @@
 /**
  * Builds the browser bundles into ../static/:
  * - switchboard.js, a classic script that sets `window.DFSignals` (from src/);
- * - switchboard.mjs, an ES module exporting `DFSignals` (default and named) and `SignalError`;
+ * - switchboard.mjs, an ES module exporting `DFSignals` (default and named) and `SignalError`,
+ *   which names its type declarations (`@ts-self-types`, read by Deno; TypeScript users point
+ *   a `paths` entry or a `/// <reference>` at them);
+ * - switchboard.d.ts, those declarations, copied from switchboard.d.ts;
  * - demo/demo.js, the demo page's script (from demo/), which uses `window.DFSignals`.
  *
  * The output depends only on the sources, package.json's version and the pinned esbuild (no
  * timestamps, no absolute paths, same bytes from any working directory), so CI can rebuild
  * and compare with the committed files (`npm run check-build`).
  */
-import { readFile } from "node:fs/promises";
+import { copyFile, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -33,10 +36,12 @@ const common = {
   logLevel: "warning",
 };
 const client = { ...common, banner: banner("Switchboard JS client", "src") };
+const typed = { js: `${client.banner.js}\n// @ts-self-types="./switchboard.d.ts"` };
 
 await Promise.all([
   build({ ...client, entryPoints: ["src/global.js"], format: "iife", outfile: "../static/switchboard.js" }),
-  build({ ...client, entryPoints: ["src/browser.js"], format: "esm", outfile: "../static/switchboard.mjs" }),
+  build({ ...client, banner: typed, entryPoints: ["src/browser.js"], format: "esm", outfile: "../static/switchboard.mjs" }),
+  copyFile(new URL("../switchboard.d.ts", import.meta.url), new URL("../../static/switchboard.d.ts", import.meta.url)),
   build({
     ...common,
     banner: banner("Switchboard demo page", "demo"),

@@ -1,15 +1,20 @@
 /**
- * The page's DFSignals: the client wired to the real browser, started once the DOM is ready
- * (so that the meta tags can be read). Entry point of `static/switchboard.mjs`.
+ * The page's DFSignals: the client wired to the real browser, with the built-in signals and
+ * the `data-df-signal` bindings, started once the DOM is ready (so that the meta tags can be
+ * read). Entry point of `static/switchboard.mjs`.
  */
 import { createClient } from "./client.js";
 import { SignalError } from "./errors.js";
+import { installPageFeatures } from "./page.js";
+
+const setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms);
+const clearTimeout = (timer) => globalThis.clearTimeout(timer);
 
 /** The page's one client (see README.md for the API). */
 const DFSignals = createClient({
   WebSocket: globalThis.WebSocket,
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (timer) => globalThis.clearTimeout(timer),
+  setTimeout,
+  clearTimeout,
   // Monotonic: a wall-clock jump must not make a live socket look silent.
   now: () => globalThis.performance.now(),
   random: Math.random,
@@ -17,6 +22,8 @@ const DFSignals = createClient({
   document: globalThis.document,
   eventTarget: globalThis,
 });
+
+installPageFeatures(DFSignals, { document, setTimeout, clearTimeout, console: globalThis.console });
 
 if (document.readyState === "loading") {
   document.addEventListener("DOMContentLoaded", () => DFSignals.start(), { once: true });

@@ -35,10 +35,12 @@ const DEFAULTS = Object.freeze({
  * @property {() => number} now a clock in ms
  * @property {() => number} random uniform in [0, 1)
  * @property {Pick<Console, "info" | "warn" | "error">} console
- * @property {Pick<Document, "querySelector" | "cookie">} document where the endpoint is read
- *   from (meta tags and cookies), once, at start
+ * @property {Pick<Document, "querySelector" | "cookie"> & Partial<Pick<Document,
+ *   "addEventListener" | "visibilityState">>} document where the endpoint is read from (meta
+ *   tags and cookies), once, at start; when it is an event target, its `visibilitychange`
+ *   to visible ends a wait to reconnect
  * @property {EventTarget} [eventTarget] receives a `dfsignals:state` CustomEvent on every
- *   state change (the window, in a browser)
+ *   state change, and its `online` event ends a wait to reconnect (the window, in a browser)
  * @property {Partial<typeof DEFAULTS>} [settings]
  */
 
@@ -55,6 +57,7 @@ export function createClient(env) {
   let found = null;
   /** @type {Set<(state: import("./connection.js").State) => void>} */
   const stateListeners = new Set();
+  let reconnects = 0;
 
   const registry = createRegistry({
     onError: (name, err) => log.error(`DFSignals: a handler of "${name}" failed:`, err),
@@ -76,7 +79,10 @@ export function createClient(env) {
     },
     onOpen: ({ reconnected }) => {
       outbox.drain(transmit);
-      if (reconnected) registry.dispatch(RESYNC, {});
+      if (reconnected) {
+        reconnects += 1;
+        registry.dispatch(RESYNC, {});
+      }
     },
     onText: receive,
     onClose: () => requests.failSent(),
@@ -146,6 +152,19 @@ export function createClient(env) {
     return { url: overrides.url ?? found?.url ?? null, key: overrides.key ?? found?.key ?? null };
   }
 
+  /**
+   * Retries at once, rather than at the end of the backoff delay, when the network comes
+   * back or the page is shown again: the user is likely looking at it, and a background
+   * tab's timers may have been slowed down.
+   */
+  function listenForWakeUps() {
+    const { document } = env;
+    env.eventTarget?.addEventListener("online", () => connection.retryNow());
+    document.addEventListener?.("visibilitychange", () => {
+      if (document.visibilityState === "visible") connection.retryNow();
+    });
+  }
+
   /** Opens the connection once started, if there is a URL to open. */
   function connectIfReady() {
     if (found === null) return;
@@ -178,9 +197,10 @@ export function createClient(env) {
     },
 
     /**
-     * Unregisters `fn` from `name`.
+     * Unregisters `fn` from `name`; without `fn`, every handler of `name`, the built-in
+     * one included (to replace, say, `html.content` with a sanitising version).
      * @param {string} name
-     * @param {import("./registry.js").Handler} fn
+     * @param {import("./registry.js").Handler} [fn]
      */
     disconnect(name, fn) {
       registry.remove(name, fn);
@@ -238,6 +258,23 @@ export function createClient(env) {
     },
 
     /**
+     * Counters, for a status page or a test: the state, the calls waiting for a connection,
+     * the calls dropped because too many waited, the requests waiting for a reply, and the
+     * reconnections since the first connection.
+     * @returns {{state: import("./connection.js").State, queued: number, dropped: number,
+     *   pendingRequests: number, reconnects: number}}
+     */
+    stats() {
+      return {
+        state: connection.state,
+        queued: outbox.size,
+        dropped: outbox.dropped,
+        pendingRequests: requests.size,
+        reconnects,
+      };
+    },
+
+    /**
      * Sets the URL and/or window key instead of reading them from the page. Call it before
      * the DOM is ready; values given later are used from the next connection attempt on.
      * @param {{url?: string, key?: string}} options
@@ -255,6 +292,7 @@ export function createClient(env) {
     start() {
       if (found !== null) return;
       found = discoverEndpoint(env.document);
+      listenForWakeUps();
       connectIfReady();
     },
   });

@@ -58,6 +58,8 @@ export function createConnection(deps) {
   let started = false;
   let hasOpened = false;
   let lastHeard = 0;
+  // Whether the current wait follows close code 1008 or 1009, which `retryNow` respects.
+  let refused = false;
   // One timer per duty, so each can be stopped on its own.
   const timers = { retry: null, heartbeat: null, watchdog: null, stable: null };
 
@@ -159,7 +161,8 @@ export function createConnection(deps) {
   function lost(code) {
     socket = null;
     for (const name of Object.keys(timers)) stopTimer(/** @type {keyof typeof timers} */ (name));
-    const delay = backoff.next(REFUSED_CODES.has(code) ? timing.refusedDelay : 0);
+    refused = REFUSED_CODES.has(code);
+    const delay = backoff.next(refused ? timing.refusedDelay : 0);
     startTimer("retry", delay, open);
     setState("closed");
     deps.onClose(code);
@@ -191,6 +194,18 @@ export function createConnection(deps) {
     start() {
       if (started) return;
       started = true;
+      open();
+    },
+
+    /**
+     * Opens a socket now instead of at the end of the current wait, e.g. because the
+     * network came back. Does nothing unless waiting to retry, nor during the long wait
+     * after close codes 1008 and 1009: the server asked this window to stay away, and
+     * the network coming back does not change its mind.
+     */
+    retryNow() {
+      if (timers.retry === null || refused) return;
+      stopTimer("retry");
       open();
     },
 

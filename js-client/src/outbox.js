@@ -15,12 +15,24 @@ export function createOutbox({ capacity, onOverflow }) {
   /** @type {T[]} */
   let items = [];
   let overflowed = false;
+  let dropped = 0;
   return {
+    /** @returns {number} how many items wait */
+    get size() {
+      return items.length;
+    },
+
+    /** @returns {number} how many items were dropped, in all, to make room */
+    get dropped() {
+      return dropped;
+    },
+
     /** @param {T} item */
     push(item) {
       items.push(item);
       if (items.length <= capacity) return;
       items.shift();
+      dropped += 1;
       if (!overflowed) {
         overflowed = true;
         onOverflow(capacity);

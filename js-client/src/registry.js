@@ -44,12 +44,13 @@ export function createRegistry({ onError }) {
     },
 
     /**
-     * Removes every registration of `fn` for `name`.
+     * Removes every registration of `fn` for `name`, or every handler of `name` when `fn`
+     * is not given.
      * @param {string} name
-     * @param {Handler} fn
+     * @param {Handler} [fn]
      */
     remove(name, fn) {
-      update(name, (entries) => entries.filter((e) => e.fn !== fn));
+      update(name, (entries) => (fn === undefined ? [] : entries.filter((e) => e.fn !== fn)));
     },
 
     /**

@@ -35,6 +35,11 @@ export function createRequests({ setTimeout, clearTimeout }) {
   }
 
   return {
+    /** @returns {number} how many calls wait for their reply */
+    get size() {
+      return pending.size;
+    },
+
     /**
      * Starts waiting for the reply to a new call.
      * @param {string} name the signal name

@@ -48,6 +48,22 @@ describe("call", () => {
     assert.match(t.log.lines.warn[0], /more than 1000 calls waiting/);
   });
 
+  it("counts the queued and dropped calls in stats()", async () => {
+    const t = setup({ settings: { queueLimit: 3 } });
+    assert.deepEqual(t.client.stats(), { state: "connecting", queued: 0, dropped: 0, pendingRequests: 0, reconnects: 0 });
+    for (let n = 1; n <= 5; n += 1) t.client.call("a", { n });
+    const request = t.client.request("b");
+    assert.deepEqual(t.client.stats(), { state: "connecting", queued: 3, dropped: 3, pendingRequests: 1, reconnects: 0 });
+    t.socket.accept();
+    assert.deepEqual(t.socket.frames().map((f) => f.opts.n ?? f.signal), [4, 5, "b"]);
+    assert.deepEqual(t.client.stats(), { state: "open", queued: 0, dropped: 3, pendingRequests: 1, reconnects: 0 });
+    t.socket.drop();
+    await assert.rejects(request, { code: "disconnected" });
+    t.clock.advance(250);
+    t.socket.accept();
+    assert.deepEqual(t.client.stats(), { state: "open", queued: 0, dropped: 3, pendingRequests: 0, reconnects: 1 });
+  });
+
   it("queues again when the socket closes, and flushes on reconnect", () => {
     const t = connected();
     t.socket.drop();
@@ -77,6 +93,10 @@ describe("call", () => {
     t.client.call("x");
     t.client.connect("x", fn);
     t.client.disconnect("x", fn);
+    t.client.call("x");
+    t.client.connect("x", fn);
+    t.client.connect("x", () => (count += 10));
+    t.client.disconnect("x");
     t.client.call("x");
     assert.equal(count, 1);
   });

@@ -138,6 +138,47 @@ describe("reconnecting", () => {
     assert.deepEqual(delaysAfterDrops(t, 1, 1013), [1000]);
   });
 
+  it("retries at once when the network comes back or the page is shown again", () => {
+    const t = setup();
+    t.socket.accept();
+    t.socket.drop();
+    t.clock.advance(100);
+    t.eventTarget.dispatchEvent(new Event("online"));
+    assert.equal(t.sockets.length, 2);
+    assert.equal(t.client.state, "connecting");
+    assert.deepEqual(t.clock.pendingDelays().length, 1, "only the watchdog of the new socket");
+
+    t.socket.drop();
+    t.document.visibilityState = "hidden";
+    t.document.dispatchEvent(new Event("visibilitychange"));
+    assert.equal(t.sockets.length, 2, "not when the page is hidden");
+    t.document.visibilityState = "visible";
+    t.document.dispatchEvent(new Event("visibilitychange"));
+    assert.equal(t.sockets.length, 3);
+  });
+
+  it("does not retry early while connecting or open", () => {
+    const t = setup();
+    t.eventTarget.dispatchEvent(new Event("online"));
+    t.socket.accept();
+    t.document.dispatchEvent(new Event("visibilitychange"));
+    assert.equal(t.sockets.length, 1);
+  });
+
+  it("still waits the minute after 1008 and 1009 when the network comes back", () => {
+    const t = setup();
+    t.socket.accept();
+    t.socket.drop(1008);
+    t.eventTarget.dispatchEvent(new Event("online"));
+    t.document.dispatchEvent(new Event("visibilitychange"));
+    assert.equal(t.sockets.length, 1);
+    t.clock.advance(60_250);
+    assert.equal(t.sockets.length, 2);
+    t.socket.drop(1006);
+    t.eventTarget.dispatchEvent(new Event("online"));
+    assert.equal(t.sockets.length, 3, "an ordinary wait again");
+  });
+
   it("keeps retrying without limit", () => {
     const t = setup();
     delaysAfterDrops(t, 50);

@@ -99,17 +99,19 @@ export function recordingConsole() {
 }
 
 /**
- * A document with the given meta tags and cookie string.
+ * A document with the given meta tags and cookie string; an event target whose
+ * `visibilityState` the test may change.
  * @param {{meta?: Record<string, string>, cookie?: string}} page
  */
 export function fakeDocument({ meta = {}, cookie = "" } = {}) {
-  return {
+  return Object.assign(new EventTarget(), {
     cookie,
+    visibilityState: "visible",
     querySelector(selector) {
       const name = /^meta\[name="([^"]+)"\]$/.exec(selector)?.[1];
       return name in meta ? { getAttribute: (attr) => (attr === "content" ? meta[name] : null) } : null;
     },
-  };
+  });
 }
 
 export const WS_URL = "ws://switchboard.test/ws/";
@@ -124,6 +126,7 @@ export function setup({ page, random = () => 0.5, settings, start = true } = {})
   const { FakeWebSocket, sockets } = fakeWebSocket();
   const log = recordingConsole();
   const eventTarget = new EventTarget();
+  const document = fakeDocument(page ?? { meta: { "df-ws-url": WS_URL, "df-window-key": KEY } });
   const client = createClient({
     WebSocket: FakeWebSocket,
     setTimeout: clock.setTimeout,
@@ -131,7 +134,7 @@ export function setup({ page, random = () => 0.5, settings, start = true } = {})
     now: clock.now,
     random,
     console: log,
-    document: fakeDocument(page ?? { meta: { "df-ws-url": WS_URL, "df-window-key": KEY } }),
+    document,
     eventTarget,
     settings,
   });
@@ -142,6 +145,7 @@ export function setup({ page, random = () => 0.5, settings, start = true } = {})
     sockets,
     log,
     eventTarget,
+    document,
     /** @returns the newest socket */
     get socket() {
       return sockets.at(-1);

@@ -33,7 +33,7 @@ pub struct AppState {
 }
 
 /// Mounts Switchboard's routes: the websocket endpoint, `/api/v1/*`, `/healthz`, `/readyz`,
-/// `/metrics` and `/static/switchboard.{js,mjs}`. The caller must register an [`AppState`]
+/// `/metrics` and `/static/switchboard.{js,mjs,d.ts}`. The caller must register an [`AppState`]
 /// with `App::app_data(web::Data::new(state))`.
 pub fn configure(config: &Config) -> impl FnOnce(&mut web::ServiceConfig) + Clone {
     let ws_path = config.ws_path.clone();
@@ -44,6 +44,7 @@ pub fn configure(config: &Config) -> impl FnOnce(&mut web::ServiceConfig) + Clon
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(health::metrics))
             .route("/static/switchboard.js", web::get().to(assets::script))
-            .route("/static/switchboard.mjs", web::get().to(assets::module));
+            .route("/static/switchboard.mjs", web::get().to(assets::module))
+            .route("/static/switchboard.d.ts", web::get().to(assets::types));
     }
 }
