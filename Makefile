@@ -6,18 +6,26 @@ NPM ?= npm
 JS := js-client
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test deps node js js-check lint rust-test js-test clean
+.PHONY: run test deps node chromium js js-check lint rust-test js-test e2e clean
 
 ## Build in release mode and serve the demo on the embedded in-memory broker.
 run:
 	$(CARGO) build --release
 	./target/release/switchboard serve --demo --bind $(BIND)
 
-## Everything CI checks: formatting, lints, Rust tests, JS lint/tests/build.
-test: deps lint rust-test js-test js-check
+## Everything CI checks: formatting, lints, Rust tests, JS lint/tests/build, browser tests.
+test: deps lint rust-test js-test js-check e2e
 
-## Tools the tests need: Node.js and npm (for the JS client), its npm packages.
-deps: node $(JS)/node_modules/.package-lock.json
+## Tools the tests need: Node.js and npm (for the JS client), its npm packages, and Debian's
+## Chromium for the browser tests (playwright-core never downloads a browser).
+deps: node chromium $(JS)/node_modules/.package-lock.json
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Chromium"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	@chromium --headless --no-sandbox --disable-gpu --dump-dom about:blank >/dev/null 2>&1 || { \
+		echo "Chromium is installed but cannot start: the browser tests cannot run"; exit 1; }
 
 node:
 	@command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1 || { \
@@ -36,7 +44,12 @@ rust-test:
 	$(CARGO) test --workspace
 
 js-test:
-	cd $(JS) && $(NPM) test
+	cd $(JS) && $(NPM) test && $(NPM) run typecheck
+
+## Real-browser tests: headless Chromium drives the JS client against a real server.
+e2e:
+	$(CARGO) build
+	cd $(JS) && SWITCHBOARD_BIN=$(CURDIR)/target/debug/switchboard $(NPM) run e2e
 
 ## Rebuild the bundled client and the demo's script into static/.
 js:

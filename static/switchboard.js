@@ -707,16 +707,23 @@
   function setFormValues(form, values) {
     const fields = Array.from(form.elements ?? []);
     for (const { name, value } of values) {
-      for (const field of fields) {
-        if (
-          /** @type {HTMLInputElement} */
-          field.name === name
-        ) setField(
-          /** @type {HTMLInputElement} */
-          field,
-          value
-        );
+      const named = fields.filter((field) => (
+        /** @type {HTMLInputElement} */
+        field.name === name
+      ));
+      const lone = (
+        /** @type {HTMLInputElement | undefined} */
+        named.length === 1 ? named[0] : void 0
+      );
+      if (lone?.type === "checkbox" && typeof value === "string") {
+        lone.value = value;
+        continue;
       }
+      for (const field of named) setField(
+        /** @type {HTMLInputElement} */
+        field,
+        value
+      );
     }
   }
   function chooser(value) {

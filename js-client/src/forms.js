@@ -76,7 +76,8 @@ export function fieldValue(field) {
 /**
  * Sets the fields of `form` named in `values`. For checkboxes and radios (alone or in a
  * group) `true`/`false` checks or unchecks them all, a string checks the one of that value,
- * a list checks those whose value it holds. For a select, a string or a list selects the
+ * a list checks those whose value it holds; as in df_websockets 1.x, a string given to a lone
+ * checkbox becomes its value instead. For a select, a string or a list selects the
  * matching options. Other fields get the value as text; file inputs are left alone (a page
  * cannot set them). Unknown names are ignored.
  * @param {HTMLFormElement} form
@@ -85,9 +86,14 @@ export function fieldValue(field) {
 export function setFormValues(form, values) {
   const fields = Array.from(form.elements ?? []);
   for (const { name, value } of values) {
-    for (const field of fields) {
-      if (/** @type {HTMLInputElement} */ (field).name === name) setField(/** @type {HTMLInputElement} */ (field), value);
+    const named = fields.filter((field) => /** @type {HTMLInputElement} */ (field).name === name);
+    const lone = /** @type {HTMLInputElement | undefined} */ (named.length === 1 ? named[0] : undefined);
+    if (lone?.type === "checkbox" && typeof value === "string") {
+      // df_websockets 1.x: a string given to a lone checkbox becomes its value.
+      lone.value = value;
+      continue;
     }
+    for (const field of named) setField(/** @type {HTMLInputElement} */ (field), value);
   }
 }
 

@@ -193,6 +193,13 @@ describe("forms", () => {
     assert.deepEqual(options.map((o) => o.selected), [false, true, true]);
     assert.equal(file.value, "");
   });
+
+  it("give a lone checkbox a string as its value, as df_websockets 1.x does", () => {
+    const lone = field("INPUT", { type: "checkbox", name: "on", value: "x", checked: true });
+    setFormValues(form(lone), [{ name: "on", value: "y" }]);
+    assert.equal(lone.value, "y");
+    assert.equal(lone.checked, true);
+  });
 });
 
 describe("data-df-signal bindings", () => {
