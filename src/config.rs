@@ -60,6 +60,11 @@ pub struct Config {
     pub workers: usize,
     /// Limits per named handler queue (`[queues.slow] concurrency = 4`).
     pub queues: HashMap<String, QueueConfig>,
+    /// Redis URL (`redis://host:6379/0`): nodes sharing it act as one server. Without it the
+    /// in-memory broker serves one process.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel.
+    pub redis_prefix: String,
 }
 
 impl Default for Config {
@@ -82,6 +87,8 @@ impl Default for Config {
             client_timeout_secs: 60,
             workers: 0,
             queues: HashMap::new(),
+            redis_url: None,
+            redis_prefix: "switchboard:".into(),
         }
     }
 }
@@ -144,6 +151,10 @@ impl Config {
         }
         if matches!(&self.api_key, Some(k) if k.len() < 16) {
             return invalid("api_key must be at least 16 characters");
+        }
+        if matches!(&self.redis_url, Some(url) if !url.starts_with("redis://") && !url.starts_with("rediss://") && !url.starts_with("redis+unix://") && !url.starts_with("unix://"))
+        {
+            return invalid("redis_url must be a redis:// (or rediss://, unix://) URL");
         }
         for (name, queue) in &self.queues {
             if queue.concurrency == 0 {

@@ -2,9 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use switchboard::broker::{RedisBroker, RedisConfig};
 use switchboard::config::{Config, LogFormat};
+use switchboard::metrics::Metrics;
 use switchboard::server::RunningServer;
 use switchboard::signal::QueueConfig;
 use switchboard::{demo, Server, SignalRouter};
@@ -71,6 +74,13 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     allowed_origins: Vec<String>,
+    /// Redis URL (redis://host:6379/0): nodes sharing it act as one server [default: none,
+    /// the in-memory broker].
+    #[arg(long = "redis", env = "SWITCHBOARD_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Prefix of Redis keys and channels [default: switchboard:].
+    #[arg(long, env = "SWITCHBOARD_REDIS_PREFIX")]
+    redis_prefix: Option<String>,
     /// HTTP worker threads; 0 = one per core [default: 0].
     #[arg(long, env = "SWITCHBOARD_WORKERS")]
     workers: Option<usize>,
@@ -135,8 +145,12 @@ impl ServeArgs {
             workers,
             max_api_body_bytes,
             ping_interval_secs,
-            client_timeout_secs
+            client_timeout_secs,
+            redis_prefix
         );
+        if self.redis_url.is_some() {
+            config.redis_url = self.redis_url;
+        }
         config.queues.extend(self.queues);
         if self.api_key.is_some() {
             config.api_key = self.api_key;
@@ -180,7 +194,18 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let mut builder = SignalRouter::builder().settings(config.router_settings());
+    let metrics = Arc::new(Metrics::new());
+    let mut builder = SignalRouter::builder()
+        .settings(config.router_settings())
+        .metrics(metrics.clone());
+    if let Some(url) = &config.redis_url {
+        let redis = RedisConfig {
+            url: url.clone(),
+            prefix: config.redis_prefix.clone(),
+        };
+        let broker = RedisBroker::new(redis, metrics).map_err(|e| e.to_string())?;
+        builder = builder.broker(broker);
+    }
     if config.demo {
         builder = demo::signals(builder);
     }

@@ -37,6 +37,16 @@ pub struct Metrics {
     pub disconnects: IntCounterVec,
     /// Server handler run time, by signal.
     pub handler_duration: HistogramVec,
+    /// Messages the broker published to other nodes (one per topic of a trigger).
+    pub broker_publishes: IntCounter,
+    /// Messages the broker received from other nodes.
+    pub broker_received: IntCounter,
+    /// Times the broker got its connection back after losing it.
+    pub broker_reconnects: IntCounter,
+    /// Broker channels this node is subscribed to.
+    pub broker_subscriptions: IntGauge,
+    /// Events dropped because this node's registry fell behind the broker.
+    pub broker_dropped: IntCounter,
 }
 
 impl Metrics {
@@ -79,10 +89,30 @@ impl Metrics {
             &["signal"],
         )
         .unwrap();
+        let broker_publishes = IntCounter::new(
+            "broker_publishes_total",
+            "Messages published to other nodes, one per topic of a trigger.",
+        )
+        .unwrap();
+        let broker_received =
+            IntCounter::new("broker_received_total", "Messages received from other nodes.")
+                .unwrap();
+        let broker_reconnects = IntCounter::new(
+            "broker_reconnects_total",
+            "Times the broker got its connection back after losing it.",
+        )
+        .unwrap();
+        let broker_subscriptions =
+            IntGauge::new("broker_subscriptions", "Broker channels this node listens to.").unwrap();
+        let broker_dropped = IntCounter::new(
+            "broker_dropped_total",
+            "Broker events dropped because the registry fell behind.",
+        )
+        .unwrap();
         for code in ErrorCode::ALL {
             errors.with_label_values(&[code.as_str()]);
         }
-        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 14] = [
             Box::new(windows_connected.clone()),
             Box::new(topics.clone()),
             Box::new(connections_total.clone()),
@@ -92,6 +122,11 @@ impl Metrics {
             Box::new(errors.clone()),
             Box::new(disconnects.clone()),
             Box::new(handler_duration.clone()),
+            Box::new(broker_publishes.clone()),
+            Box::new(broker_received.clone()),
+            Box::new(broker_reconnects.clone()),
+            Box::new(broker_subscriptions.clone()),
+            Box::new(broker_dropped.clone()),
         ];
         for collector in collectors {
             registry
@@ -109,6 +144,11 @@ impl Metrics {
             errors,
             disconnects,
             handler_duration,
+            broker_publishes,
+            broker_received,
+            broker_reconnects,
+            broker_subscriptions,
+            broker_dropped,
         }
     }
 

@@ -5,8 +5,8 @@
 //! It reports what happens elsewhere (deliveries, topic changes, deleted windows) as a stream
 //! of [`BrokerEvent`]s that this node's topic registry consumes.
 //!
-//! One implementation per file: [`MemoryBroker`] (one process, the default). A Redis broker
-//! implements the same trait for many processes.
+//! One implementation per file: [`MemoryBroker`] (one process, the default) and
+//! [`RedisBroker`] (many processes sharing one Redis).
 //!
 //! # Delivery guarantees
 //!
@@ -16,6 +16,7 @@
 //! reconnect.
 
 mod memory;
+mod redis;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use uuid::Uuid;
 use crate::identity::{WindowInfo, WindowKey};
 
 pub use memory::MemoryBroker;
+pub use redis::{RedisBroker, RedisConfig};
 
 /// One trigger on its way to browsers, already serialised.
 #[derive(Debug, Clone)]
