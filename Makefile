@@ -6,7 +6,7 @@ NPM ?= npm
 JS := js-client
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test deps node chromium js js-check lint rust-test js-test e2e clean
+.PHONY: run test deps node chromium redis js js-check lint rust-test js-test e2e clean
 
 ## Build in release mode and serve the demo on the embedded in-memory broker.
 run:
@@ -16,9 +16,15 @@ run:
 ## Everything CI checks: formatting, lints, Rust tests, JS lint/tests/build, browser tests.
 test: deps lint rust-test js-test js-check e2e
 
-## Tools the tests need: Node.js and npm (for the JS client), its npm packages, and Debian's
-## Chromium for the browser tests (playwright-core never downloads a browser).
-deps: node chromium $(JS)/node_modules/.package-lock.json
+## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
+## Chromium for the browser tests (playwright-core never downloads a browser), and
+## redis-server (the Redis tests start private servers on free ports).
+deps: node chromium redis $(JS)/node_modules/.package-lock.json
+
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
