@@ -65,6 +65,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel.
     pub redis_prefix: String,
+    /// `redis_url` names seed nodes of a Redis Cluster, comma-separated: sharded pub/sub.
+    pub redis_cluster: bool,
 }
 
 impl Default for Config {
@@ -89,6 +91,7 @@ impl Default for Config {
             queues: HashMap::new(),
             redis_url: None,
             redis_prefix: "switchboard:".into(),
+            redis_cluster: false,
         }
     }
 }
@@ -152,8 +155,12 @@ impl Config {
         if matches!(&self.api_key, Some(k) if k.len() < 16) {
             return invalid("api_key must be at least 16 characters");
         }
-        if matches!(&self.redis_url, Some(url) if !url.starts_with("redis://") && !url.starts_with("rediss://") && !url.starts_with("redis+unix://") && !url.starts_with("unix://"))
-        {
+        let redis_url = |url: &str| {
+            ["redis://", "rediss://", "redis+unix://", "unix://"]
+                .iter()
+                .any(|scheme| url.trim().starts_with(scheme))
+        };
+        if matches!(&self.redis_url, Some(urls) if !urls.split(',').all(redis_url)) {
             return invalid("redis_url must be a redis:// (or rediss://, unix://) URL");
         }
         for (name, queue) in &self.queues {

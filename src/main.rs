@@ -78,6 +78,10 @@ struct ServeArgs {
     /// the in-memory broker].
     #[arg(long = "redis", env = "SWITCHBOARD_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
+    /// The Redis URL names seed nodes of a Redis Cluster (comma-separated): use sharded
+    /// pub/sub.
+    #[arg(long, env = "SWITCHBOARD_REDIS_CLUSTER")]
+    redis_cluster: bool,
     /// Prefix of Redis keys and channels [default: switchboard:].
     #[arg(long, env = "SWITCHBOARD_REDIS_PREFIX")]
     redis_prefix: Option<String>,
@@ -159,6 +163,7 @@ impl ServeArgs {
             config.public_ws_url = self.public_ws_url;
         }
         config.demo |= self.demo;
+        config.redis_cluster |= self.redis_cluster;
         config.refuse_unknown_windows |= self.refuse_unknown_windows;
         if !self.allowed_origins.is_empty() {
             config.allowed_origins = self.allowed_origins;
@@ -202,8 +207,11 @@ async fn serve(config: Config) -> Result<(), String> {
         let redis = RedisConfig {
             url: url.clone(),
             prefix: config.redis_prefix.clone(),
+            cluster: config.redis_cluster,
         };
-        let broker = RedisBroker::new(redis, metrics).map_err(|e| e.to_string())?;
+        let broker = RedisBroker::connect(redis, metrics)
+            .await
+            .map_err(|e| format!("cannot use Redis at {url}: {e}"))?;
         builder = builder.broker(broker);
     }
     if config.demo {

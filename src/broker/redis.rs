@@ -40,8 +40,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytestring::ByteString;
 use parking_lot::Mutex;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{PushInfo, PushKind, Value};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::{ProtocolVersion, PushInfo, PushKind, RedisFuture, Value};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
@@ -68,10 +70,89 @@ const EVENT_QUEUE: usize = 65_536;
 /// Where the Redis broker connects and how it names things.
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
-    /// `redis://host:port/db` (RESP3 is requested by the broker).
+    /// `redis://host:port/db` (RESP3 is requested by the broker); with `cluster`, one or more
+    /// seed nodes, comma-separated.
     pub url: String,
     /// Prefix of every key and channel.
     pub prefix: String,
+    /// A Redis Cluster (7+): sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`) instead of `SUBSCRIBE`.
+    pub cluster: bool,
+}
+
+/// One connection to standalone Redis or to a cluster, both multiplexed, reconnecting and
+/// resubscribing by themselves.
+#[derive(Clone)]
+enum Connection {
+    /// A single Redis: classic pub/sub.
+    Standalone(ConnectionManager),
+    /// A Redis Cluster: sharded pub/sub, each channel on the node owning its slot.
+    Cluster(ClusterConnection),
+}
+
+impl Connection {
+    /// The publish command of this mode.
+    fn publish_command(&self) -> &'static str {
+        match self {
+            Connection::Standalone(_) => "PUBLISH",
+            Connection::Cluster(_) => "SPUBLISH",
+        }
+    }
+
+    /// Subscribes to channels: in one command on a single Redis; one command per channel on
+    /// a cluster, where each channel's slot decides the node (a multi-channel `SSUBSCRIBE`
+    /// must stay within one slot).
+    async fn subscribe(&mut self, channels: &[String]) -> redis::RedisResult<()> {
+        match self {
+            Connection::Standalone(conn) => conn.subscribe(channels).await,
+            Connection::Cluster(conn) => {
+                for channel in channels {
+                    conn.ssubscribe(channel).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Unsubscribes from channels, like [`Connection::subscribe`].
+    async fn unsubscribe(&mut self, channels: &[String]) -> redis::RedisResult<()> {
+        match self {
+            Connection::Standalone(conn) => conn.unsubscribe(channels).await,
+            Connection::Cluster(conn) => {
+                for channel in channels {
+                    conn.sunsubscribe(channel).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Connection::Standalone(conn) => conn.req_packed_command(cmd),
+            Connection::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Connection::Standalone(conn) => conn.req_packed_commands(pipeline, offset, count),
+            Connection::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Connection::Standalone(conn) => conn.get_db(),
+            Connection::Cluster(conn) => conn.get_db(),
+        }
+    }
 }
 
 /// The header line of a message on a topic channel.
@@ -194,7 +275,7 @@ impl Inbox {
     /// Handles one push from Redis. Runs on the connection's task: never blocks.
     fn push(&self, push: PushInfo) {
         match push.kind {
-            PushKind::Message => {
+            PushKind::Message | PushKind::SMessage => {
                 let mut data = push.data.into_iter();
                 let (Some(Value::BulkString(channel)), Some(Value::BulkString(payload))) =
                     (data.next(), data.next())
@@ -266,9 +347,9 @@ impl Inbox {
 
 /// A broker for many nodes sharing one Redis.
 pub struct RedisBroker {
-    /// Commands and subscriptions share one multiplexed RESP3 connection that reconnects
-    /// and resubscribes by itself.
-    conn: ConnectionManager,
+    /// Commands and subscriptions share one multiplexed RESP3 connection (per cluster node)
+    /// that reconnects and resubscribes by itself.
+    conn: Connection,
     /// Key and channel prefix.
     prefix: String,
     /// Incoming messages, this node's id and the event queue.
@@ -331,12 +412,13 @@ fn resp3_url(url: &str) -> String {
 }
 
 impl RedisBroker {
-    /// A broker for `config`. It connects lazily and keeps retrying, so a node starts (and
-    /// serves its local windows) even while Redis is down; `/readyz` tells.
+    /// A broker for `config`. A standalone Redis is connected lazily and retried for ever, so
+    /// a node starts (and serves its local windows) even while Redis is down; `/readyz` tells.
+    /// A cluster must answer at start, to learn its slots.
     ///
     /// Must be called inside a Tokio runtime: it starts the tasks that apply subscriptions
     /// and watch the connection.
-    pub fn new(
+    pub async fn connect(
         config: RedisConfig,
         metrics: Arc<Metrics>,
     ) -> Result<Arc<RedisBroker>, BrokerError> {
@@ -350,19 +432,34 @@ impl RedisBroker {
             down: AtomicBool::new(false),
             metrics,
         });
-        let client = redis::Client::open(resp3_url(&config.url)).map_err(unavailable)?;
         let pushes = inbox.clone();
-        let manager_config = ConnectionManagerConfig::new()
-            .set_push_sender(move |push: PushInfo| {
-                pushes.push(push);
-                Ok::<(), std::convert::Infallible>(())
-            })
-            .set_automatic_resubscription()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(OPERATION_TIMEOUT))
-            .set_max_delay(Duration::from_secs(2));
-        let conn =
-            ConnectionManager::new_lazy_with_config(client, manager_config).map_err(unavailable)?;
+        let on_push = move |push: PushInfo| {
+            pushes.push(push);
+            Ok::<(), std::convert::Infallible>(())
+        };
+        let conn = if config.cluster {
+            let seeds: Vec<String> = config.url.split(',').map(|s| s.trim().to_owned()).collect();
+            let client = ClusterClientBuilder::new(seeds)
+                .use_protocol(ProtocolVersion::RESP3)
+                .push_sender(on_push)
+                .connection_timeout(Duration::from_secs(1))
+                .response_timeout(OPERATION_TIMEOUT)
+                .build()
+                .map_err(unavailable)?;
+            Connection::Cluster(bounded(client.get_async_connection()).await?)
+        } else {
+            let client = redis::Client::open(resp3_url(&config.url)).map_err(unavailable)?;
+            let manager_config = ConnectionManagerConfig::new()
+                .set_push_sender(on_push)
+                .set_automatic_resubscription()
+                .set_connection_timeout(Some(Duration::from_secs(1)))
+                .set_response_timeout(Some(OPERATION_TIMEOUT))
+                .set_max_delay(Duration::from_secs(2));
+            Connection::Standalone(
+                ConnectionManager::new_lazy_with_config(client, manager_config)
+                    .map_err(unavailable)?,
+            )
+        };
         let subscriptions = Arc::new(Subscriptions::default());
         subscriptions.set(inbox.control.clone(), true);
         let broker = Arc::new(RedisBroker {
@@ -399,7 +496,7 @@ impl RedisBroker {
         let message = serde_json::to_vec(control).expect("control messages serialise");
         let mut conn = self.conn.clone();
         bounded(
-            redis::cmd("PUBLISH")
+            redis::cmd(self.conn.publish_command())
                 .arg(&self.inbox.control)
                 .arg(message)
                 .query_async::<i64>(&mut conn),
@@ -421,7 +518,7 @@ impl RedisBroker {
 
 /// Applies wanted subscriptions to Redis, in order, retrying while it is down.
 async fn apply_subscriptions(
-    mut conn: ConnectionManager,
+    mut conn: Connection,
     subscriptions: Arc<Subscriptions>,
     metrics: Arc<Metrics>,
 ) {
@@ -461,11 +558,7 @@ async fn apply_subscriptions(
 
 /// Pings Redis; when it answers again after an outage, subscribes again and tells every window
 /// to resynchronise (`df.resync`), since messages were missed meanwhile.
-async fn watch_health(
-    mut conn: ConnectionManager,
-    inbox: Arc<Inbox>,
-    subscriptions: Arc<Subscriptions>,
-) {
+async fn watch_health(mut conn: Connection, inbox: Arc<Inbox>, subscriptions: Arc<Subscriptions>) {
     let mut was_up = false;
     let mut ever_up = false;
     loop {
@@ -512,15 +605,31 @@ impl Broker for RedisBroker {
         let mut message = serde_json::to_vec(&header).expect("headers serialise");
         message.push(b'\n');
         message.extend_from_slice(publication.payload.as_bytes());
-        let mut pipe = redis::pipe();
-        for topic in &publication.topics {
-            pipe.cmd("PUBLISH")
-                .arg(self.topic_channel(topic))
-                .arg(&message)
-                .ignore();
+        let command = self.conn.publish_command();
+        match &self.conn {
+            // One round trip for every topic.
+            Connection::Standalone(_) => {
+                let mut pipe = redis::pipe();
+                for topic in &publication.topics {
+                    pipe.cmd(command)
+                        .arg(self.topic_channel(topic))
+                        .arg(&message)
+                        .ignore();
+                }
+                let mut conn = self.conn.clone();
+                bounded(pipe.query_async::<()>(&mut conn)).await?;
+            }
+            // Each channel lives on the node owning its slot.
+            Connection::Cluster(_) => {
+                let sends = publication.topics.iter().map(|topic| {
+                    let mut conn = self.conn.clone();
+                    let mut cmd = redis::cmd(command);
+                    cmd.arg(self.topic_channel(topic)).arg(&message);
+                    async move { cmd.query_async::<i64>(&mut conn).await }
+                });
+                bounded(futures_util::future::try_join_all(sends)).await?;
+            }
         }
-        let mut conn = self.conn.clone();
-        bounded(pipe.query_async::<()>(&mut conn)).await?;
         self.inbox
             .metrics
             .broker_publishes
