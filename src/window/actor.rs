@@ -241,6 +241,11 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Window {
             Err(ProtocolError::Io(e)) if e.to_string().contains("maximum continuation size") => {
                 self.outbox.close(Disconnect::TooBig)
             }
+            Err(ProtocolError::Io(error)) => {
+                // The transport failed (peer gone mid-frame): nobody is left to tell.
+                tracing::debug!(conn = ?self.conn, %error, "websocket transport error");
+                self.outbox.close(Disconnect::Normal);
+            }
             Err(error) => {
                 tracing::debug!(conn = ?self.conn, %error, "websocket protocol error");
                 self.outbox.close(Disconnect::Policy);

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+pub mod redis_server;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
