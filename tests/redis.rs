@@ -1,0 +1,778 @@
+//! The Redis broker, end to end: two real `switchboard` processes (nodes A and B) on one
+//! private `redis-server`, driven through their HTTP API and websockets.
+//!
+//! Every test starts its own `redis-server` (tests/common/redis_server.rs) so tests run in
+//! parallel. Without `redis-server` these tests FAIL (they never skip).
+//!
+//! Subscriptions to Redis are asynchronous: after a window connects to a node (or joins a
+//! topic), the node's SUBSCRIBE takes effect a moment later, and a trigger published before
+//! that is lost (at-most-once). So before asserting a delivery the tests wait until the route
+//! works with [`wait_routed`], which retries a probe trigger with a deadline.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::process::{switchboard, Process};
+use common::redis_server::RedisServer;
+use common::{rand_id, Client, WAIT};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// The API key of the nodes (32 characters).
+const API_KEY: &str = "redis-test-key-0123456789abcdefg";
+
+/// How long a node may take to reach Redis again after an outage.
+const RECOVERY: Duration = Duration::from_secs(10);
+
+/// How long a node may take to notice an outage, or to answer while Redis is down.
+const OUTAGE_ANSWER: Duration = Duration::from_secs(3);
+
+/// One `switchboard serve` process connected to Redis.
+struct Node {
+    /// Which node it is, for messages.
+    name: &'static str,
+    process: Process,
+    addr: SocketAddr,
+    http: reqwest::Client,
+}
+
+impl Node {
+    /// `serve --bind 127.0.0.1:0 --demo --api-key KEY --redis URL`.
+    async fn start(name: &'static str, redis: &RedisServer) -> Node {
+        Node::start_with(name, &["--redis", &redis.url()], &[]).await
+    }
+
+    /// A node with extra arguments and environment variables.
+    async fn start_with(name: &'static str, args: &[&str], env: &[(&str, &str)]) -> Node {
+        let mut all = vec![
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--demo",
+            "--api-key",
+            API_KEY,
+        ];
+        all.extend_from_slice(args);
+        let mut command = switchboard(&all);
+        for (var, value) in env {
+            command.env(var, value);
+        }
+        let mut process = Process::spawn(command);
+        let addr = process.listening();
+        let node = Node {
+            name,
+            process,
+            addr,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        };
+        node.wait_ready(StatusCode::OK, RECOVERY).await;
+        node
+    }
+
+    /// An HTTP request to the node, with the API key.
+    fn api(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("http://{}{path}", self.addr))
+            .bearer_auth(API_KEY)
+    }
+
+    /// `POST path` with a JSON body; returns the status and the JSON answer (null if none).
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .api(Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path} on {}: {e}", self.name));
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Registers a window through the API; returns its key.
+    async fn register(&self, body: Value) -> String {
+        let (status, answer) = self.post("/api/v1/windows", body).await;
+        assert_eq!(status, 201, "registration on {}: {answer}", self.name);
+        answer["window_key"].as_str().unwrap().to_owned()
+    }
+
+    /// Triggers through the API; returns the signal id.
+    async fn trigger(&self, body: Value) -> String {
+        let (status, answer) = self.post("/api/v1/trigger", body).await;
+        assert_eq!(status, 202, "trigger on {}: {answer}", self.name);
+        answer["signal_id"].as_str().unwrap().to_owned()
+    }
+
+    /// `ws://ADDR/ws/?dfwskey=KEY` of this node.
+    fn ws_url(&self, key: &str) -> String {
+        format!("ws://{}/ws/?dfwskey={key}", self.addr)
+    }
+
+    /// Connects a window to this node; a heartbeat round trip proves the window actor runs.
+    async fn connect(&self, key: &str) -> Client {
+        let url = self.ws_url(key);
+        let (ws, _) = tokio_tungstenite::connect_async(&url)
+            .await
+            .unwrap_or_else(|e| panic!("upgrade of {url} on {}: {e}", self.name));
+        let mut client = Client::from_stream(ws);
+        client.send_text("--heartbeat--").await;
+        assert_eq!(client.recv_text().await, "--heartbeat--");
+        client
+    }
+
+    /// The status of `GET /readyz` (within `limit`).
+    async fn readyz(&self, limit: Duration) -> Result<StatusCode, String> {
+        self.http
+            .get(format!("http://{}/readyz", self.addr))
+            .timeout(limit)
+            .send()
+            .await
+            .map(|r| r.status())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Waits until `/readyz` answers `status`.
+    async fn wait_ready(&self, status: StatusCode, within: Duration) {
+        let started = Instant::now();
+        loop {
+            let got = self.readyz(within).await;
+            if got == Ok(status) {
+                return;
+            }
+            assert!(
+                started.elapsed() < within,
+                "/readyz on {} did not answer {status} within {within:?} (last: {got:?})",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The `/metrics` text.
+    async fn metrics(&self) -> String {
+        let response = self
+            .http
+            .get(format!("http://{}/metrics", self.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    /// The node's log so far, for failure messages.
+    fn log(&mut self) -> String {
+        self.process.transcript_now()
+    }
+}
+
+/// A private Redis and two nodes on it.
+struct Cluster {
+    redis: RedisServer,
+    a: Node,
+    b: Node,
+}
+
+impl Cluster {
+    async fn start() -> Cluster {
+        let redis = RedisServer::start();
+        let a = Node::start("A", &redis).await;
+        let b = Node::start("B", &redis).await;
+        Cluster { redis, a, b }
+    }
+}
+
+/// The signal of the probes of [`wait_routed`].
+const PROBE: &str = "t.probe";
+
+/// The signal of the fences of [`wait_routed`].
+const FENCE: &str = "t.fence";
+
+/// The next `signal` frame whose `opts.tag` is `tag` (other frames of that signal are
+/// dropped: they are probes or fences of earlier waits, or of other windows).
+async fn tagged(client: &mut Client, signal: &str, tag: &str) {
+    while client.signal(signal).await["opts"]["tag"] != json!(tag) {}
+}
+
+/// Waits until a trigger through `via` to `to` (a `to` list) reaches `client`, retrying a
+/// probe until `within` has passed; the probes are then removed from the client's stream.
+async fn wait_routed_within(via: &Node, to: Value, client: &mut Client, within: Duration) {
+    let tag = rand_id();
+    let started = Instant::now();
+    loop {
+        via.trigger(json!({"signal": PROBE, "opts": {"tag": tag}, "to": to}))
+            .await;
+        // Redis delivers in microseconds; 250 ms without the probe means it was lost.
+        if timeout(Duration::from_millis(250), tagged(client, PROBE, &tag))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < within,
+            "triggers through {} to {to} never reached the window within {within:?}",
+            via.name
+        );
+    }
+    // A later probe may still be on its way: a fence from the same sender to the same
+    // targets arrives after every probe before it (order per sender and topic), then every
+    // probe is dropped.
+    via.trigger(json!({"signal": FENCE, "opts": {"tag": tag}, "to": to}))
+        .await;
+    tagged(client, FENCE, &tag).await;
+    forget_probes(client).await;
+}
+
+/// Drops the probes and fences a client received (e.g. those of another window in its
+/// topics), so that [`Client::expect_silence`] sees only the test's own frames.
+async fn forget_probes(client: &mut Client) {
+    for signal in [PROBE, FENCE] {
+        while timeout(Duration::ZERO, client.signal(signal)).await.is_ok() {}
+    }
+}
+
+/// [`wait_routed_within`] with the usual wait.
+async fn wait_routed(via: &Node, to: Value, client: &mut Client) {
+    wait_routed_within(via, to, client, WAIT).await;
+}
+
+/// The sum of the samples of a metric in Prometheus text (panics if it is not listed).
+fn metric(text: &str, name: &str) -> f64 {
+    let samples: Vec<f64> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let rest = line.strip_prefix(name)?;
+            let value = if rest.starts_with('{') {
+                rest.rsplit_once('}')?.1
+            } else if rest.starts_with(' ') {
+                rest
+            } else {
+                return None;
+            };
+            value.split_whitespace().next()?.parse().ok()
+        })
+        .collect();
+    assert!(!samples.is_empty(), "{name} is not in /metrics:\n{text}");
+    samples.iter().sum()
+}
+
+/// The broker metrics every node serves.
+const BROKER_METRICS: [&str; 4] = [
+    "switchboard_broker_publishes_total",
+    "switchboard_broker_received_total",
+    "switchboard_broker_reconnects_total",
+    "switchboard_broker_subscriptions",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+#[test]
+fn serve_help_documents_the_redis_options_without_showing_secrets() {
+    let mut command = switchboard(&["serve", "--help"]);
+    command.env(
+        "SWITCHBOARD_REDIS_URL",
+        "redis://:secret-password-42@127.0.0.1:1/",
+    );
+    let mut process = Process::spawn(command);
+    let status = process.exit();
+    process.drain();
+    let stdout = process.output(common::process::Stream::Stdout);
+    assert!(status.success(), "{}", process.transcript());
+    for (option, env) in [
+        ("--redis ", "SWITCHBOARD_REDIS_URL"),
+        ("--redis-prefix", "SWITCHBOARD_REDIS_PREFIX"),
+    ] {
+        assert!(stdout.contains(option), "{option} in:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("[env: {env}")),
+            "{env} in:\n{stdout}"
+        );
+    }
+    assert!(!stdout.contains("secret-password-42"), "{stdout}");
+}
+
+#[tokio::test]
+async fn options_come_from_the_environment_and_keys_follow_the_layout() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    // A by the command line, B by the environment: they share the prefix `custom:`.
+    let a = Node::start_with("A", &["--redis", &url, "--redis-prefix", "custom:"], &[]).await;
+    let b = Node::start_with(
+        "B",
+        &[],
+        &[
+            ("SWITCHBOARD_REDIS_URL", url.as_str()),
+            ("SWITCHBOARD_REDIS_PREFIX", "custom:"),
+        ],
+    )
+    .await;
+
+    let key = a
+        .register(
+            json!({"user": {"id": "42", "username": "alice"}, "topics": ["news"], "ttl": 600}),
+        )
+        .await;
+    // The window hash and its topic set, with the key in a hash tag.
+    let hash = format!("custom:window:{{{key}}}");
+    let fields = redis.command(&["HKEYS", &hash]).strings();
+    for field in ["info", "ttl", "version"] {
+        assert!(fields.contains(&field.to_owned()), "{hash}: {fields:?}");
+    }
+    let info = match redis.command(&["HGET", &hash, "info"]) {
+        common::redis_server::Resp::Bulk(Some(info)) => info,
+        other => panic!("{hash} info: {other:?}"),
+    };
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["user"]["username"], json!("alice"), "{info}");
+    let ttl = redis.command(&["TTL", &hash]).int();
+    assert!((1..=600).contains(&ttl), "TTL {hash} = {ttl}");
+    let topics = format!("custom:window:{{{key}}}:topics");
+    assert_eq!(redis.command(&["SMEMBERS", &topics]).strings(), ["news"]);
+    // Nothing under the default prefix.
+    assert_eq!(
+        redis.command(&["KEYS", "switchboard:*"]).strings(),
+        Vec::<String>::new()
+    );
+
+    // B (configured by the environment) serves the window registered on A.
+    let mut client = b.connect(&key).await;
+    let whoami = client.ok("demo.whoami", json!({})).await;
+    assert_eq!(whoami["user"]["username"], json!("alice"), "{whoami}");
+    wait_routed(&a, json!([{"topic": "news"}]), &mut client).await;
+    let channels = redis.command(&["PUBSUB", "CHANNELS", "custom:*"]).strings();
+    for channel in ["custom:topic:news", "custom:control"] {
+        assert!(
+            channels.contains(&channel.to_owned()),
+            "{channel}: {channels:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two nodes, one cluster
+
+#[tokio::test]
+async fn a_window_registered_on_one_node_connects_to_another() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let key = a
+        .register(json!({
+            "user": {"id": "42", "username": "alice", "perms": ["blog.change_article"]},
+            "topics": ["news"]
+        }))
+        .await;
+
+    let mut client = b.connect(&key).await;
+    let whoami = client.ok("demo.whoami", json!({})).await;
+    assert_eq!(whoami["anonymous"], json!(false), "{whoami}");
+    assert_eq!(whoami["user"]["id"], json!("42"), "{whoami}");
+    assert_eq!(whoami["user"]["username"], json!("alice"), "{whoami}");
+
+    // Its topic reaches it, through B (where it is connected) and through A.
+    for (n, via) in [b, a].into_iter().enumerate() {
+        wait_routed(via, json!([{"topic": "news"}]), &mut client).await;
+        let id = via
+            .trigger(json!({"signal": "t.news", "opts": {"n": n}, "to": [{"topic": "news"}]}))
+            .await;
+        let frame = client.signal("t.news").await;
+        assert_eq!(frame["opts"], json!({"n": n}), "{frame}");
+        assert_eq!(frame["signal_id"], json!(id), "{frame}");
+    }
+    client.expect_silence().await;
+}
+
+#[tokio::test]
+async fn a_window_on_one_node_receives_what_another_node_sends() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let key = a
+        .register(json!({
+            "user": {"id": "7", "username": "bob"},
+            "session": "session-of-bob",
+            "topics": ["news"]
+        }))
+        .await;
+    let mut client = a.connect(&key).await;
+
+    // Every kind of target, through B's API.
+    let targets = [
+        json!({"topic": "news"}),
+        json!({"user": "7"}),
+        json!({"session": "session-of-bob"}),
+        json!({"window": key}),
+        json!("broadcast"),
+    ];
+    for (n, target) in targets.iter().enumerate() {
+        wait_routed(b, json!([target]), &mut client).await;
+        let id = b
+            .trigger(json!({"signal": "t.cross", "opts": {"n": n}, "to": [target]}))
+            .await;
+        let frame = client.signal("t.cross").await;
+        assert_eq!(frame["opts"], json!({"n": n}), "{target}: {frame}");
+        assert_eq!(frame["signal_id"], json!(id), "{target}: {frame}");
+    }
+    client.expect_silence().await;
+
+    // From a handler running on B: a window on B says something in a room.
+    let carol = b
+        .register(json!({"user": {"id": "8", "username": "carol"}}))
+        .await;
+    let mut on_b = b.connect(&carol).await;
+    assert_eq!(
+        on_b.ok("demo.join", json!({"room": "lobby"})).await,
+        json!({"topic": "room:lobby"})
+    );
+    assert_eq!(
+        client.ok("demo.join", json!({"room": "lobby"})).await,
+        json!({"topic": "room:lobby"})
+    );
+    wait_routed(b, json!([{"topic": "room:lobby"}]), &mut client).await;
+    on_b.ok("demo.say", json!({"room": "lobby", "text": "hello from B"}))
+        .await;
+    let message = client.signal("demo.message").await;
+    assert_eq!(message["opts"]["room"], json!("lobby"), "{message}");
+    assert_eq!(message["opts"]["text"], json!("hello from B"), "{message}");
+    assert_eq!(message["opts"]["from"], json!("carol"), "{message}");
+    client.expect_silence().await;
+}
+
+#[tokio::test]
+async fn topic_changes_on_one_node_apply_at_once_on_another() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let key = a.register(json!({"topics": ["old", "kept"]})).await;
+    let mut client = b.connect(&key).await;
+    wait_routed(a, json!([{"topic": "old"}]), &mut client).await;
+
+    let (status, answer) = a
+        .post(
+            &format!("/api/v1/windows/{key}/topics"),
+            json!({"add": ["new"], "remove": ["old"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let topics = answer["topics"].as_array().expect("topics");
+    assert!(topics.contains(&json!("new")), "{answer}");
+    assert!(topics.contains(&json!("kept")), "{answer}");
+    assert!(!topics.contains(&json!("old")), "{answer}");
+
+    // At once: the removed topic no longer reaches it. (Through A: B receives the change
+    // and then the trigger from Redis, in that order.)
+    a.trigger(json!({"signal": "t.old", "to": [{"topic": "old"}]}))
+        .await;
+    // The new one does (once B has subscribed its channel), through either node.
+    for via in [a, b] {
+        wait_routed(via, json!([{"topic": "new"}]), &mut client).await;
+        let id = via
+            .trigger(json!({"signal": "t.new", "to": [{"topic": "new"}]}))
+            .await;
+        assert_eq!(client.signal("t.new").await["signal_id"], json!(id));
+    }
+    // The whole record moved: the topic it kept still reaches it.
+    wait_routed(a, json!([{"topic": "kept"}]), &mut client).await;
+    // And nothing of `old` arrived.
+    client.expect_silence().await;
+    // A registration elsewhere sees the change too.
+    let mut again = a.connect(&key).await;
+    wait_routed(b, json!([{"topic": "new"}]), &mut again).await;
+}
+
+#[tokio::test]
+async fn deleting_a_window_on_one_node_closes_it_on_another() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let key = a
+        .register(json!({"user": {"id": "5", "username": "eve"}}))
+        .await;
+    let mut client = b.connect(&key).await;
+    // B has the connection in its registry once a trigger to the window reaches it.
+    wait_routed(a, json!([{"window": key}]), &mut client).await;
+
+    let response = a
+        .api(Method::DELETE, &format!("/api/v1/windows/{key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(client.closed().await, CloseCode::Policy);
+
+    // The key is gone on every node.
+    let response = b
+        .api(Method::DELETE, &format!("/api/v1/windows/{key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let mut anonymous = b.connect(&key).await;
+    assert_eq!(
+        anonymous.ok("demo.whoami", json!({})).await,
+        json!({"anonymous": true, "user": null})
+    );
+}
+
+#[tokio::test]
+async fn a_trigger_reaches_each_connection_at_most_once_across_nodes() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let key = a.register(json!({"topics": ["t1", "t2"]})).await;
+    // The same window on both nodes (a reloaded tab overlapping its old socket).
+    let mut on_a = a.connect(&key).await;
+    let mut on_b = b.connect(&key).await;
+    let targets = [
+        json!({"topic": "t1"}),
+        json!({"topic": "t2"}),
+        json!("broadcast"),
+        json!({"window": key}),
+    ];
+    for target in &targets {
+        wait_routed(b, json!([target]), &mut on_a).await;
+        wait_routed(b, json!([target]), &mut on_b).await;
+    }
+
+    let id = b
+        .trigger(json!({"signal": "t.once", "opts": {"x": 1}, "to": targets}))
+        .await;
+    for client in [&mut on_a, &mut on_b] {
+        let frame = client.signal("t.once").await;
+        assert_eq!(frame["signal_id"], json!(id), "{frame}");
+        assert_eq!(frame["opts"], json!({"x": 1}), "{frame}");
+    }
+    for client in [&mut on_a, &mut on_b] {
+        forget_probes(client).await;
+        client.expect_silence().await;
+    }
+}
+
+#[tokio::test]
+async fn triggers_from_one_sender_arrive_in_order_on_another_node() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    let key = a.register(json!({"topics": ["seq"]})).await;
+    let mut client = a.connect(&key).await;
+    wait_routed(b, json!([{"topic": "seq"}]), &mut client).await;
+
+    for n in 0..100 {
+        b.trigger(json!({"signal": "t.seq", "opts": {"n": n}, "to": [{"topic": "seq"}]}))
+            .await;
+    }
+    for n in 0..100 {
+        let frame = client.recv().await;
+        assert_eq!(frame["signal"], json!("t.seq"), "{frame}");
+        assert_eq!(frame["opts"], json!({"n": n}), "{frame}");
+    }
+    client.expect_silence().await;
+}
+
+#[tokio::test]
+async fn broker_metrics_are_served_and_move() {
+    let cluster = Cluster::start().await;
+    let (a, b) = (&cluster.a, &cluster.b);
+    for node in [a, b] {
+        let text = node.metrics().await;
+        for name in BROKER_METRICS {
+            metric(&text, name);
+        }
+        assert_eq!(metric(&text, "switchboard_broker_reconnects_total"), 0.0);
+    }
+    let key = a.register(json!({"topics": ["m"]})).await;
+    let mut client = a.connect(&key).await;
+    wait_routed(b, json!([{"topic": "m"}]), &mut client).await;
+    b.trigger(json!({"signal": "t.m", "to": [{"topic": "m"}]}))
+        .await;
+    client.signal("t.m").await;
+
+    let on_a = a.metrics().await;
+    let on_b = b.metrics().await;
+    assert!(
+        metric(&on_a, "switchboard_broker_subscriptions") > 0.0,
+        "{on_a}"
+    );
+    assert!(
+        metric(&on_a, "switchboard_broker_received_total") > 0.0,
+        "{on_a}"
+    );
+    assert!(
+        metric(&on_b, "switchboard_broker_publishes_total") > 0.0,
+        "{on_b}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis outage
+
+/// Waits, on both nodes at once, until `/readyz` answers `status` within `within`.
+async fn both_ready(cluster: &Cluster, status: StatusCode, within: Duration, since: Instant) {
+    async fn one(node: &Node, status: StatusCode, within: Duration, since: Instant) {
+        node.wait_ready(status, within).await;
+        let name = node.name;
+        eprintln!(
+            "outage: /readyz on {name} answers {status} after {:?}",
+            since.elapsed()
+        );
+    }
+    tokio::join!(
+        one(&cluster.a, status, within, since),
+        one(&cluster.b, status, within, since)
+    );
+}
+
+#[tokio::test]
+async fn nodes_survive_a_redis_outage_and_resync_their_windows() {
+    let mut cluster = Cluster::start().await;
+    let lobby = json!([{"topic": "room:lobby"}]);
+    let room = json!({"topics": ["room:lobby"]});
+    let key_a1 = cluster
+        .a
+        .register(json!({"user": {"id": "1", "username": "ann"}, "topics": ["room:lobby"]}))
+        .await;
+    let key_a2 = cluster.a.register(room.clone()).await;
+    let key_b1 = cluster.b.register(room.clone()).await;
+    let mut a1 = cluster.a.connect(&key_a1).await;
+    let mut a2 = cluster.a.connect(&key_a2).await;
+    let mut b1 = cluster.b.connect(&key_b1).await;
+    wait_routed(&cluster.b, lobby.clone(), &mut a1).await;
+    wait_routed(&cluster.b, lobby.clone(), &mut a2).await;
+    wait_routed(&cluster.a, lobby.clone(), &mut b1).await;
+
+    cluster.redis.kill();
+    let outage = Instant::now();
+
+    // The nodes notice: /readyz answers 503.
+    both_ready(
+        &cluster,
+        StatusCode::SERVICE_UNAVAILABLE,
+        OUTAGE_ANSWER,
+        outage,
+    )
+    .await;
+    // A registration fails fast with a JSON error instead of hanging.
+    let started = Instant::now();
+    let response = cluster
+        .a
+        .api(Method::POST, "/api/v1/windows")
+        .json(&room)
+        .timeout(OUTAGE_ANSWER)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("registration during the outage: {e}"));
+    assert_eq!(response.status(), 503);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], json!("unavailable"), "{answer}");
+    assert!(answer["error"]["message"].is_string(), "{answer}");
+    assert!(started.elapsed() < OUTAGE_ANSWER, "{:?}", started.elapsed());
+    eprintln!(
+        "outage: registration answered 503 in {:?}",
+        started.elapsed()
+    );
+
+    // Local delivery on A still works: a window says something in its room.
+    let started = Instant::now();
+    let said = timeout(
+        OUTAGE_ANSWER,
+        a1.request("demo.say", json!({"room": "lobby", "text": "still here"})),
+    )
+    .await
+    .expect("demo.say answers during the outage");
+    if said["ok"] == json!(true) {
+        for client in [&mut a2, &mut a1] {
+            let message = client.signal("demo.message").await;
+            assert_eq!(message["opts"]["text"], json!("still here"), "{message}");
+        }
+        eprintln!("outage: demo.say succeeded and was delivered locally");
+    } else {
+        // The membership check of demo.say reads the window's topics from Redis.
+        eprintln!(
+            "outage: demo.say answered in {:?}: {said}",
+            started.elapsed()
+        );
+        let started = Instant::now();
+        assert_eq!(said["error"]["code"], json!("handler_error"), "{said}");
+        let (status, answer) = cluster
+            .a
+            .post(
+                "/api/v1/trigger",
+                json!({"signal": "t.local", "to": [{"topic": "room:lobby"}]}),
+            )
+            .await;
+        eprintln!(
+            "outage: a trigger through A's API answered in {:?}: {status} {answer}",
+            started.elapsed()
+        );
+        // It cannot reach the other nodes, so it answers 503, but A's own windows get it.
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+        assert_eq!(answer["error"]["code"], json!("unavailable"), "{answer}");
+        let frame = a2.signal("t.local").await;
+        let id = frame["signal_id"].as_str().expect("a signal_id");
+        uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("{e}: {frame}"));
+        a1.signal("t.local").await;
+    }
+
+    // Redis comes back on the same port, empty.
+    cluster.redis.restart();
+    let back = Instant::now();
+    both_ready(&cluster, StatusCode::OK, RECOVERY, back).await;
+    // Every window is told it may have missed something.
+    for (name, client) in [("a1", &mut a1), ("a2", &mut a2), ("b1", &mut b1)] {
+        let frame = client.signal("df.resync").await;
+        assert_eq!(frame["opts"], json!({}), "{name}: {frame}");
+        let id = frame["signal_id"].as_str().expect("a signal_id");
+        uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("{name}: {e}: {frame}"));
+    }
+    // Cross-node delivery works again, both ways, on the connections already open.
+    wait_routed_within(&cluster.b, lobby.clone(), &mut a1, RECOVERY).await;
+    wait_routed_within(&cluster.a, lobby.clone(), &mut b1, RECOVERY).await;
+    eprintln!(
+        "outage: cross-node delivery back after {:?}",
+        back.elapsed()
+    );
+    let id = cluster
+        .b
+        .trigger(json!({"signal": "t.after", "to": [{"topic": "room:lobby"}]}))
+        .await;
+    for client in [&mut a1, &mut a2, &mut b1] {
+        assert_eq!(client.signal("t.after").await["signal_id"], json!(id));
+    }
+    // And new registrations work again, across nodes.
+    let key = cluster
+        .a
+        .register(json!({"user": {"id": "9", "username": "dave"}, "topics": ["after"]}))
+        .await;
+    let mut fresh = cluster.b.connect(&key).await;
+    let whoami = fresh.ok("demo.whoami", json!({})).await;
+    assert_eq!(whoami["user"]["username"], json!("dave"), "{whoami}");
+    wait_routed(&cluster.a, json!([{"topic": "after"}]), &mut fresh).await;
+
+    for node in [&mut cluster.a, &mut cluster.b] {
+        let text = node.metrics().await;
+        let reconnects = metric(&text, "switchboard_broker_reconnects_total");
+        if reconnects < 1.0 {
+            let log = node.log();
+            panic!("{}: no reconnect counted: {text}\n{log}", node.name);
+        }
+    }
+    // Nothing else arrived, apart from possibly more than one df.resync.
+    for (name, client) in [("a1", &mut a1), ("a2", &mut a2), ("b1", &mut b1)] {
+        let mut more = 0;
+        while timeout(Duration::ZERO, client.signal("df.resync"))
+            .await
+            .is_ok()
+        {
+            more += 1;
+        }
+        if more > 0 {
+            eprintln!("outage: {name} received {} df.resync frames", more + 1);
+        }
+        forget_probes(client).await;
+        client.expect_silence().await;
+    }
+}
