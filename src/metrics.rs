@@ -94,16 +94,21 @@ impl Metrics {
             "Messages published to other nodes, one per topic of a trigger.",
         )
         .unwrap();
-        let broker_received =
-            IntCounter::new("broker_received_total", "Messages received from other nodes.")
-                .unwrap();
+        let broker_received = IntCounter::new(
+            "broker_received_total",
+            "Messages received from other nodes.",
+        )
+        .unwrap();
         let broker_reconnects = IntCounter::new(
             "broker_reconnects_total",
             "Times the broker got its connection back after losing it.",
         )
         .unwrap();
-        let broker_subscriptions =
-            IntGauge::new("broker_subscriptions", "Broker channels this node listens to.").unwrap();
+        let broker_subscriptions = IntGauge::new(
+            "broker_subscriptions",
+            "Broker channels this node listens to.",
+        )
+        .unwrap();
         let broker_dropped = IntCounter::new(
             "broker_dropped_total",
             "Broker events dropped because the registry fell behind.",

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::process::{switchboard, Process};
-use common::redis_server::RedisServer;
+use common::redis_server::{RedisCluster, RedisServer};
 use common::{rand_id, Client, WAIT};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -775,4 +775,57 @@ async fn nodes_survive_a_redis_outage_and_resync_their_windows() {
         forget_probes(client).await;
         client.expect_silence().await;
     }
+}
+
+/// A local three-node Redis Cluster: two nodes in sharded pub/sub mode act as one server.
+#[tokio::test]
+async fn nodes_on_a_redis_cluster_act_as_one_server() {
+    let redis = RedisCluster::start();
+    let urls = redis.urls();
+    let args = ["--redis-cluster", "--redis", urls.as_str()];
+    let a = Node::start_with("A", &args, &[]).await;
+    let b = Node::start_with("B", &args, &[]).await;
+
+    // Registered through A (its two keys share a slot), connected to B.
+    let key = a
+        .register(json!({"user": {"id": "31", "username": "dana"}, "topics": ["t1", "t2"]}))
+        .await;
+    let mut on_b = b.connect(&key).await;
+    let whoami = on_b.ok("demo.whoami", json!({})).await;
+    assert_eq!(whoami["user"]["username"], json!("dana"), "{whoami}");
+
+    // Through A, several targets on channels of different slots: exactly once.
+    wait_routed(&a, json!([{"topic": "t1"}]), &mut on_b).await;
+    wait_routed(&a, json!([{"topic": "t2"}]), &mut on_b).await;
+    let to = json!([{"topic": "t1"}, {"topic": "t2"}, {"user": "31"}, "broadcast"]);
+    let id = a.trigger(json!({"signal": "t.once", "to": to})).await;
+    assert_eq!(on_b.signal("t.once").await["signal_id"], json!(id));
+    on_b.expect_silence().await;
+
+    // A topic change made on A moves the connection on B at once.
+    let (status, answer) = a
+        .post(
+            &format!("/api/v1/windows/{key}/topics"),
+            json!({"add": ["t3"], "remove": ["t1"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    wait_routed(&a, json!([{"topic": "t3"}]), &mut on_b).await;
+    a.trigger(json!({"signal": "t.gone", "to": [{"topic": "t1"}]}))
+        .await;
+    on_b.expect_silence().await;
+
+    // A handler on B reaches a window on A.
+    let erin = b
+        .register(json!({"user": {"id": "32", "username": "erin"}}))
+        .await;
+    let mut on_a = a.connect(&erin).await;
+    on_a.ok("demo.join", json!({"room": "ops"})).await;
+    on_b.ok("demo.join", json!({"room": "ops"})).await;
+    wait_routed(&b, json!([{"topic": "room:ops"}]), &mut on_a).await;
+    on_b.ok("demo.say", json!({"room": "ops", "text": "sharded"}))
+        .await;
+    let message = on_a.signal("demo.message").await;
+    assert_eq!(message["opts"]["text"], json!("sharded"), "{message}");
+    assert_eq!(message["opts"]["from"], json!("dana"), "{message}");
 }

@@ -202,12 +202,18 @@ fn free_port() -> u16 {
 /// Starts `redis-server` on `port` and waits until it answers PING; on failure returns why
 /// (the process is killed).
 fn spawn(port: u16) -> Result<Process, String> {
+    spawn_with(port, std::path::Path::new(env!("CARGO_TARGET_TMPDIR")), &[])
+}
+
+/// [`spawn`] with a working directory and extra arguments.
+fn spawn_with(port: u16, dir: &std::path::Path, extra: &[&str]) -> Result<Process, String> {
     let mut command = Command::new(redis_server_path());
     command
         .args(["--save", "", "--appendonly", "no"])
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(extra)
         .arg("--dir")
-        .arg(env!("CARGO_TARGET_TMPDIR"))
+        .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -283,5 +289,92 @@ impl Drop for RedisServer {
         if let Some(mut process) = self.process.take() {
             process.kill();
         }
+    }
+}
+
+/// A private three-node Redis Cluster (no replicas), every slot assigned, killed on drop.
+pub struct RedisCluster {
+    /// Its nodes.
+    nodes: Vec<RedisServer>,
+    /// Their working directory (cluster state files), removed on drop.
+    dir: PathBuf,
+}
+
+impl RedisCluster {
+    /// Starts three cluster-enabled servers, joins them with `redis-cli --cluster create`, and
+    /// waits until every node reports `cluster_state:ok`.
+    pub fn start() -> RedisCluster {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("redis-cluster-{}", uuid::Uuid::new_v4().simple()));
+        let mut nodes = Vec::new();
+        for index in 0..3 {
+            let node_dir = dir.join(index.to_string());
+            std::fs::create_dir_all(&node_dir).unwrap();
+            let port = free_port();
+            let extra = [
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+            ];
+            let process = spawn_with(port, &node_dir, &extra)
+                .unwrap_or_else(|why| panic!("cluster node on {port} did not start: {why}"));
+            nodes.push(RedisServer {
+                port,
+                process: Some(process),
+            });
+        }
+        let cli = redis_server_path().with_file_name("redis-cli");
+        assert!(
+            cli.is_file(),
+            "redis-cli not found next to redis-server ({}): the Redis Cluster test needs it",
+            cli.display()
+        );
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let output = Command::new(&cli)
+            .arg("--cluster")
+            .arg("create")
+            .args(&addrs)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("redis-cli runs");
+        assert!(
+            output.status.success(),
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let cluster = RedisCluster { nodes, dir };
+        let deadline = Instant::now() + START_WAIT;
+        while !cluster.nodes.iter().all(|node| {
+            matches!(node.command(&["CLUSTER", "INFO"]), Resp::Bulk(Some(info)) if info.contains("cluster_state:ok"))
+        }) {
+            assert!(Instant::now() < deadline, "the Redis Cluster never reached state ok");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        cluster
+    }
+
+    /// The seed URLs, comma-separated, for `switchboard serve --redis-cluster --redis`.
+    pub fn urls(&self) -> String {
+        self.nodes
+            .iter()
+            .map(RedisServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            if let Some(mut process) = node.process.take() {
+                process.kill();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
