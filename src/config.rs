@@ -58,6 +58,23 @@ pub struct Config {
     pub client_timeout_secs: u64,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// Calls a window may make per second, on average (`rate_limited` beyond); 0 for no limit.
+    pub calls_per_second: u32,
+    /// Calls a window may make in a burst. A window that keeps calling while limited (as many
+    /// refused calls as a burst, faster than the rate) is closed with 1008.
+    pub call_burst: u32,
+    /// Calls of one window running at once (`rate_limited` beyond).
+    pub max_calls_in_flight: usize,
+    /// Deepest nesting of a call's `opts` (`bad_frame` beyond).
+    pub max_opts_depth: usize,
+    /// Simultaneous connections per client address (HTTP 429 beyond); 0 for no limit.
+    pub max_connections_per_ip: usize,
+    /// Simultaneous connections per user (HTTP 429 beyond); 0 for no limit.
+    pub max_connections_per_user: usize,
+    /// New connections per second per client address, on average; 0 for no limit.
+    pub connections_per_second_per_ip: u32,
+    /// New connections per client address in a burst.
+    pub connection_burst_per_ip: u32,
     /// Limits per named handler queue (`[queues.slow] concurrency = 4`).
     pub queues: HashMap<String, QueueConfig>,
     /// Redis URL (`redis://host:6379/0`): nodes sharing it act as one server. Without it the
@@ -88,6 +105,14 @@ impl Default for Config {
             ping_interval_secs: 20,
             client_timeout_secs: 60,
             workers: 0,
+            calls_per_second: 50,
+            call_burst: 100,
+            max_calls_in_flight: 32,
+            max_opts_depth: 32,
+            max_connections_per_ip: 1000,
+            max_connections_per_user: 100,
+            connections_per_second_per_ip: 20,
+            connection_burst_per_ip: 100,
             queues: HashMap::new(),
             redis_url: None,
             redis_prefix: "switchboard:".into(),
@@ -142,6 +167,9 @@ impl Config {
         }
         if self.max_frame_bytes < 128 {
             return invalid("max_frame_bytes must be at least 128");
+        }
+        if self.max_calls_in_flight == 0 || self.max_opts_depth == 0 {
+            return invalid("max_calls_in_flight and max_opts_depth must be at least 1");
         }
         if self.outbound_queue == 0 {
             return invalid("outbound_queue must be at least 1");

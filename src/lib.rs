@@ -16,6 +16,7 @@
 //!   per-connection `Outbox`.
 //! - [`signal`]: the `SignalRouter` (handlers, permissions, queues, triggers) and the
 //!   `#[signal]` handler interface.
+//! - [`limit`]: token buckets and per-address/per-user connection counts.
 //! - [`window`]: the `Window` actor, one per websocket connection.
 //! - [`http`]: the HTTP surface: websocket upgrade, HTTP API, health, metrics, view helpers.
 //! - [`server`]: assembles everything into a running server.
@@ -30,6 +31,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod identity;
+pub mod limit;
 pub mod metrics;
 pub mod protocol;
 pub mod server;

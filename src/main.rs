@@ -88,6 +88,30 @@ struct ServeArgs {
     /// HTTP worker threads; 0 = one per core [default: 0].
     #[arg(long, env = "SWITCHBOARD_WORKERS")]
     workers: Option<usize>,
+    /// Calls per second a window may make on average; 0 = no limit [default: 50].
+    #[arg(long, env = "SWITCHBOARD_CALLS_PER_SECOND")]
+    calls_per_second: Option<u32>,
+    /// Calls a window may make in a burst [default: 100].
+    #[arg(long, env = "SWITCHBOARD_CALL_BURST")]
+    call_burst: Option<u32>,
+    /// Calls of one window running at once [default: 32].
+    #[arg(long, env = "SWITCHBOARD_MAX_CALLS_IN_FLIGHT")]
+    max_calls_in_flight: Option<usize>,
+    /// Deepest nesting of a call's opts [default: 32].
+    #[arg(long, env = "SWITCHBOARD_MAX_OPTS_DEPTH")]
+    max_opts_depth: Option<usize>,
+    /// Simultaneous connections per client address; 0 = no limit [default: 1000].
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS_PER_IP")]
+    max_connections_per_ip: Option<usize>,
+    /// Simultaneous connections per user; 0 = no limit [default: 100].
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS_PER_USER")]
+    max_connections_per_user: Option<usize>,
+    /// New connections per second per client address; 0 = no limit [default: 20].
+    #[arg(long, env = "SWITCHBOARD_CONNECTIONS_PER_SECOND_PER_IP")]
+    connections_per_second_per_ip: Option<u32>,
+    /// New connections per client address in a burst [default: 100].
+    #[arg(long, env = "SWITCHBOARD_CONNECTION_BURST_PER_IP")]
+    connection_burst_per_ip: Option<u32>,
     /// Largest HTTP API body, in bytes [default: 1048576].
     #[arg(long, env = "SWITCHBOARD_MAX_API_BODY_BYTES")]
     max_api_body_bytes: Option<usize>,
@@ -147,6 +171,14 @@ impl ServeArgs {
             max_frame_bytes,
             outbound_queue,
             workers,
+            calls_per_second,
+            call_burst,
+            max_calls_in_flight,
+            max_opts_depth,
+            max_connections_per_ip,
+            max_connections_per_user,
+            connections_per_second_per_ip,
+            connection_burst_per_ip,
             max_api_body_bytes,
             ping_interval_secs,
             client_timeout_secs,

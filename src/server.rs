@@ -11,6 +11,7 @@ use actix_web::{web, App, HttpServer};
 
 use crate::config::Config;
 use crate::http::{self, AppState};
+use crate::limit::ConnectionLimits;
 use crate::protocol::Disconnect;
 use crate::signal::SignalRouter;
 use crate::topic::{CloseAll, TopicRegistry};
@@ -69,6 +70,12 @@ impl Server {
         let state = web::Data::new(AppState {
             router: self.router.clone(),
             registry: registry.clone(),
+            connections: ConnectionLimits::new(
+                config.max_connections_per_ip,
+                config.max_connections_per_user,
+                f64::from(config.connections_per_second_per_ip),
+                f64::from(config.connection_burst_per_ip),
+            ),
             config: config.clone(),
         });
         let routes = http::configure(&config);

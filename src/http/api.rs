@@ -311,3 +311,38 @@ async fn trigger(
         .await?;
     Ok(HttpResponse::Accepted().json(json!({"signal_id": signal_id})))
 }
+
+/// Runs every body decoder of the HTTP API on arbitrary bytes, for the `api_body` fuzz target
+/// (`fuzz/`): the bodies of `POST /windows`, `POST /windows/{key}/topics` and `POST /trigger`,
+/// decoded as [`json_body`] decodes them, then their topic checks and every entry of `to`
+/// through `destination`. Any rejection must be a 400 that renders; nothing may panic.
+#[doc(hidden)]
+pub fn fuzz_api_body(body: &[u8]) {
+    fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+        let deserializer = &mut serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(deserializer)
+            .map_err(|e| ApiError::bad_request(format!("`{}`: {}", e.path(), e.inner())))
+    }
+    let mut outcomes = vec![
+        decode::<RegisterWindow>(body).and_then(|b| check_topics("topics", &b.topics)),
+        decode::<ChangeTopics>(body).and_then(|b| {
+            check_topics("add", &b.add)?;
+            check_topics("remove", &b.remove)
+        }),
+    ];
+    match decode::<Trigger>(body) {
+        Ok(b) => {
+            let _ = crate::protocol::is_valid_signal_name(&b.signal);
+            outcomes.extend(
+                b.to.iter()
+                    .enumerate()
+                    .map(|(i, v)| destination(i, v).map(drop)),
+            );
+        }
+        Err(e) => outcomes.push(Err(e)),
+    }
+    for error in outcomes.into_iter().filter_map(Result::err) {
+        assert_eq!(error.code(), "bad_request", "{error}");
+        let _ = error.error_response();
+    }
+}

@@ -13,11 +13,12 @@ use std::sync::Arc;
 use actix::Addr;
 use actix_web::web;
 
-pub use api::json_body;
+pub use api::{fuzz_api_body, json_body};
 pub use error::ApiError;
 pub use views::{trigger, CallingWindow, PageWindow, WINDOW_KEY_COOKIE, WS_URL_COOKIE};
 
 use crate::config::Config;
+use crate::limit::ConnectionLimits;
 use crate::signal::SignalRouter;
 use crate::topic::TopicRegistry;
 
@@ -30,6 +31,8 @@ pub struct AppState {
     pub registry: Addr<TopicRegistry>,
     /// The node's configuration.
     pub config: Arc<Config>,
+    /// Connections held per client address and per user, shared by every worker.
+    pub connections: ConnectionLimits,
 }
 
 /// Mounts Switchboard's routes: the websocket endpoint, `/api/v1/*`, `/healthz`, `/readyz`,

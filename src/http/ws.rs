@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use super::views::WINDOW_KEY_COOKIE;
@@ -65,18 +66,39 @@ pub(super) async fn upgrade(
     if record.is_none() && config.refuse_unknown_windows {
         return Ok(forbidden("unknown or expired window key"));
     }
+    let address = req
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let user = record
+        .as_ref()
+        .and_then(|r| r.info.user.as_ref())
+        .map(|u| u.id.as_str());
+    let admission =
+        match state.connections.admit(address, user) {
+            Ok(admission) => admission,
+            Err(refused) => return Ok(HttpResponse::TooManyRequests().json(
+                json!({"error": {"code": "too_many_connections", "message": refused.to_string()}}),
+            )),
+        };
     let settings = WindowSettings {
         max_frame_bytes: config.max_frame_bytes,
         outbound_queue: config.outbound_queue,
         ping_interval: Duration::from_secs(config.ping_interval_secs),
         client_timeout: Duration::from_secs(config.client_timeout_secs),
+        calls_per_second: f64::from(config.calls_per_second),
+        call_burst: f64::from(config.call_burst),
+        max_calls_in_flight: config.max_calls_in_flight,
+        max_opts_depth: config.max_opts_depth,
     };
     window::start(
         &req,
         body,
         record,
-        state.router.clone(),
-        state.registry.clone(),
+        window::Services {
+            router: state.router.clone(),
+            registry: state.registry.clone(),
+            admission,
+        },
         settings,
     )
 }

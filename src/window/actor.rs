@@ -1,5 +1,6 @@
 //! The `Window` actor: one websocket connection of a browser window.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use actix_ws::{AggregatedMessage, ProtocolError, Session};
 
 use super::{writer, WindowSettings};
 use crate::identity::WindowInfo;
+use crate::limit::{ConnectionGuard, TokenBucket};
 use crate::protocol::{
     error_frame, parse_frame, reply_error, reply_ok, CallId, Disconnect, ErrorCode, Inbound,
     HEARTBEAT,
@@ -22,8 +24,7 @@ pub(super) struct Setup {
     pub(super) topics: Vec<String>,
     pub(super) version: u64,
     pub(super) ttl: Duration,
-    pub(super) router: SignalRouter,
-    pub(super) registry: Addr<TopicRegistry>,
+    pub(super) services: super::Services,
     pub(super) outbox: Outbox,
     pub(super) outgoing: OutboxReceiver,
     pub(super) session: Session,
@@ -59,17 +60,31 @@ pub struct Window {
     last_seen: Instant,
     /// How often the registration is renewed while connected (a third of its time-to-live).
     renew_every: Duration,
+    /// The call rate (`rate_limited` when empty) and the refused calls tolerated (when it
+    /// runs dry the window is closed with 1008); `None` without a rate limit.
+    rate: Option<(TokenBucket, TokenBucket)>,
+    /// Calls running now, shared with their tasks.
+    in_flight: Arc<AtomicUsize>,
+    /// This connection's place in the per-address and per-user counts; freed with the actor.
+    _admission: ConnectionGuard,
 }
 
 impl Window {
     pub(super) fn new(setup: Setup) -> Window {
+        let now = Instant::now();
+        let settings = setup.settings;
+        let bucket = || TokenBucket::new(settings.calls_per_second, settings.call_burst, now);
+        let rate = (settings.calls_per_second > 0.0).then(|| (bucket(), bucket()));
         Window {
             conn: setup.conn,
             info: setup.info,
             initial_topics: setup.topics,
             version: setup.version,
-            router: setup.router,
-            registry: setup.registry,
+            router: setup.services.router,
+            registry: setup.services.registry,
+            rate,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            _admission: setup.services.admission,
             outbox: setup.outbox,
             outgoing: Some(setup.outgoing),
             session: setup.session,
@@ -134,17 +149,65 @@ impl Window {
 
     /// Answers a frame that is not a well-formed call.
     fn reject(&self, message: &str) {
-        self.router.metrics().error(ErrorCode::BadFrame);
-        self.outbox.push(error_frame(ErrorCode::BadFrame, message));
+        self.refuse(None, ErrorCode::BadFrame, message);
+    }
+
+    /// Refuses a call with `code`: a reply when it has an `id`, else an error frame (both are
+    /// always sent for `rate_limited` and `bad_frame`, PROTOCOL.md §5).
+    fn refuse(&self, id: Option<&CallId>, code: ErrorCode, message: &str) {
+        self.router.metrics().error(code);
+        let frame = match id {
+            Some(id) => reply_error(id, code, message),
+            None => error_frame(code, message),
+        };
+        self.outbox.push(frame);
+    }
+
+    /// Checks the limits of a call; `false` when it was refused.
+    fn admit(&mut self, opts: &Opts, id: Option<&CallId>) -> bool {
+        let depth = opts.values().map(nesting).max().unwrap_or(0) + 1;
+        if depth > self.settings.max_opts_depth {
+            let message = format!(
+                "`opts` are nested deeper than {} levels",
+                self.settings.max_opts_depth
+            );
+            self.refuse(id, ErrorCode::BadFrame, &message);
+            return false;
+        }
+        if let Some((calls, strikes)) = &mut self.rate {
+            let now = Instant::now();
+            if !calls.try_take(now) {
+                if !strikes.try_take(now) {
+                    tracing::info!(conn = ?self.conn, "closing a window that keeps calling too fast");
+                    self.outbox.close(Disconnect::Policy);
+                }
+                self.refuse(id, ErrorCode::RateLimited, "too many calls: slow down");
+                return false;
+            }
+        }
+        if self.in_flight.load(Ordering::Acquire) >= self.settings.max_calls_in_flight {
+            let message = format!(
+                "too many calls in progress (at most {})",
+                self.settings.max_calls_in_flight
+            );
+            self.refuse(id, ErrorCode::RateLimited, &message);
+            return false;
+        }
+        true
     }
 
     /// Runs a call as its own task; with an `id`, its outcome is sent back as one reply frame.
-    fn call(&self, signal: String, opts: Opts, id: Option<CallId>) {
+    fn call(&mut self, signal: String, opts: Opts, id: Option<CallId>) {
+        if !self.admit(&opts, id.as_ref()) {
+            return;
+        }
         let router = self.router.clone();
         let info = self.info.clone();
         let outbox = self.outbox.clone();
+        let in_flight = InFlight::enter(&self.in_flight);
         actix::spawn(async move {
             let outcome = router.call(info, &signal, opts).await;
+            drop(in_flight);
             match (id, outcome) {
                 (Some(id), Ok(result)) => {
                     outbox.push(reply_ok(&id, &result));
@@ -158,6 +221,31 @@ impl Window {
                 }
             }
         });
+    }
+}
+
+/// How deeply a JSON value nests (a scalar is 0, `[1]` is 1).
+fn nesting(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        serde_json::Value::Object(map) => 1 + map.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// One running call, counted while it lives.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(count: &Arc<AtomicUsize>) -> InFlight {
+        count.fetch_add(1, Ordering::AcqRel);
+        InFlight(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

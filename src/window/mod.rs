@@ -18,6 +18,7 @@ pub use actor::Window;
 
 use crate::broker::WindowRecord;
 use crate::identity::WindowInfo;
+use crate::limit::ConnectionGuard;
 use crate::signal::SignalRouter;
 use crate::topic::{ConnId, Outbox, TopicRegistry};
 
@@ -32,6 +33,24 @@ pub struct WindowSettings {
     pub ping_interval: Duration,
     /// Silence after which the connection is considered dead.
     pub client_timeout: Duration,
+    /// Calls per second on average (0 for no limit).
+    pub calls_per_second: f64,
+    /// Calls in a burst.
+    pub call_burst: f64,
+    /// Calls running at once.
+    pub max_calls_in_flight: usize,
+    /// Deepest nesting of `opts`.
+    pub max_opts_depth: usize,
+}
+
+/// What a window works with besides its settings.
+pub struct Services {
+    /// Dispatches its calls.
+    pub router: SignalRouter,
+    /// Holds its topic memberships.
+    pub registry: Addr<TopicRegistry>,
+    /// Its place in the per-address and per-user connection counts, released when it stops.
+    pub admission: ConnectionGuard,
 }
 
 /// Upgrades an HTTP request to a websocket and starts its [`Window`] actor.
@@ -41,8 +60,7 @@ pub fn start(
     req: &HttpRequest,
     body: web::Payload,
     record: Option<WindowRecord>,
-    router: SignalRouter,
-    registry: Addr<TopicRegistry>,
+    services: Services,
     settings: WindowSettings,
 ) -> Result<HttpResponse, actix_web::Error> {
     let (response, session, stream) = actix_ws::handle(req, body)?;
@@ -68,8 +86,7 @@ pub fn start(
             topics,
             version,
             ttl,
-            router,
-            registry,
+            services,
             outbox,
             outgoing,
             session,

@@ -1,0 +1,141 @@
+//! Limits against abusive clients: call rate, calls in flight, opts depth, and connections
+//! per address, per user and per second.
+
+mod common;
+
+use common::{Client, TestServer};
+use serde_json::json;
+use switchboard::config::Config;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+fn with(change: impl FnOnce(&mut Config)) -> TestServer {
+    let mut config = common::config();
+    change(&mut config);
+    TestServer::start_with(config, |b| b)
+}
+
+/// The HTTP status of a refused upgrade.
+async fn refused_status(url: &str) -> u16 {
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let status = response.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_slice(response.body().as_deref().unwrap_or_default()).unwrap();
+            assert_eq!(
+                body["error"]["code"],
+                json!("too_many_connections"),
+                "{body}"
+            );
+            status
+        }
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected an HTTP refusal, the upgrade succeeded"),
+    }
+}
+
+#[tokio::test]
+async fn calls_beyond_the_rate_are_refused_and_persistent_abuse_closes_with_1008() {
+    let server = with(|c| {
+        c.calls_per_second = 1;
+        c.call_burst = 5;
+    });
+    let mut client = Client::connect(&server, None).await;
+    for _ in 0..5 {
+        client.ok("demo.add", json!({"a": 1, "b": 1})).await;
+    }
+    let (code, message) = client.err("demo.add", json!({"a": 1, "b": 1})).await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("rate_limited", "too many calls: slow down")
+    );
+    // Without an id the refusal is still sent, as an error frame.
+    client
+        .send_json(json!({"signal": "demo.add", "opts": {"a": 1, "b": 1}}))
+        .await;
+    assert_eq!(client.recv().await["error"]["code"], json!("rate_limited"));
+    // Going on regardless: the tolerance (one burst of refused calls) runs out.
+    for _ in 0..10 {
+        client
+            .send_json(json!({"signal": "demo.add", "opts": {"a": 1, "b": 1}}))
+            .await;
+    }
+    assert_eq!(client.closed().await, CloseCode::Policy);
+}
+
+#[tokio::test]
+async fn calls_in_flight_are_bounded_per_window() {
+    let server = with(|c| c.max_calls_in_flight = 2);
+    let mut client = Client::connect(&server, None).await;
+    for id in ["s1", "s2"] {
+        client
+            .send_json(json!({"signal": "demo.slow", "opts": {"ms": 400}, "id": id}))
+            .await;
+    }
+    let (code, message) = client.err("demo.add", json!({"a": 1, "b": 1})).await;
+    assert_eq!(code, "rate_limited");
+    assert_eq!(message, "too many calls in progress (at most 2)");
+    for _ in 0..2 {
+        assert_eq!(client.recv().await["result"], json!("done"));
+    }
+    assert_eq!(
+        client.ok("demo.add", json!({"a": 1, "b": 1})).await,
+        json!(2)
+    );
+}
+
+#[tokio::test]
+async fn deeply_nested_opts_are_a_bad_frame() {
+    let server = with(|c| c.max_opts_depth = 4);
+    let mut client = Client::connect(&server, None).await;
+    let ok = json!({"x": [[{"y": 1}]]});
+    assert_eq!(client.ok("demo.echo", ok.clone()).await, ok);
+    let (code, message) = client.err("demo.echo", json!({"x": [[[{"y": 1}]]]})).await;
+    assert_eq!(code, "bad_frame");
+    assert_eq!(message, "`opts` are nested deeper than 4 levels");
+}
+
+#[tokio::test]
+async fn connections_per_address_are_bounded_and_freed_on_close() {
+    let server = with(|c| c.max_connections_per_ip = 2);
+    let first = Client::connect(&server, None).await;
+    let _second = Client::connect(&server, None).await;
+    assert_eq!(refused_status(&server.ws_url()).await, 429);
+    first.close().await;
+    server.wait_connections(1).await;
+    let mut third = Client::connect(&server, None).await;
+    assert_eq!(
+        third.ok("demo.add", json!({"a": 1, "b": 2})).await,
+        json!(3)
+    );
+}
+
+#[tokio::test]
+async fn connections_per_user_are_bounded() {
+    let server = with(|c| c.max_connections_per_user = 1);
+    let user = json!({"user": {"id": "u1"}});
+    let first = server.register(user.clone()).await;
+    let second = server.register(user).await;
+    let _held = Client::connect(&server, Some(&first)).await;
+    let url = format!("{}?dfwskey={second}", server.ws_url());
+    assert_eq!(refused_status(&url).await, 429);
+    // Another user, or an anonymous window, is not affected.
+    let other = server.register(json!({"user": {"id": "u2"}})).await;
+    let mut other = Client::connect(&server, Some(&other)).await;
+    let mut anonymous = Client::connect(&server, None).await;
+    for client in [&mut other, &mut anonymous] {
+        assert_eq!(client.ok("demo.add", json!({"a": 1, "b": 1})).await, json!(2));
+    }
+}
+
+#[tokio::test]
+async fn connection_attempts_per_second_are_bounded_per_address() {
+    let server = with(|c| {
+        c.connections_per_second_per_ip = 1;
+        c.connection_burst_per_ip = 3;
+    });
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(Client::connect(&server, None).await);
+    }
+    assert_eq!(refused_status(&server.ws_url()).await, 429);
+}
