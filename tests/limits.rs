@@ -123,7 +123,10 @@ async fn connections_per_user_are_bounded() {
     let mut other = Client::connect(&server, Some(&other)).await;
     let mut anonymous = Client::connect(&server, None).await;
     for client in [&mut other, &mut anonymous] {
-        assert_eq!(client.ok("demo.add", json!({"a": 1, "b": 1})).await, json!(2));
+        assert_eq!(
+            client.ok("demo.add", json!({"a": 1, "b": 1})).await,
+            json!(2)
+        );
     }
 }
 
@@ -138,4 +141,31 @@ async fn connection_attempts_per_second_are_bounded_per_address() {
         held.push(Client::connect(&server, None).await);
     }
     assert_eq!(refused_status(&server.ws_url()).await, 429);
+}
+
+#[tokio::test]
+async fn a_full_handler_queue_answers_rate_limited_even_without_an_id() {
+    let mut config = common::config();
+    config.queues.insert(
+        "slow".into(),
+        switchboard::signal::QueueConfig {
+            concurrency: 1,
+            backlog: 0,
+        },
+    );
+    let server = TestServer::start_with(config, |b| b);
+    let mut client = Client::connect(&server, None).await;
+    client
+        .send_json(json!({"signal": "demo.slow", "opts": {"ms": 500}, "id": "busy"}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    client
+        .send_json(json!({"signal": "demo.slow", "opts": {"ms": 1}}))
+        .await;
+    let frame = client.recv().await;
+    assert_eq!(
+        frame,
+        json!({"error": {"code": "rate_limited", "message": "the `slow` handler queue is full"}})
+    );
+    assert_eq!(client.recv().await["reply_to"], json!("busy"));
 }

@@ -88,12 +88,15 @@ pub async fn json_body<T: DeserializeOwned>(
     mut payload: web::Payload,
     limit: usize,
 ) -> Result<T, ApiError> {
-    let content_type = req
+    // No Content-Type at all is read as JSON, for hand-written `curl -d` calls.
+    let media_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
-    if !content_type.starts_with("application/json") {
+        .map_or("application/json", |v| {
+            v.split(';').next().unwrap_or("").trim()
+        });
+    if !media_type.eq_ignore_ascii_case("application/json") {
         return Err(ApiError::unsupported_media_type());
     }
     let mut body = web::BytesMut::new();
@@ -104,15 +107,31 @@ pub async fn json_body<T: DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
-    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+    decode_object(&body)
+}
+
+/// Decodes a body that must be exactly one JSON object (derived decoders would also read an
+/// array by position, and stop before trailing data).
+fn decode_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "invalid body: expected a JSON object",
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." {
+        if path == "." || path == "?" {
             ApiError::bad_request(format!("invalid body: {}", e.inner()))
         } else {
             ApiError::bad_request(format!("`{path}`: {}", e.inner()))
         }
-    })
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::bad_request(format!("invalid body: {e}")))?;
+    Ok(value)
 }
 
 /// Checks application topic names, naming the offending entry (`topics[2]`).
@@ -318,19 +337,15 @@ async fn trigger(
 /// through `destination`. Any rejection must be a 400 that renders; nothing may panic.
 #[doc(hidden)]
 pub fn fuzz_api_body(body: &[u8]) {
-    fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-        let deserializer = &mut serde_json::Deserializer::from_slice(body);
-        serde_path_to_error::deserialize(deserializer)
-            .map_err(|e| ApiError::bad_request(format!("`{}`: {}", e.path(), e.inner())))
-    }
+    let decode = decode_object::<RegisterWindow>;
     let mut outcomes = vec![
-        decode::<RegisterWindow>(body).and_then(|b| check_topics("topics", &b.topics)),
-        decode::<ChangeTopics>(body).and_then(|b| {
+        decode(body).and_then(|b| check_topics("topics", &b.topics)),
+        decode_object::<ChangeTopics>(body).and_then(|b| {
             check_topics("add", &b.add)?;
             check_topics("remove", &b.remove)
         }),
     ];
-    match decode::<Trigger>(body) {
+    match decode_object::<Trigger>(body) {
         Ok(b) => {
             let _ = crate::protocol::is_valid_signal_name(&b.signal);
             outcomes.extend(

@@ -6,7 +6,7 @@
 /// |---|---|---|
 /// | `Normal` | 1000 | done; no need to reconnect |
 /// | `Shutdown` | 1001 | the server is going away; reconnect (elsewhere) |
-/// | `Policy` | 1008 | revoked window or abuse; do not retry in a tight loop |
+/// | `Policy` | 1008 | revoked window, abuse or a broken frame; do not retry in a tight loop |
 /// | `TooBig` | 1009 | a frame exceeded the size limit |
 /// | `Internal` | 1011 | the server failed |
 /// | `TooSlow` | 1013 | the client could not keep up; reconnect with backoff |
@@ -44,7 +44,7 @@ impl Disconnect {
         match self {
             Disconnect::Normal => "normal closure",
             Disconnect::Shutdown => "server shutting down",
-            Disconnect::Policy => "window revoked",
+            Disconnect::Policy => "policy violation",
             Disconnect::TooBig => "frame too large",
             Disconnect::Internal => "internal error",
             Disconnect::TooSlow => "too slow: outbound queue full",

@@ -216,6 +216,10 @@ impl Window {
                     outbox.push(reply_error(&id, error.code(), error.message()));
                 }
                 (None, Ok(_)) => {}
+                // `rate_limited` is always sent (PROTOCOL.md §5), even without an id.
+                (None, Err(error)) if error.code() == ErrorCode::RateLimited => {
+                    outbox.push(error_frame(error.code(), error.message()));
+                }
                 (None, Err(error)) => {
                     tracing::debug!(%signal, %error, "call without id failed");
                 }
