@@ -58,6 +58,8 @@ pub struct Config {
     pub client_timeout_secs: u64,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// On SIGTERM/Ctrl-C, how long running handlers may take to finish before windows close.
+    pub shutdown_timeout_secs: u64,
     /// Calls a window may make per second, on average (`rate_limited` beyond); 0 for no limit.
     pub calls_per_second: u32,
     /// Calls a window may make in a burst. A window that keeps calling while limited (as many
@@ -105,6 +107,7 @@ impl Default for Config {
             ping_interval_secs: 20,
             client_timeout_secs: 60,
             workers: 0,
+            shutdown_timeout_secs: 10,
             calls_per_second: 50,
             call_burst: 100,
             max_calls_in_flight: 32,

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use switchboard::broker::{RedisBroker, RedisConfig};
 use switchboard::config::{Config, LogFormat};
 use switchboard::metrics::Metrics;
-use switchboard::server::RunningServer;
 use switchboard::signal::QueueConfig;
 use switchboard::{demo, Server, SignalRouter};
 
@@ -88,6 +88,9 @@ struct ServeArgs {
     /// HTTP worker threads; 0 = one per core [default: 0].
     #[arg(long, env = "SWITCHBOARD_WORKERS")]
     workers: Option<usize>,
+    /// Seconds running handlers may take to finish on SIGTERM/Ctrl-C [default: 10].
+    #[arg(long, env = "SWITCHBOARD_SHUTDOWN_TIMEOUT_SECS")]
+    shutdown_timeout_secs: Option<u64>,
     /// Calls per second a window may make on average; 0 = no limit [default: 50].
     #[arg(long, env = "SWITCHBOARD_CALLS_PER_SECOND")]
     calls_per_second: Option<u32>,
@@ -171,6 +174,7 @@ impl ServeArgs {
             max_frame_bytes,
             outbound_queue,
             workers,
+            shutdown_timeout_secs,
             calls_per_second,
             call_burst,
             max_calls_in_flight,
@@ -266,12 +270,12 @@ async fn serve(config: Config) -> Result<(), String> {
         api = config.api_key.is_some(),
         "switchboard ready"
     );
-    let registry = running.registry().clone();
-    let handle = running.handle();
+    let shutdown = running.shutdown_handle();
+    let deadline = Duration::from_secs(config.shutdown_timeout_secs);
     actix_web::rt::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutting down: closing windows with 1001");
-        RunningServer::shutdown(&registry, &handle).await;
+        tracing::info!("shutting down: letting running handlers finish, then closing windows");
+        shutdown.run(deadline).await;
     });
     running.wait().await.map_err(|e| e.to_string())?;
     tracing::info!("stopped");

@@ -127,20 +127,56 @@ impl RunningServer {
         &self.registry
     }
 
-    /// A handle that stops the server; see [`RunningServer::shutdown`].
+    /// A handle that stops the server at once; see [`RunningServer::shutdown_handle`] for a
+    /// graceful stop.
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()
     }
 
-    /// Closes every window with 1001 (so clients reconnect elsewhere) and stops the HTTP
-    /// server gracefully.
-    pub async fn shutdown(registry: &Addr<TopicRegistry>, handle: &ServerHandle) {
-        let _ = registry.send(CloseAll(Disconnect::Shutdown)).await;
-        handle.stop(true).await;
+    /// A handle for a graceful shutdown, usable from another task.
+    pub fn shutdown_handle(&self) -> Shutdown {
+        Shutdown {
+            router: self.router.clone(),
+            registry: self.registry.clone(),
+            handle: self.handle.clone(),
+        }
     }
 
     /// Serves until the server is stopped.
     pub async fn wait(self) -> io::Result<()> {
         self.server.await
+    }
+}
+
+/// Stops a node gracefully: stop accepting connections, let running handlers finish (their
+/// replies still reach their windows) within a deadline, close every window with 1001 so
+/// clients reconnect elsewhere, then stop the HTTP server.
+#[derive(Clone)]
+pub struct Shutdown {
+    /// To wait for running handlers.
+    router: SignalRouter,
+    /// To close every window.
+    registry: Addr<TopicRegistry>,
+    /// To stop accepting and then stop.
+    handle: ServerHandle,
+}
+
+impl Shutdown {
+    /// Runs the shutdown; returns whether every running handler finished within `deadline`.
+    pub async fn run(&self, deadline: std::time::Duration) -> bool {
+        self.handle.pause().await;
+        let running = self.router.running_handlers();
+        let finished = self.router.drain(deadline).await;
+        if !finished {
+            tracing::warn!(
+                running = self.router.running_handlers(),
+                "handlers still running at the shutdown deadline"
+            );
+        } else if running > 0 {
+            tracing::info!(running, "running handlers finished");
+        }
+        let _ = self.registry.send(CloseAll(Disconnect::Shutdown)).await;
+        self.handle.stop(true).await;
+        finished
     }
 }

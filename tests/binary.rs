@@ -477,6 +477,32 @@ async fn sigterm_closes_windows_with_1001_and_exits_0() {
 }
 
 #[tokio::test]
+async fn sigterm_lets_running_handlers_finish_before_closing_windows() {
+    let mut process = Process::spawn(switchboard(&["serve", "--bind", "127.0.0.1:0", "--demo"]));
+    let addr = process.listening();
+    let mut client = connect(&format!("ws://{addr}/ws/")).await;
+    client
+        .send_json(json!({"signal": "demo.slow", "opts": {"ms": 1500}, "id": "slow"}))
+        .await;
+    // Let the handler start before the signal.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kill = Command::new("kill")
+        .arg("-TERM")
+        .arg(process.pid().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(
+        client.recv().await,
+        json!({"reply_to": "slow", "ok": true, "result": "done"}),
+        "the running handler finished and its reply was delivered"
+    );
+    assert_eq!(client.closed().await, CloseCode::Away);
+    let status = process.exit();
+    assert_eq!(status.code(), Some(0), "{}", process.transcript());
+}
+
+#[tokio::test]
 async fn sigterm_or_sigint_without_windows_exits_0() {
     for signal in ["-TERM", "-INT"] {
         let mut process = Process::spawn(switchboard(&["serve", "--bind", "127.0.0.1:0"]));

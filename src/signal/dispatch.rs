@@ -8,7 +8,9 @@ use futures_util::future::join_all;
 use futures_util::FutureExt;
 use serde_json::Value;
 
-use super::router::Entry;
+use std::sync::atomic::Ordering;
+
+use super::router::{Entry, Inner};
 use super::{Opts, SignalContext, SignalError, SignalRouter};
 use crate::identity::WindowInfo;
 use crate::protocol::ErrorCode;
@@ -115,6 +117,7 @@ impl SignalRouter {
                 format!("the `{}` handler queue is full", entry.queue.name),
             )
         })?;
+        let _running = Running::enter(&self.inner);
         let started = Instant::now();
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| {
             entry.handler.call(ctx, opts)
@@ -149,6 +152,24 @@ impl SignalRouter {
                     entry.timeout.as_millis()
                 ),
             )),
+        }
+    }
+}
+
+/// One running handler, counted while it lives.
+struct Running<'a>(&'a Inner);
+
+impl<'a> Running<'a> {
+    fn enter(inner: &'a Inner) -> Running<'a> {
+        inner.running.fetch_add(1, Ordering::AcqRel);
+        Running(inner)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
         }
     }
 }

@@ -6,8 +6,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::queue::{Queue, QueueConfig, Queues};
@@ -60,6 +63,10 @@ pub(crate) struct Inner {
     pub(crate) settings: RouterSettings,
     /// Application state handlers reach with `ctx.data::<T>()`, one value per type.
     pub(crate) data: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    /// Handlers running now, so a shutdown can let them finish.
+    pub(crate) running: AtomicUsize,
+    /// Woken when `running` drops to zero.
+    pub(crate) idle: Notify,
 }
 
 /// Dispatches signals: browser calls to server handlers, triggers to windows. Cheap to clone.
@@ -137,6 +144,26 @@ impl SignalRouter {
     /// Router-wide settings.
     pub fn settings(&self) -> &RouterSettings {
         &self.inner.settings
+    }
+
+    /// Handlers running now.
+    pub fn running_handlers(&self) -> usize {
+        self.inner.running.load(Ordering::Acquire)
+    }
+
+    /// Waits until no handler runs, or `deadline` passes; returns whether they all finished.
+    /// Used by a graceful shutdown.
+    pub async fn drain(&self, deadline: Duration) -> bool {
+        let wait = async {
+            loop {
+                let idle = self.inner.idle.notified();
+                if self.running_handlers() == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        };
+        tokio::time::timeout(deadline, wait).await.is_ok()
     }
 
     /// Every signal name with at least one handler, sorted.
@@ -272,6 +299,8 @@ impl SignalRouterBuilder {
                 metrics: self.metrics.unwrap_or_default(),
                 settings: self.settings,
                 data: self.data,
+                running: AtomicUsize::new(0),
+                idle: Notify::new(),
             }),
         })
     }
