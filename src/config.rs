@@ -69,6 +69,8 @@ pub struct Config {
     pub max_calls_in_flight: usize,
     /// Deepest nesting of a call's `opts` (`bad_frame` beyond).
     pub max_opts_depth: usize,
+    /// Application topics a window may be in (registrations and changes beyond are refused).
+    pub max_topics_per_window: usize,
     /// Simultaneous connections per client address (HTTP 429 beyond); 0 for no limit.
     pub max_connections_per_ip: usize,
     /// Simultaneous connections per user (HTTP 429 beyond); 0 for no limit.
@@ -112,6 +114,7 @@ impl Default for Config {
             call_burst: 100,
             max_calls_in_flight: 32,
             max_opts_depth: 32,
+            max_topics_per_window: 100,
             max_connections_per_ip: 1000,
             max_connections_per_user: 100,
             connections_per_second_per_ip: 20,
@@ -210,6 +213,7 @@ impl Config {
             handler_timeout: Duration::from_millis(self.handler_timeout_ms),
             window_ttl: Duration::from_secs(self.window_ttl_secs),
             queues: self.queues.clone(),
+            max_topics_per_window: self.max_topics_per_window,
         }
     }
 }

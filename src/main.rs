@@ -103,6 +103,9 @@ struct ServeArgs {
     /// Deepest nesting of a call's opts [default: 32].
     #[arg(long, env = "SWITCHBOARD_MAX_OPTS_DEPTH")]
     max_opts_depth: Option<usize>,
+    /// Application topics a window may be in [default: 100].
+    #[arg(long, env = "SWITCHBOARD_MAX_TOPICS_PER_WINDOW")]
+    max_topics_per_window: Option<usize>,
     /// Simultaneous connections per client address; 0 = no limit [default: 1000].
     #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS_PER_IP")]
     max_connections_per_ip: Option<usize>,
@@ -179,6 +182,7 @@ impl ServeArgs {
             call_burst,
             max_calls_in_flight,
             max_opts_depth,
+            max_topics_per_window,
             max_connections_per_ip,
             max_connections_per_user,
             connections_per_second_per_ip,

@@ -169,3 +169,42 @@ async fn a_full_handler_queue_answers_rate_limited_even_without_an_id() {
     );
     assert_eq!(client.recv().await["reply_to"], json!("busy"));
 }
+
+#[tokio::test]
+async fn topics_per_window_are_bounded() {
+    let server = with(|c| c.max_topics_per_window = 3);
+    let response = server
+        .api(reqwest::Method::POST, "/api/v1/windows")
+        .json(&json!({"topics": ["a", "b", "c", "d"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        json!("a window may be in at most 3 topics")
+    );
+    let key = server.register(json!({"topics": ["a", "b"]})).await;
+    let change = |body: serde_json::Value| {
+        server
+            .api(
+                reqwest::Method::POST,
+                &format!("/api/v1/windows/{key}/topics"),
+            )
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        change(json!({"add": ["c", "d"]})).await.unwrap().status(),
+        400
+    );
+    let swapped = change(json!({"add": ["c", "d"], "remove": ["a"]}))
+        .await
+        .unwrap();
+    assert_eq!(swapped.status(), 200, "b, c and d are three");
+    let mut client = Client::connect(&server, Some(&key)).await;
+    let (code, message) = client.err("demo.join", json!({"room": "r"})).await;
+    assert_eq!(code, "invalid_arguments");
+    assert_eq!(message, "a window may be in at most 3 topics");
+}

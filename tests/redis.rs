@@ -829,3 +829,22 @@ async fn nodes_on_a_redis_cluster_act_as_one_server() {
     assert_eq!(message["opts"]["text"], json!("sharded"), "{message}");
     assert_eq!(message["opts"]["from"], json!("dana"), "{message}");
 }
+
+/// The limit of topics per window holds on Redis too, atomically.
+#[tokio::test]
+async fn topics_per_window_are_bounded_on_redis() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let node = Node::start_with("A", &["--redis", &url, "--max-topics-per-window", "2"], &[]).await;
+    let key = node.register(json!({"topics": ["a"]})).await;
+    let path = format!("/api/v1/windows/{key}/topics");
+    let (status, answer) = node.post(&path, json!({"add": ["b", "c"]})).await;
+    assert_eq!(status, 400, "{answer}");
+    let members = redis.command(&["SMEMBERS", &format!("switchboard:window:{{{key}}}:topics")]);
+    assert_eq!(members.strings(), vec!["a".to_string()], "nothing changed");
+    let (status, answer) = node
+        .post(&path, json!({"add": ["b", "c"], "remove": ["a"]}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["topics"], json!(["b", "c"]));
+}

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
-use super::{Broker, BrokerError, BrokerEvent, Publication, WindowRecord};
+use super::{Broker, BrokerError, BrokerEvent, Publication, TopicChange, WindowRecord};
 use crate::identity::WindowKey;
 
 /// How many registrations between two sweeps of expired ones.
@@ -143,16 +143,22 @@ impl Broker for MemoryBroker {
         key: &WindowKey,
         add: &[String],
         remove: &[String],
-    ) -> Result<Option<WindowRecord>, BrokerError> {
+        max_topics: usize,
+    ) -> Result<TopicChange, BrokerError> {
         let record = {
             let mut windows = self.windows.lock();
             let Some(record) = windows.live(key, Instant::now()) else {
-                return Ok(None);
+                return Ok(TopicChange::Unknown);
             };
-            record.topics.extend(add.iter().cloned());
+            let mut topics = record.topics.clone();
+            topics.extend(add.iter().cloned());
             for topic in remove {
-                record.topics.remove(topic);
+                topics.remove(topic);
             }
+            if topics.len() > max_topics {
+                return Ok(TopicChange::TooMany);
+            }
+            record.topics = topics;
             record.version += 1;
             record.clone()
         };
@@ -162,7 +168,7 @@ impl Broker for MemoryBroker {
             version: record.version,
         })
         .await?;
-        Ok(Some(record))
+        Ok(TopicChange::Changed(record))
     }
 
     async fn touch_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {
@@ -253,11 +259,13 @@ mod tests {
             .register_window(&key, rec, Duration::from_secs(60))
             .await
             .unwrap();
-        let changed = broker
-            .change_topics(&key, &["b".into()], &["a".into()])
+        let TopicChange::Changed(changed) = broker
+            .change_topics(&key, &["b".into()], &["a".into()], 10)
             .await
             .unwrap()
-            .unwrap();
+        else {
+            panic!("the window exists");
+        };
         assert_eq!(changed.version, 2);
         match events.recv().await.unwrap() {
             BrokerEvent::TopicsChanged {
@@ -271,10 +279,12 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         let unknown = WindowKey::generate();
-        assert!(broker
-            .change_topics(&unknown, &[], &[])
-            .await
-            .unwrap()
-            .is_none());
+        let change = broker.change_topics(&unknown, &[], &[], 10).await.unwrap();
+        assert_eq!(change, TopicChange::Unknown);
+        let too_many = ["x".to_string(), "y".to_string()];
+        let change = broker.change_topics(&key, &too_many, &[], 2).await.unwrap();
+        assert_eq!(change, TopicChange::TooMany, "b, x and y are three");
+        let record = broker.window(&key).await.unwrap().unwrap();
+        assert_eq!(record.topics.len(), 1, "nothing changed");
     }
 }

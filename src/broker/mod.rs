@@ -66,6 +66,17 @@ impl WindowRecord {
     }
 }
 
+/// The outcome of [`Broker::change_topics`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum TopicChange {
+    /// The topics changed; the new record.
+    Changed(WindowRecord),
+    /// No live registration has that key.
+    Unknown,
+    /// The change would exceed the limit of topics per window; nothing changed.
+    TooMany,
+}
+
 /// Something that happened in the cluster and that this node must apply.
 #[derive(Debug, Clone)]
 pub enum BrokerEvent {
@@ -134,14 +145,16 @@ pub trait Broker: Send + Sync + 'static {
     /// The registration of `key`, if it exists and has not expired.
     async fn window(&self, key: &WindowKey) -> Result<Option<WindowRecord>, BrokerError>;
 
-    /// Adds then removes application topics of a window and tells every node at once.
-    /// Returns the new record, or `None` for an unknown or expired key.
+    /// Adds then removes application topics of a window and tells every node at once, unless
+    /// the window would end up in more than `max_topics` application topics (then nothing
+    /// changes).
     async fn change_topics(
         &self,
         key: &WindowKey,
         add: &[String],
         remove: &[String],
-    ) -> Result<Option<WindowRecord>, BrokerError>;
+        max_topics: usize,
+    ) -> Result<TopicChange, BrokerError>;
 
     /// Renews a live registration for its own time-to-live (connections call this on connect
     /// and periodically). Returns whether it was still alive.

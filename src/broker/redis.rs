@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
 
-use super::{Broker, BrokerError, BrokerEvent, Publication, WindowRecord};
+use super::{Broker, BrokerError, BrokerEvent, Publication, TopicChange, WindowRecord};
 use crate::identity::{WindowInfo, WindowKey};
 use crate::metrics::Metrics;
 
@@ -360,14 +360,26 @@ pub struct RedisBroker {
     subscriptions: Arc<Subscriptions>,
 }
 
-/// Atomically adds then removes topics of a live window and bumps its version.
-/// KEYS: hash, topic set. ARGV: number of added topics, added..., removed...
-/// Returns nil for an unknown window, else {version, info, topics...}.
+/// Atomically adds then removes topics of a live window and bumps its version, unless it
+/// would end up in more than the maximum of topics (then it undoes the change).
+/// KEYS: hash, topic set. ARGV: maximum, number of added topics, added..., removed...
+/// Returns nil for an unknown window, -1 for too many topics, else {version, info, topics...}.
 const CHANGE_TOPICS: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local added = tonumber(ARGV[1])
-for i = 2, added + 1 do redis.call('SADD', KEYS[2], ARGV[i]) end
-for i = added + 2, #ARGV do redis.call('SREM', KEYS[2], ARGV[i]) end
+local max = tonumber(ARGV[1])
+local added = tonumber(ARGV[2])
+local new, gone = {}, {}
+for i = 3, added + 2 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then table.insert(new, ARGV[i]) end
+end
+for i = added + 3, #ARGV do
+  if redis.call('SREM', KEYS[2], ARGV[i]) == 1 then table.insert(gone, ARGV[i]) end
+end
+if redis.call('SCARD', KEYS[2]) > max then
+  for _, topic in ipairs(new) do redis.call('SREM', KEYS[2], topic) end
+  for _, topic in ipairs(gone) do redis.call('SADD', KEYS[2], topic) end
+  return -1
+end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
@@ -708,15 +720,24 @@ impl Broker for RedisBroker {
         key: &WindowKey,
         add: &[String],
         remove: &[String],
-    ) -> Result<Option<WindowRecord>, BrokerError> {
+        max_topics: usize,
+    ) -> Result<TopicChange, BrokerError> {
         let (hash, set) = self.window_keys(key);
         let script = redis::Script::new(CHANGE_TOPICS);
         let mut invocation = script.key(&hash);
-        invocation.key(&set).arg(add.len()).arg(add).arg(remove);
+        invocation
+            .key(&set)
+            .arg(max_topics)
+            .arg(add.len())
+            .arg(add)
+            .arg(remove);
         let mut conn = self.conn.clone();
-        let reply: Option<Vec<Value>> = bounded(invocation.invoke_async(&mut conn)).await?;
-        let Some(reply) = reply else {
-            return Ok(None);
+        let reply: Value = bounded(invocation.invoke_async(&mut conn)).await?;
+        let reply = match reply {
+            Value::Nil => return Ok(TopicChange::Unknown),
+            Value::Int(-1) => return Ok(TopicChange::TooMany),
+            Value::Array(items) => items,
+            _ => return Err(unavailable("unexpected reply to a topic change")),
         };
         let mut items = reply.into_iter();
         let version = match items.next() {
@@ -754,7 +775,7 @@ impl Broker for RedisBroker {
             node: Some(self.inbox.node),
         })
         .await?;
-        Ok(Some(record))
+        Ok(TopicChange::Changed(record))
     }
 
     async fn touch_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {

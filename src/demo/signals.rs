@@ -40,7 +40,9 @@ fn window_error(error: WindowError) -> SignalError {
         WindowError::Unknown | WindowError::Unregistered => {
             SignalError::forbidden("this window is not registered")
         }
-        WindowError::InvalidTopic { .. } => SignalError::invalid_arguments(error.to_string()),
+        WindowError::InvalidTopic { .. } | WindowError::TooManyTopics { .. } => {
+            SignalError::invalid_arguments(error.to_string())
+        }
         WindowError::Broker(_) => SignalError::handler("service temporarily unavailable"),
     }
 }

@@ -119,7 +119,9 @@ impl From<crate::signal::WindowError> for ApiError {
             WindowError::Unknown | WindowError::Unregistered => {
                 ApiError::not_found("unknown or expired window")
             }
-            WindowError::InvalidTopic { .. } => ApiError::bad_request(error.to_string()),
+            WindowError::InvalidTopic { .. } | WindowError::TooManyTopics { .. } => {
+                ApiError::bad_request(error.to_string())
+            }
             WindowError::Broker(e) => e.into(),
         }
     }

@@ -28,6 +28,8 @@ pub struct RouterSettings {
     pub window_ttl: Duration,
     /// Limits per named queue; undeclared queues get [`QueueConfig::default`].
     pub queues: HashMap<String, QueueConfig>,
+    /// Most application topics a window may be in.
+    pub max_topics_per_window: usize,
 }
 
 impl Default for RouterSettings {
@@ -36,6 +38,7 @@ impl Default for RouterSettings {
             handler_timeout: Duration::from_secs(30),
             window_ttl: Duration::from_secs(36_000),
             queues: HashMap::new(),
+            max_topics_per_window: 100,
         }
     }
 }

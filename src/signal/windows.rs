@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::SignalRouter;
-use crate::broker::{BrokerError, WindowRecord};
+use crate::broker::{BrokerError, TopicChange, WindowRecord};
 use crate::identity::{WindowInfo, WindowKey};
 use crate::topic::{validate_topic, InvalidTopic};
 
@@ -16,6 +16,12 @@ pub enum WindowError {
     /// The calling connection presented no registered window key.
     #[error("this window is not registered")]
     Unregistered,
+    /// The window would be in more application topics than allowed.
+    #[error("a window may be in at most {max} topics")]
+    TooManyTopics {
+        /// The limit.
+        max: usize,
+    },
     /// An application topic name is invalid.
     #[error("invalid topic `{topic}`: {reason}")]
     InvalidTopic {
@@ -54,11 +60,16 @@ impl SignalRouter {
     {
         let topics: Vec<String> = topics.into_iter().map(Into::into).collect();
         validate_all(&topics)?;
+        let topics: std::collections::BTreeSet<String> = topics.into_iter().collect();
+        let max = self.settings().max_topics_per_window;
+        if topics.len() > max {
+            return Err(WindowError::TooManyTopics { max });
+        }
         let key = WindowKey::generate();
         info.window_key = Some(key.clone());
         let record = WindowRecord {
             info,
-            topics: topics.into_iter().collect(),
+            topics,
             version: 1,
             ttl_secs: 0,
         };
@@ -86,10 +97,12 @@ impl SignalRouter {
     ) -> Result<WindowRecord, WindowError> {
         validate_all(add)?;
         validate_all(remove)?;
-        self.broker()
-            .change_topics(key, add, remove)
-            .await?
-            .ok_or(WindowError::Unknown)
+        let max = self.settings().max_topics_per_window;
+        match self.broker().change_topics(key, add, remove, max).await? {
+            TopicChange::Changed(record) => Ok(record),
+            TopicChange::Unknown => Err(WindowError::Unknown),
+            TopicChange::TooMany => Err(WindowError::TooManyTopics { max }),
+        }
     }
 
     /// Renews a live registration for its time-to-live. Returns whether it was alive.
