@@ -6,7 +6,7 @@ NPM ?= npm
 JS := js-client
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test deps node chromium redis js js-check lint rust-test js-test e2e clean
+.PHONY: run test soak deps node chromium redis js js-check lint rust-test js-test e2e clean
 
 ## Build in release mode and serve the demo on the embedded in-memory broker.
 run:
@@ -56,6 +56,14 @@ js-test:
 e2e:
 	$(CARGO) build
 	cd $(JS) && SWITCHBOARD_BIN=$(CURDIR)/target/debug/switchboard $(NPM) run e2e
+
+## Long soak (release build): SOAK_SECONDS of churn by SOAK_CLIENTS concurrent clients; prints
+## lives per second and the server's RSS before and after. `make test` runs a short one.
+SOAK_SECONDS ?= 120
+SOAK_CLIENTS ?= 1000
+soak:
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CLIENTS=$(SOAK_CLIENTS) \
+		$(CARGO) test --release --test soak -- --nocapture
 
 ## Rebuild the bundled client and the demo's script into static/.
 js:
