@@ -153,10 +153,12 @@ async fn registry_entries_are_freed_when_windows_disconnect() {
     );
 }
 
-/// A window that stops reading is closed with 1013 once its queue is full; a window reading
-/// next to it gets every frame, in order.
+/// A window that stops reading is closed with 1013 once its queue is full; the windows reading
+/// next to it get every frame, in order.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_that_cannot_keep_up_is_closed_with_1013_and_others_are_unaffected() {
+    const READERS: usize = 8;
+    const FRAMES: u32 = 2_000;
     let config = Config {
         outbound_queue: 16,
         ..common::config()
@@ -164,23 +166,31 @@ async fn a_window_that_cannot_keep_up_is_closed_with_1013_and_others_are_unaffec
     let server = TestServer::start_with(config, |b| b);
     let stalled_key = server.register(json!({"topics": ["flood"]})).await;
     let mut stalled = Client::connect_small_buffer(&server, &stalled_key).await;
-    let (_reader_key, mut reader) = server.window(&["flood"]).await;
-    const FRAMES: u32 = 2_000;
     let pad = "p".repeat(16 * 1024);
-    // The reader acknowledges what it read, so the flood never runs more than a few frames
-    // ahead of it: its queue stays short however busy the machine is.
-    let read = Arc::new(AtomicU32::new(0));
-    let reading = tokio::spawn({
-        let read = read.clone();
-        async move {
+    // Each reader acknowledges what it read, so the flood never runs more than a few frames
+    // ahead of the slowest: their queues stay short however busy the machine is.
+    let mut progress = Vec::new();
+    let mut readers = Vec::new();
+    for _ in 0..READERS {
+        let (_key, mut reader) = server.window(&["flood"]).await;
+        let read = Arc::new(AtomicU32::new(0));
+        progress.push(read.clone());
+        readers.push(tokio::spawn(async move {
             for n in 0..FRAMES {
                 let frame = reader.signal("flood").await;
                 assert_eq!(frame["opts"]["n"], json!(n));
                 read.store(n + 1, Ordering::Release);
             }
             reader
-        }
-    });
+        }));
+    }
+    let slowest = || {
+        progress
+            .iter()
+            .map(|r| r.load(Ordering::Acquire))
+            .min()
+            .unwrap()
+    };
     for n in 0..FRAMES {
         server
             .router
@@ -192,13 +202,18 @@ async fn a_window_that_cannot_keep_up_is_closed_with_1013_and_others_are_unaffec
             )
             .await
             .unwrap();
-        while n >= read.load(Ordering::Acquire) + 8 {
+        while n >= slowest() + 8 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
-    let _reader = reading
-        .await
-        .expect("the reading window got every frame in order");
-    server.wait_connections(1).await;
+    let mut kept = Vec::new();
+    for reader in readers {
+        kept.push(
+            reader
+                .await
+                .expect("every reading window got every frame in order"),
+        );
+    }
+    server.wait_connections(READERS).await;
     assert_eq!(stalled.closed().await, CloseCode::Again);
 }
