@@ -50,7 +50,7 @@ async fn gauge(http: &reqwest::Client, addr: SocketAddr, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("{name} not in /metrics"))
 }
 
-/// One client's life: register, connect, join a room, echo, say, read, leave.
+/// One client's life: register, connect, join a room, echo, say, read, leave, unregister.
 async fn life(http: reqwest::Client, addr: SocketAddr, n: u64, stats: Arc<AtomicU64>) {
     let answer: Value = http
         .post(format!("http://{addr}/api/v1/windows"))
@@ -81,6 +81,15 @@ async fn life(http: reqwest::Client, addr: SocketAddr, n: u64, stats: Arc<Atomic
     client.signal("demo.message").await;
     stats.fetch_add(1, Ordering::Relaxed);
     client.close().await;
+    // The page is gone for good: its registration too (else it lives for its TTL).
+    let key = answer["window_key"].as_str().unwrap();
+    let deleted = http
+        .delete(format!("http://{addr}/api/v1/windows/{key}"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
 }
 
 /// Runs `clients` lives at a time until `seconds` have passed; returns how many completed.

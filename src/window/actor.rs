@@ -260,13 +260,28 @@ impl Actor for Window {
         let metrics = self.router.metrics();
         metrics.windows_connected.inc();
         metrics.connections_total.inc();
-        self.registry.do_send(Join {
+        // Nothing else runs in this actor (no frame from the browser is read) until the
+        // registry has the connection: what a call triggers back to its own window, or to a
+        // topic the window just joined, then always finds it. Broker events reach the registry
+        // on a stream of their own, which could otherwise overtake the join.
+        let join = Join {
             conn: self.conn,
             key: self.info.window_key.clone(),
             topics: std::mem::take(&mut self.initial_topics),
             version: self.version,
             outbox: self.outbox.clone(),
-        });
+        };
+        self.registry
+            .send(join)
+            .into_actor(self)
+            .map(|joined, window, ctx| {
+                if joined.is_err() {
+                    tracing::error!(conn = ?window.conn, "the topic registry is gone");
+                    window.outbox.close(Disconnect::Internal);
+                    ctx.stop();
+                }
+            })
+            .wait(ctx);
         self.refresh_registration(ctx);
         if self.info.window_key.is_some() {
             ctx.run_interval(self.renew_every, |window, ctx| {
