@@ -13,8 +13,9 @@ run:
 	$(CARGO) build --release
 	./target/release/switchboard serve --demo --bind $(BIND)
 
-## Everything CI checks: formatting, lints, Rust tests, JS lint/tests/build, browser tests.
-test: deps lint rust-test js-test js-check e2e
+## Everything CI checks: formatting, lints, Rust tests, a short fuzz run, JS lint/tests/build,
+## browser tests.
+test: deps lint rust-test fuzz-smoke js-test js-check e2e
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
@@ -43,6 +44,7 @@ $(JS)/node_modules/.package-lock.json: $(JS)/package-lock.json
 
 lint:
 	$(CARGO) fmt --all -- --check
+	cd fuzz && $(CARGO) fmt -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd $(JS) && $(NPM) run lint
 
@@ -65,6 +67,34 @@ soak:
 	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CLIENTS=$(SOAK_CLIENTS) \
 		$(CARGO) test --release --test soak -- --nocapture
 
+## Fuzzing (fuzz/: cargo-fuzz and libFuzzer). cargo-fuzz passes nightly-only flags, which
+## RUSTC_BOOTSTRAP=1 lets the stable toolchain accept. A crash stops the run and is saved in
+## fuzz/artifacts/<target>/; each run grows fuzz/corpus/<target>/ (only seed-* is committed).
+FUZZ_TARGETS := inbound_frame api_body
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+
+# $(call fuzz_each,SECONDS): fuzz every target for SECONDS, stopping at the first failure.
+fuzz_each = set -e; for target in $(FUZZ_TARGETS); do \
+	echo "fuzzing $$target for $(1) s"; \
+	(cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target -- \
+		-max_total_time=$(1) -dict=dict/switchboard.dict); \
+	done
+
+.PHONY: fuzz-install fuzz fuzz-smoke
+
+## cargo-fuzz, unless it is already installed.
+fuzz-install:
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+
+## Fuzz each target for FUZZ_SECONDS (default 300).
+fuzz: fuzz-install
+	@$(call fuzz_each,$(FUZZ_SECONDS))
+
+## Each target for FUZZ_SMOKE_SECONDS (default 20): the short run that `make test` includes.
+fuzz-smoke: fuzz-install
+	@$(call fuzz_each,$(FUZZ_SMOKE_SECONDS))
+
 ## Rebuild the bundled client and the demo's script into static/.
 js:
 	cd $(JS) && $(NPM) run build
@@ -75,4 +105,5 @@ js-check:
 
 clean:
 	$(CARGO) clean
+	rm -rf fuzz/target fuzz/artifacts
 	rm -rf $(JS)/node_modules

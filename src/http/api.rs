@@ -337,9 +337,8 @@ async fn trigger(
 /// through `destination`. Any rejection must be a 400 that renders; nothing may panic.
 #[doc(hidden)]
 pub fn fuzz_api_body(body: &[u8]) {
-    let decode = decode_object::<RegisterWindow>;
     let mut outcomes = vec![
-        decode(body).and_then(|b| check_topics("topics", &b.topics)),
+        decode_object::<RegisterWindow>(body).and_then(|b| check_topics("topics", &b.topics)),
         decode_object::<ChangeTopics>(body).and_then(|b| {
             check_topics("add", &b.add)?;
             check_topics("remove", &b.remove)
