@@ -63,7 +63,10 @@ mod tests {
             assert!(bucket.try_take(start));
         }
         assert!(!bucket.try_take(start), "the burst is spent");
-        assert!(bucket.try_take(start + Duration::from_millis(100)), "one token per 100 ms");
+        assert!(
+            bucket.try_take(start + Duration::from_millis(100)),
+            "one token per 100 ms"
+        );
         assert!(!bucket.try_take(start + Duration::from_millis(150)));
         assert!(bucket.is_full(start + Duration::from_secs(10)));
     }
