@@ -1,0 +1,996 @@
+#!/usr/bin/env python3
+"""Turn a Switchboard benchmark results file into Markdown tables and PNG plots.
+
+Usage::
+
+    python bench/report.py RESULTS.json [--markdown BENCHMARKS.md] [--plots DIR] [--no-plots]
+
+The tables are always printed to stdout. With ``--markdown`` they also replace
+whatever lies between the lines ``<!-- results:begin -->`` and
+``<!-- results:end -->`` of that file; everything else in it is kept byte for
+byte. When the file has neither marker, the markers and the tables are
+appended at its end (a missing file is created). Plots go to ``--plots``
+(default: ``bench/plots/`` beside this script): ``fanout-throughput.png`` and
+``fanout-p99.png``.
+
+Input schema (written by the Rust load generator, ``version`` 1)::
+
+    {
+      "version": 1,
+      "started": "2026-11-22T21:00:00Z",      # when the suite started
+      "git": "abc1234",                        # commit measured
+      "smoke": false,                          # true: tiny sizes, not representative
+      "machine": {"cpus": 2, "cpu_model": "...", "mem_kib": 24000000, "kernel": "6.x"},
+      "runs": [
+        {"scenario": "idle" | "fanout" | "calls" | "churn",
+         "peer": "switchboard" | "floor" | "channels-memory" | "channels-redis",
+         "params": {...},        # idle: windows; fanout: windows, triggers, rate;
+                                 # calls: windows, seconds, in_flight; churn: clients, seconds
+         "metrics": {...},       # see SCENARIOS below for the fields read
+         "error": "text"}        # optional: the run failed (metrics may be absent)
+      ]
+    }
+
+``rate`` null (or absent) means a burst ("as fast as possible"); a number means
+paced at that many triggers per second. Any value may be null and any peer or
+scenario may be absent: such cells read "n/a" (null value), "—" (no run) or
+"failed: text" (the run carries an error). Ratios always read "> 1× means
+Switchboard is better": throughputs are switchboard ÷ peer, memory per window
+is peer ÷ switchboard.
+
+Only the standard library and matplotlib (for the plots) are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BEGIN_MARKER = "<!-- results:begin -->"
+END_MARKER = "<!-- results:end -->"
+SCHEMA_VERSION = 1
+SWITCHBOARD = "switchboard"
+FLOOR = "floor"
+CHANNELS_PEERS = ("channels-memory", "channels-redis")
+KNOWN_PEERS = (SWITCHBOARD, FLOOR, *CHANNELS_PEERS)
+PEER_COLOURS = {
+    SWITCHBOARD: "#1f77b4",
+    FLOOR: "#333333",
+    "channels-memory": "#ff7f0e",
+    "channels-redis": "#d62728",
+}
+PEER_MARKERS = {SWITCHBOARD: "o", FLOOR: "s", "channels-memory": "^", "channels-redis": "v"}
+NO_RUN = "—"
+NULL = "n/a"
+FIGURE_SIZE = (8.0, 5.0)
+FIGURE_DPI = 120
+PAD_LIMIT = 60
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Run:
+    """One entry of ``runs``: a scenario measured against one peer."""
+
+    scenario: str
+    peer: str
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    error: str | None
+
+    @property
+    def key(self) -> str:
+        """The row a run belongs to: its sizes, not how long it ran (peers that are much
+        slower run fewer triggers or hold for less time, and still share the row)."""
+        return params_key({k: v for k, v in self.params.items() if k not in PER_PEER_PARAMS})
+
+    @property
+    def windows(self) -> int | None:
+        return as_int(self.params.get("windows"))
+
+    @property
+    def size(self) -> int | None:
+        """Windows, or clients for churn: the row's primary sort key."""
+        value = as_int(self.params.get("windows"))
+        return value if value is not None else as_int(self.params.get("clients"))
+
+    @property
+    def rate(self) -> float | None:
+        return as_number(self.params.get("rate"))
+
+    @property
+    def burst(self) -> bool:
+        return self.params.get("rate") is None
+
+    def value(self, *path: str) -> float | None:
+        """A numeric metric, or None when missing, null or the run failed."""
+        if self.error is not None:
+            return None
+        return metric(self.metrics, path)
+
+
+@dataclass(frozen=True)
+class Results:
+    started: str | None
+    git: str | None
+    smoke: bool | None
+    machine: dict[str, Any]
+    runs: tuple[Run, ...]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A detail-table column: a header and how to render a successful run."""
+
+    header: str
+    render: Callable[[Run], str]
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    name: str
+    title: str
+    headline_label: str
+    headline: tuple[str, ...]
+    lower_is_better: bool
+    detail_title: str
+    details: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    target: str
+    measured: str
+    met: str
+    margin: str
+
+
+# --------------------------------------------------------------------------- values
+
+
+def as_number(value: Any) -> float | None:
+    """A finite int or float, else None (bools and strings are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def as_int(value: Any) -> int | None:
+    number = as_number(value)
+    if number is None or number != int(number):
+        return None
+    return int(number)
+
+
+def metric(metrics: dict[str, Any], path: Sequence[str]) -> float | None:
+    node: Any = metrics
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return as_number(node)
+
+
+# Parameters that may differ between peers in one row (see `Run.key`).
+PER_PEER_PARAMS = frozenset({"triggers", "hold_secs"})
+
+
+def params_key(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_results(path: Path) -> Results:
+    """Read and normalise a results file; raises ValueError when unusable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"cannot read {path}: {err}") from err
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: top level is not a JSON object")
+    if data.get("version") != SCHEMA_VERSION:
+        warn(f"{path}: version {data.get('version')!r}, expected {SCHEMA_VERSION}; reading anyway")
+    raw_runs = data.get("runs")
+    if not isinstance(raw_runs, list):
+        warn(f"{path}: no 'runs' list")
+        raw_runs = []
+    machine = data.get("machine")
+    smoke = data.get("smoke")
+    runs = tuple(run for run in map(parse_run, raw_runs) if run is not None)
+    warn_duplicates(runs)
+    return Results(
+        started=text_or_none(data.get("started")),
+        git=text_or_none(data.get("git")),
+        smoke=smoke if isinstance(smoke, bool) else None,
+        machine=machine if isinstance(machine, dict) else {},
+        runs=runs,
+    )
+
+
+def parse_run(raw: Any) -> Run | None:
+    if not isinstance(raw, dict) or not raw.get("scenario") or not raw.get("peer"):
+        warn(f"skipping malformed run: {raw!r:.120}")
+        return None
+    params = raw.get("params")
+    metrics = raw.get("metrics")
+    error = raw.get("error")
+    return Run(
+        scenario=str(raw["scenario"]),
+        peer=str(raw["peer"]),
+        params=params if isinstance(params, dict) else {},
+        metrics=metrics if isinstance(metrics, dict) else {},
+        error=None if error is None else str(error),
+    )
+
+
+def text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def warn(message: str) -> None:
+    print(f"report.py: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def fmt_num(value: float | None) -> str:
+    """Thousands separators; decimals only where the magnitude needs them."""
+    if value is None:
+        return NULL
+    if isinstance(value, int) or abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:,.1f}"
+    if abs(value) >= 1 or value == 0:
+        return f"{value:,.2f}"
+    return f"{value:#.2g}"
+
+
+def fmt_ratio(ratio: float | None) -> str:
+    """Two decimals from 1× up, two significant digits below (0.50×, 0.042×)."""
+    if ratio is None:
+        return NULL
+    if ratio >= 1:
+        return f"{ratio:,.2f}×"
+    return f"{ratio:#.2g}×"
+
+
+def fmt_margin(fraction: float) -> str:
+    percent = round(fraction * 100)
+    if fraction >= 0:
+        return f"+{percent:,}% headroom"
+    return f"-{abs(percent):,}% short"
+
+
+def clean_text(text: str) -> str:
+    """One line, safe inside a Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def failed(run: Run) -> str:
+    return f"failed: {clean_text(run.error or '')}"
+
+
+def params_label(params: dict[str, Any]) -> str:
+    """`1,000 windows · burst`; unknown keys as `key=value` (per-peer params are left out)."""
+    parts: list[str] = []
+    for key in ("windows", "clients"):
+        if key in params:
+            parts.append(f"{fmt_param(params[key])} {key}")
+    if "rate" in params or "triggers" in params:
+        rate = as_number(params.get("rate"))
+        parts.append("burst" if params.get("rate") is None else f"paced {fmt_param(rate)}/s")
+    if "seconds" in params:
+        parts.append(f"{fmt_param(params['seconds'])} s")
+    if "in_flight" in params:
+        parts.append(f"{fmt_param(params['in_flight'])} in flight")
+    known = {"windows", "clients", "rate", "seconds", "in_flight"} | PER_PEER_PARAMS
+    parts.extend(f"{key}={clean_text(str(params[key]))}" for key in sorted(params) if key not in known)
+    return " · ".join(parts) if parts else "(no params)"
+
+
+def fmt_param(value: Any) -> str:
+    number = as_number(value)
+    if number is None:
+        return NULL if value is None else clean_text(str(value))
+    return f"{number:,}" if number == int(number) else f"{number:,.3g}"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
+    """A padded GitHub table; the first `left` columns left-aligned, the rest right.
+
+    Cells longer than PAD_LIMIT (long error texts) overflow instead of widening
+    their whole column.
+    """
+    widths = [
+        max([3, *(len(cell) for cell in column if len(cell) <= PAD_LIMIT)])
+        for column in zip(headers, *rows)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            cell.ljust(width) if index < left else cell.rjust(width)
+            for index, (cell, width) in enumerate(zip(cells, widths))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = [
+        "-" * width if index < left else "-" * (width - 1) + ":"
+        for index, width in enumerate(widths)
+    ]
+    return [line(headers), "| " + " | ".join(rule) + " |", *(line(row) for row in rows)]
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def latency(name: str) -> Column:
+    return Column(f"{name} ms", lambda run: fmt_num(run.value("latency_ms", name)))
+
+
+def field(header: str, *path: str) -> Column:
+    return Column(header, lambda run: fmt_num(run.value(*path)))
+
+
+def chain(header: str, *names: str) -> Column:
+    return Column(header, lambda run: " → ".join(fmt_num(run.value(name)) for name in names))
+
+
+SCENARIOS = (
+    ScenarioSpec(
+        name="idle",
+        title="Idle windows: RSS per window (KiB, lower is better)",
+        headline_label="KiB/window",
+        headline=("rss_per_window_kib",),
+        lower_is_better=True,
+        detail_title="Idle windows: connecting",
+        details=(
+            field("connects/s", "connects_per_sec"),
+            field("connected", "connected"),
+            field("failed", "failed"),
+            chain("RSS KiB baseline → loaded", "rss_baseline_kib", "rss_kib"),
+        ),
+    ),
+    ScenarioSpec(
+        name="fanout",
+        title="Fan-out: deliveries per second",
+        headline_label="deliveries/s",
+        headline=("deliveries_per_sec",),
+        lower_is_better=False,
+        detail_title="Fan-out: latency and loss",
+        details=(
+            latency("p50"),
+            latency("p99"),
+            latency("max"),
+            field("lost", "lost"),
+            field("received", "received"),
+            field("expected", "expected"),
+        ),
+    ),
+    ScenarioSpec(
+        name="calls",
+        title="Calls: round trips per second",
+        headline_label="round trips/s",
+        headline=("round_trips_per_sec",),
+        lower_is_better=False,
+        detail_title="Calls: latency and errors",
+        details=(latency("p50"), latency("p99"), latency("max"), field("errors", "errors")),
+    ),
+    ScenarioSpec(
+        name="churn",
+        title="Churn: client lives per second",
+        headline_label="cycles/s",
+        headline=("cycles_per_sec",),
+        lower_is_better=False,
+        detail_title="Churn: memory and errors",
+        details=(
+            chain("RSS KiB baseline → peak → after", "rss_baseline_kib", "rss_peak_kib", "rss_after_kib"),
+            field("cycles", "cycles"),
+            field("errors", "errors"),
+        ),
+    ),
+)
+
+
+def ordered_peers(runs: Iterable[Run]) -> list[str]:
+    present = {run.peer for run in runs}
+    return [peer for peer in KNOWN_PEERS if peer in present] + sorted(present - set(KNOWN_PEERS))
+
+
+def row_sort_key(run: Run) -> tuple[int, int, float, tuple[tuple[str, float, str], ...]]:
+    """Windows (or clients) ascending, burst before paced, then the other params."""
+    size = run.size
+    rest = tuple(
+        (name, as_number(value) or 0.0, params_key({name: value}))
+        for name, value in sorted(run.params.items())
+    )
+    return (size if size is not None else -1, 0 if run.burst else 1, run.rate or 0.0, rest)
+
+
+def ordered_rows(runs: Sequence[Run]) -> list[Run]:
+    """One representative run per distinct params, in table order."""
+    first: dict[str, Run] = {}
+    for run in runs:
+        first.setdefault(run.key, run)
+    return sorted(first.values(), key=row_sort_key)
+
+
+def index_runs(runs: Iterable[Run]) -> dict[tuple[str, str], Run]:
+    """(peer, params key) -> run; a later duplicate replaces an earlier one."""
+    return {(run.peer, run.key): run for run in runs}
+
+
+def warn_duplicates(runs: Iterable[Run]) -> None:
+    seen: set[tuple[str, str, str]] = set()
+    for run in runs:
+        identity = (run.scenario, run.peer, run.key)
+        if identity in seen:
+            warn(f"duplicate {run.scenario} run for {run.peer} {params_label(run.params)}; the last one is shown")
+        seen.add(identity)
+
+
+def ratio(spec: ScenarioSpec, ours: Run | None, theirs: Run | None) -> float | None:
+    """> 1 means Switchboard is better, whichever way the headline points."""
+    if ours is None or theirs is None:
+        return None
+    mine, other = ours.value(*spec.headline), theirs.value(*spec.headline)
+    numerator, denominator = (other, mine) if spec.lower_is_better else (mine, other)
+    if numerator is None or denominator is None or denominator <= 0:
+        return None
+    return numerator / denominator
+
+
+def ratio_header(spec: ScenarioSpec, peer: str) -> str:
+    return f"{peer} ÷ {SWITCHBOARD}" if spec.lower_is_better else f"{SWITCHBOARD} ÷ {peer}"
+
+
+def headline_cell(spec: ScenarioSpec, run: Run | None) -> str:
+    if run is None:
+        return NO_RUN
+    if run.error is not None:
+        return failed(run)
+    return fmt_num(run.value(*spec.headline))
+
+
+def ratio_cell(spec: ScenarioSpec, ours: Run | None, theirs: Run | None) -> str:
+    if ours is None or theirs is None:
+        return NO_RUN
+    return fmt_ratio(ratio(spec, ours, theirs))
+
+
+def headline_table(spec: ScenarioSpec, runs: Sequence[Run]) -> list[str]:
+    peers = ordered_peers(runs)
+    others = [peer for peer in peers if peer != SWITCHBOARD] if SWITCHBOARD in peers else []
+    index = index_runs(runs)
+    headers = ["params", *(f"{peer} {spec.headline_label}" for peer in peers)]
+    headers += [ratio_header(spec, peer) for peer in others]
+    rows = []
+    for row in ordered_rows(runs):
+        ours = index.get((SWITCHBOARD, row.key))
+        cells = [params_label(row.params)]
+        cells += [headline_cell(spec, index.get((peer, row.key))) for peer in peers]
+        cells += [ratio_cell(spec, ours, index.get((peer, row.key))) for peer in others]
+        rows.append(cells)
+    return markdown_table(headers, rows)
+
+
+def detail_table(spec: ScenarioSpec, runs: Sequence[Run]) -> list[str]:
+    peers = ordered_peers(runs)
+    index = index_runs(runs)
+    headers = ["params", "peer", *(column.header for column in spec.details)]
+    rows = []
+    for row in ordered_rows(runs):
+        for peer in peers:
+            run = index.get((peer, row.key))
+            if run is not None:
+                rows.append([params_label(row.params), peer, *detail_cells(spec, run)])
+    return markdown_table(headers, rows, left=2)
+
+
+def detail_cells(spec: ScenarioSpec, run: Run) -> list[str]:
+    if run.error is not None:
+        return [failed(run), *([""] * (len(spec.details) - 1))]
+    return [column.render(run) for column in spec.details]
+
+
+def scenario_section(spec: ScenarioSpec, runs: Sequence[Run]) -> list[str]:
+    note = (
+        "Ratios: peer ÷ switchboard (memory per window); > 1× means Switchboard uses less."
+        if spec.lower_is_better
+        else "Ratios: switchboard ÷ peer; > 1× means Switchboard is faster."
+    )
+    lines = [f"### {spec.title}", "", *headline_table(spec, runs), ""]
+    if SWITCHBOARD in {run.peer for run in runs} and len({run.peer for run in runs}) > 1:
+        lines += [note, ""]
+    lines += [f"#### {spec.detail_title}", "", *detail_table(spec, runs), ""]
+    return lines
+
+
+# --------------------------------------------------------------------------- header
+
+
+def header_line(results: Results, source: str) -> str:
+    smoke = {
+        True: "**smoke run** (tiny sizes: not representative)",
+        False: "full run",
+        None: "smoke: unknown",
+    }[results.smoke]
+    parts = [
+        f"Started {results.started or NULL}",
+        f"git `{results.git or NULL}`",
+        f"machine: {machine_label(results.machine)}",
+        smoke,
+        f"source `{source}`",
+    ]
+    return " · ".join(parts)
+
+
+def machine_label(machine: dict[str, Any]) -> str:
+    cpus = as_int(machine.get("cpus"))
+    model = machine.get("cpu_model")
+    mem_kib = as_number(machine.get("mem_kib"))
+    kernel = machine.get("kernel")
+    parts = [
+        f"{cpus if cpus is not None else NULL} CPUs" + (f" ({clean_text(str(model))})" if model else ""),
+        f"{mem_kib / 1024 / 1024:,.1f} GiB RAM" if mem_kib is not None else f"{NULL} RAM",
+        f"kernel {clean_text(str(kernel))}" if kernel else f"kernel {NULL}",
+    ]
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def runs_of(results: Results, scenario: str, peer: str) -> list[Run]:
+    return sorted(
+        (run for run in results.runs if run.scenario == scenario and run.peer == peer),
+        key=row_sort_key,
+    )
+
+
+def not_measured(target: str, why: str = "no run") -> TargetRow:
+    return TargetRow(target, why, "not measured", NO_RUN)
+
+
+def judged(target: str, measured: str, value: float, goal: float, at_most: bool) -> TargetRow:
+    fraction = (goal - value) / goal if at_most else (value - goal) / goal
+    return TargetRow(target, measured, "yes" if fraction >= 0 else "no", fmt_margin(fraction))
+
+
+def target_idle(results: Results) -> TargetRow:
+    target = "idle: ≤ 8 KiB RSS per window at 20,000 windows"
+    runs = [run for run in runs_of(results, "idle", SWITCHBOARD) if (run.windows or 0) <= 20_000]
+    exact = [run for run in runs if run.windows == 20_000]
+    usable = [run for run in runs if run.value("rss_per_window_kib") is not None]
+    run = exact[-1] if exact else (usable[-1] if usable else None)
+    if run is None:
+        return not_measured(target, "no switchboard idle run ≤ 20,000 windows")
+    where = "" if run.windows == 20_000 else f" (at {fmt_num(run.windows)} windows: no 20,000-window run)"
+    if run.error is not None:
+        return TargetRow(target, failed(run) + where, "no", NO_RUN)
+    value = run.value("rss_per_window_kib")
+    if value is None:
+        return not_measured(target, f"value missing{where}")
+    measured = f"{fmt_num(value)} KiB/window{where}"
+    connected = run.value("connected")
+    if connected is not None and run.windows is not None and connected != run.windows:
+        measured += f"; only {fmt_num(connected)} connected"
+    return judged(target, measured, value, 8.0, at_most=True)
+
+
+def burst_at(results: Results, peer: str, windows: int) -> list[Run]:
+    return [run for run in runs_of(results, "fanout", peer) if run.burst and run.windows == windows]
+
+
+def pair(ours: Sequence[Run], theirs: Sequence[Run]) -> tuple[Run, Run] | None:
+    """The pair with identical params if any, else the last run of each."""
+    if not ours or not theirs:
+        return None
+    by_key = {run.key: run for run in theirs}
+    for run in reversed(ours):
+        if run.key in by_key:
+            return run, by_key[run.key]
+    return ours[-1], theirs[-1]
+
+
+def deliveries_ratio(ours: Run, theirs: Run) -> float | None:
+    mine, other = ours.value("deliveries_per_sec"), theirs.value("deliveries_per_sec")
+    if mine is None or other is None or other <= 0:
+        return None
+    return mine / other
+
+
+def target_vs_floor(results: Results, windows: int) -> TargetRow:
+    target = f"fanout burst ≥ 80% of floor deliveries/s at {windows:,} windows"
+    matched = pair(burst_at(results, SWITCHBOARD, windows), burst_at(results, FLOOR, windows))
+    if matched is None:
+        return not_measured(target, "no switchboard and floor burst runs at these windows")
+    ours, theirs = matched
+    if ours.error is not None:
+        return TargetRow(target, failed(ours), "no", NO_RUN)
+    if theirs.error is not None:
+        return not_measured(target, f"floor {failed(theirs)}")
+    value = deliveries_ratio(ours, theirs)
+    if value is None:
+        return not_measured(target, "deliveries/s missing")
+    measured = (
+        f"{value:.0%} of floor ({fmt_num(ours.value('deliveries_per_sec'))} vs "
+        f"{fmt_num(theirs.value('deliveries_per_sec'))}/s)"
+    )
+    return judged(target, measured, value, 0.80, at_most=False)
+
+
+def target_zero_loss(results: Results) -> TargetRow:
+    target = "fanout: zero loss (every switchboard fanout run)"
+    runs = runs_of(results, "fanout", SWITCHBOARD)
+    failures = [run for run in runs if run.error is not None]
+    counted = [run for run in runs if run.value("lost") is not None]
+    if not counted and not failures:
+        return not_measured(target, "no switchboard fanout run with a loss count")
+    lossy = [run for run in counted if (run.value("lost") or 0) > 0]
+    lost = sum(run.value("lost") or 0 for run in counted)
+    measured = f"{fmt_num(lost)} lost in {len(counted)} run{'s' if len(counted) != 1 else ''}"
+    if lossy:
+        measured += " (" + "; ".join(f"{params_label(run.params)}: {fmt_num(run.value('lost'))}" for run in lossy) + ")"
+    if failures:
+        measured += "; failed: " + "; ".join(params_label(run.params) for run in failures)
+    return TargetRow(target, measured, "no" if lossy or failures else "yes", NO_RUN)
+
+
+def target_vs_channels(results: Results, peer: str) -> TargetRow:
+    target = f"fanout burst ≥ 100× {peer} deliveries/s at the same windows"
+    theirs_all = [run for run in runs_of(results, "fanout", peer) if run.burst]
+    sizes = sorted({run.windows for run in theirs_all if run.windows is not None})
+    ratios: list[tuple[int, float]] = []
+    notes: list[str] = []
+    ours_failed = False
+    for windows in sizes:
+        matched = pair(burst_at(results, SWITCHBOARD, windows), burst_at(results, peer, windows))
+        if matched is None:
+            continue
+        ours, theirs = matched
+        value = deliveries_ratio(ours, theirs)
+        if ours.error is not None:
+            ours_failed = True
+            notes.append(f"switchboard failed at {windows:,}")
+        elif theirs.error is not None:
+            notes.append(f"{peer} failed at {windows:,}")
+        elif value is not None:
+            ratios.append((windows, value))
+    measured = "; ".join([*(f"{fmt_ratio(value)} at {w:,}" for w, value in ratios), *notes])
+    if not ratios:
+        return not_measured(target, measured or f"no matching switchboard and {peer} burst runs")
+    row = judged(target, measured, min(value for _, value in ratios), 100.0, at_most=False)
+    return TargetRow(row.target, row.measured, "no" if ours_failed else row.met, row.margin)
+
+
+def target_latency(results: Results) -> TargetRow:
+    target = "fanout p99 ≤ 25 ms at 10,000 windows paced at 100 triggers/s"
+    runs = [
+        run
+        for run in runs_of(results, "fanout", SWITCHBOARD)
+        if run.windows == 10_000 and run.rate == 100
+    ]
+    if not runs:
+        return not_measured(target, "no paced 100/s run at 10,000 windows")
+    run = runs[-1]
+    if run.error is not None:
+        return TargetRow(target, failed(run), "no", NO_RUN)
+    value = run.value("latency_ms", "p99")
+    if value is None:
+        return not_measured(target, "p99 missing")
+    return judged(target, f"{fmt_num(value)} ms", value, 25.0, at_most=True)
+
+
+def target_calls(results: Results) -> TargetRow:
+    target = "calls ≥ 50,000 round trips/s at 1,000 windows"
+    runs = [run for run in runs_of(results, "calls", SWITCHBOARD) if run.windows == 1_000]
+    if not runs:
+        return not_measured(target, "no calls run at 1,000 windows")
+    usable = [run for run in runs if run.value("round_trips_per_sec") is not None]
+    if not usable:
+        reason = failed(runs[-1]) if runs[-1].error is not None else "round trips/s missing"
+        return TargetRow(target, reason, "no" if runs[-1].error is not None else "not measured", NO_RUN)
+    best = max(usable, key=lambda run: run.value("round_trips_per_sec") or 0.0)
+    value = best.value("round_trips_per_sec") or 0.0
+    where = f" ({params_label(best.params)})" if len(runs) > 1 else ""
+    return judged(target, f"{fmt_num(value)}/s{where}", value, 50_000.0, at_most=False)
+
+
+def capacity_ok(run: Run) -> bool:
+    if run.error is not None or run.windows is None:
+        return False
+    if run.scenario == "idle":
+        return run.value("connected") == run.windows
+    return run.value("lost") == 0
+
+
+def capacity_label(run: Run) -> str:
+    where = f"{run.scenario} at {fmt_num(run.windows)} windows"
+    if run.error is not None:
+        return f"{where}: {failed(run)}"
+    if run.scenario == "idle":
+        return f"{where}: {fmt_num(run.value('connected'))} connected"
+    return f"{where}: {fmt_num(run.value('lost'))} lost"
+
+
+def target_capacity(results: Results) -> TargetRow:
+    target = "capacity: ≥ 50,000 windows, all connected, zero loss (idle or fanout)"
+    runs = [
+        run
+        for scenario in ("idle", "fanout")
+        for run in runs_of(results, scenario, SWITCHBOARD)
+        if (run.windows or 0) >= 50_000
+    ]
+    if not runs:
+        return not_measured(target, "no switchboard run at ≥ 50,000 windows")
+    passing = [run for run in runs if capacity_ok(run)]
+    if not passing:
+        largest = max(runs, key=lambda run: run.windows or 0)
+        return TargetRow(target, capacity_label(largest), "no", NO_RUN)
+    best = max(passing, key=lambda run: run.windows or 0)
+    return judged(target, capacity_label(best), float(best.windows or 0), 50_000.0, at_most=False)
+
+
+def target_rows(results: Results) -> list[TargetRow]:
+    rows = [
+        target_idle(results),
+        target_vs_floor(results, 1_000),
+        target_vs_floor(results, 10_000),
+        target_zero_loss(results),
+        target_vs_channels(results, "channels-memory"),
+    ]
+    if any(run.peer == "channels-redis" for run in results.runs):
+        rows.append(target_vs_channels(results, "channels-redis"))
+    rows += [target_latency(results), target_calls(results), target_capacity(results)]
+    return rows
+
+
+def targets_section(results: Results) -> list[str]:
+    rows = [[row.target, row.measured, row.met, row.margin] for row in target_rows(results)]
+    table = markdown_table(["target (switchboard)", "measured", "met", "margin"], rows, left=3)
+    return ["### Targets", "", *table, ""]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def render_report(results: Results, source: str) -> str:
+    lines = [header_line(results, source), ""]
+    for spec in SCENARIOS:
+        runs = [run for run in results.runs if run.scenario == spec.name]
+        if runs:
+            lines += scenario_section(spec, runs)
+        else:
+            lines += [f"### {spec.title}", "", "Not measured in this run.", ""]
+    unknown = sorted({run.scenario for run in results.runs} - {spec.name for spec in SCENARIOS})
+    if unknown:
+        lines += [f"Scenarios not tabulated: {', '.join(clean_text(name) for name in unknown)}.", ""]
+    lines += targets_section(results)
+    lines.append(f"Cells: `{NO_RUN}` no run, `{NULL}` value missing, `failed: …` the run's error.")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- markdown file
+
+
+def marker_pattern(marker: str) -> re.Pattern[str]:
+    return re.compile(r"^[ \t]*" + re.escape(marker) + r"[ \t]*(\r?\n|$)", re.MULTILINE)
+
+
+def splice(document: str, body: str) -> str:
+    """Put `body` between the markers of `document`, or append markers and body."""
+    begins = list(marker_pattern(BEGIN_MARKER).finditer(document))
+    ends = list(marker_pattern(END_MARKER).finditer(document))
+    if not begins and not ends:
+        prefix = document if document.endswith("\n") or not document else document + "\n"
+        gap = "\n" if prefix else ""
+        return f"{prefix}{gap}{BEGIN_MARKER}\n{body}{END_MARKER}\n"
+    if len(begins) != 1 or len(ends) != 1 or ends[0].start() < begins[0].end():
+        raise ValueError(
+            f"expected one {BEGIN_MARKER} line followed by one {END_MARKER} line"
+        )
+    begin, end = begins[0], ends[0]
+    if begin.group(1) == "\r\n":
+        body = body.replace("\n", "\r\n")
+    return document[: begin.end()] + body + document[end.start():]
+
+
+def update_markdown(path: Path, body: str) -> None:
+    """Rewrite `path` atomically; bytes outside the markers are left untouched."""
+    original = path.read_bytes() if path.exists() else b""
+    document = original.decode("utf-8", errors="surrogateescape")
+    updated = splice(document, body).encode("utf-8", errors="surrogateescape")
+    if updated == original:
+        return
+    directory = path.resolve().parent
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(updated)
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def series(runs: Iterable[Run], path: tuple[str, ...]) -> list[tuple[int, float]]:
+    """(windows, value) points, one per window count (the run with the most triggers)."""
+    chosen: dict[int, Run] = {}
+    for run in runs:
+        windows = run.windows
+        if windows is None or run.value(*path) is None or windows <= 0:
+            continue
+        current = chosen.get(windows)
+        if current is None or triggers(run) >= triggers(current):
+            chosen[windows] = run
+    return [
+        (windows, value)
+        for windows in sorted(chosen)
+        if (value := chosen[windows].value(*path)) is not None and value > 0
+    ]
+
+
+def triggers(run: Run) -> float:
+    return as_number(run.params.get("triggers")) or 0.0
+
+
+def new_axes(title: str, ylabel: str) -> tuple[Any, Any]:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=FIGURE_SIZE, dpi=FIGURE_DPI, layout="constrained")
+    axes = figure.subplots()
+    axes.set_title(title)
+    axes.set_xlabel("windows (log scale)")
+    axes.set_ylabel(ylabel)
+    axes.grid(True, which="major", linestyle=":", linewidth=0.6, alpha=0.7)
+    return figure, axes
+
+
+def draw_line(axes: Any, points: Sequence[tuple[int, float]], peer: str, label: str, dashed: bool) -> None:
+    xs, ys = zip(*points)
+    axes.plot(
+        xs,
+        ys,
+        label=label,
+        color=PEER_COLOURS.get(peer, "#7f7f7f"),
+        marker=PEER_MARKERS.get(peer, "D"),
+        linestyle="--" if dashed else "-",
+        markerfacecolor="white" if dashed else None,
+    )
+
+
+def plain_tick(value: float, _position: Any = None) -> str:
+    """Log-axis tick labels as `1,000` rather than `10^3`."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
+def finish(figure: Any, axes: Any, drawn: bool, path: Path) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    if drawn:
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(plain_tick))
+        axes.yaxis.set_major_formatter(FuncFormatter(plain_tick))
+        axes.legend(loc="best", fontsize="small")
+    else:
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.text(0.5, 0.5, "no data in this results file", ha="center", va="center",
+                  transform=axes.transAxes, color="#7f7f7f")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=FIGURE_DPI, format="png", metadata={"Software": None})
+
+
+def plot_throughput(results: Results, path: Path, subtitle: str) -> None:
+    figure, axes = new_axes(f"Fan-out burst throughput{subtitle}", "deliveries per second (log scale)")
+    drawn = False
+    fanout = [run for run in results.runs if run.scenario == "fanout" and run.burst]
+    for peer in ordered_peers(fanout):
+        points = series((run for run in fanout if run.peer == peer), ("deliveries_per_sec",))
+        if points:
+            draw_line(axes, points, peer, peer, dashed=False)
+            drawn = True
+    finish(figure, axes, drawn, path)
+
+
+def plot_p99(results: Results, path: Path, subtitle: str) -> None:
+    figure, axes = new_axes(f"Fan-out p99 latency{subtitle}", "p99 latency, ms (log scale)")
+    drawn = False
+    fanout = [run for run in results.runs if run.scenario == "fanout"]
+    for peer in ordered_peers(fanout):
+        mine = [run for run in fanout if run.peer == peer]
+        points = series((run for run in mine if run.burst), ("latency_ms", "p99"))
+        if points:
+            draw_line(axes, points, peer, f"{peer}, burst", dashed=False)
+            drawn = True
+        for rate in sorted({run.rate for run in mine if run.rate is not None}):
+            paced = series((run for run in mine if run.rate == rate), ("latency_ms", "p99"))
+            if paced:
+                draw_line(axes, paced, peer, f"{peer}, paced {fmt_param(rate)}/s", dashed=True)
+                drawn = True
+    finish(figure, axes, drawn, path)
+
+
+def write_plots(results: Results, directory: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    stable = {"svg.hashsalt": "switchboard-bench", "font.family": "DejaVu Sans"}
+    subtitle = f" (git {results.git})" if results.git else ""
+    if results.smoke:
+        subtitle += " — smoke run"
+    throughput = directory / "fanout-throughput.png"
+    p99 = directory / "fanout-p99.png"
+    with matplotlib.rc_context(stable):
+        plot_throughput(results, throughput, subtitle)
+        plot_p99(results, p99, subtitle)
+    return [throughput, p99]
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Markdown tables and PNG plots from a Switchboard benchmark results file."
+    )
+    parser.add_argument("results", type=Path, help="results JSON written by switchboard-bench")
+    parser.add_argument("--markdown", type=Path, help="file whose results markers get the tables")
+    parser.add_argument(
+        "--plots",
+        type=Path,
+        default=Path(__file__).resolve().parent / "plots",
+        help="directory for the PNG plots (default: bench/plots/)",
+    )
+    parser.add_argument("--no-plots", action="store_true", help="write no plots")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        results = load_results(args.results)
+    except ValueError as err:
+        warn(str(err))
+        return 2
+    report = render_report(results, args.results.name)
+    sys.stdout.write(report)
+    if args.markdown is not None:
+        try:
+            update_markdown(args.markdown, report)
+        except (OSError, ValueError) as err:
+            warn(f"{args.markdown}: {err}")
+            return 2
+        warn(f"tables written into {args.markdown}")
+    if not args.no_plots:
+        for path in write_plots(results, args.plots):
+            warn(f"plot written: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,432 @@
+//! `suite`: starts each server in turn on loopback, runs every scenario against it, and
+//! writes one results file.
+//!
+//! Every run gets a fresh server process, so memory baselines are not polluted by earlier
+//! runs. Peers: `switchboard` (release build, in-memory broker, limits opened up for load),
+//! `floor` (`bench-floor`, raw tokio-tungstenite), `channels-memory` and `channels-redis`
+//! (Django Channels on daphne, bench/peers/channels, the latter on a private redis-server).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::procinfo::machine;
+use crate::scenario::{calls, churn, fanout, idle};
+use crate::target::Target;
+
+/// The API key the suite gives Switchboard.
+const API_KEY: &str = "switchboard-bench-api-key-0123456789";
+
+/// Longest wait for a server to accept connections.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A server the suite can start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peer {
+    /// This project, release build.
+    Switchboard,
+    /// The raw tokio-tungstenite broadcast server.
+    Floor,
+    /// Django Channels with the in-memory channel layer.
+    ChannelsMemory,
+    /// Django Channels with channels_redis.
+    ChannelsRedis,
+}
+
+impl Peer {
+    /// Parses a peer name as used in reports.
+    pub fn parse(name: &str) -> Result<Peer, String> {
+        match name {
+            "switchboard" => Ok(Peer::Switchboard),
+            "floor" => Ok(Peer::Floor),
+            "channels-memory" => Ok(Peer::ChannelsMemory),
+            "channels-redis" => Ok(Peer::ChannelsRedis),
+            other => Err(format!("unknown peer {other:?}")),
+        }
+    }
+
+    /// The name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::Switchboard => "switchboard",
+            Peer::Floor => "floor",
+            Peer::ChannelsMemory => "channels-memory",
+            Peer::ChannelsRedis => "channels-redis",
+        }
+    }
+
+    fn is_channels(self) -> bool {
+        matches!(self, Peer::ChannelsMemory | Peer::ChannelsRedis)
+    }
+}
+
+/// One scenario with its parameters.
+#[derive(Clone, Debug)]
+pub enum Scenario {
+    /// See [`idle`].
+    Idle(idle::Params),
+    /// See [`fanout`].
+    Fanout(fanout::Params),
+    /// See [`calls`].
+    Calls(calls::Params),
+    /// See [`churn`].
+    Churn(churn::Params),
+}
+
+impl Scenario {
+    fn name(&self) -> &'static str {
+        match self {
+            Scenario::Idle(_) => "idle",
+            Scenario::Fanout(_) => "fanout",
+            Scenario::Calls(_) => "calls",
+            Scenario::Churn(_) => "churn",
+        }
+    }
+
+    fn params(&self) -> Value {
+        match self {
+            Scenario::Idle(p) => json!({"windows": p.windows, "hold_secs": p.hold_secs}),
+            Scenario::Fanout(p) => {
+                json!({"windows": p.windows, "triggers": p.triggers, "rate": p.rate})
+            }
+            Scenario::Calls(p) => {
+                json!({"windows": p.windows, "seconds": p.seconds, "in_flight": p.in_flight})
+            }
+            Scenario::Churn(p) => json!({"clients": p.clients, "seconds": p.seconds}),
+        }
+    }
+
+    /// Runs against `target`.
+    pub async fn run(&self, target: &Target) -> Result<Value, String> {
+        match self {
+            Scenario::Idle(p) => idle::run(target, p).await,
+            Scenario::Fanout(p) => fanout::run(target, p).await,
+            Scenario::Calls(p) => calls::run(target, p).await,
+            Scenario::Churn(p) => churn::run(target, p).await,
+        }
+    }
+}
+
+/// Where the suite finds the servers and what it runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Peers to measure.
+    pub peers: Vec<Peer>,
+    /// Small sizes for CI: every scenario once, failing on any loss or error.
+    pub smoke: bool,
+    /// Only these scenarios (all when empty).
+    pub only: Vec<String>,
+    /// The `switchboard` binary.
+    pub switchboard_bin: PathBuf,
+    /// The `bench-floor` binary.
+    pub floor_bin: PathBuf,
+    /// The Django Channels peer folder (with run.sh).
+    pub channels_dir: PathBuf,
+    /// Results file to write.
+    pub out: PathBuf,
+}
+
+/// The scenarios of a full run for `peer` (Django Channels gets smaller sizes where the
+/// full ones would take minutes per run; the report compares rates, not totals).
+fn full_plan(peer: Peer) -> Vec<Scenario> {
+    let channels = peer.is_channels();
+    let mut plan = vec![
+        Scenario::Idle(idle::Params {
+            windows: 1_000,
+            hold_secs: 2.0,
+        }),
+        Scenario::Idle(idle::Params {
+            windows: 20_000,
+            hold_secs: 5.0,
+        }),
+        Scenario::Fanout(fanout::Params {
+            windows: 1_000,
+            triggers: if channels { 20 } else { 500 },
+            rate: None,
+        }),
+        Scenario::Fanout(fanout::Params {
+            windows: 10_000,
+            triggers: if channels { 5 } else { 100 },
+            rate: None,
+        }),
+    ];
+    if !channels {
+        plan.push(Scenario::Fanout(fanout::Params {
+            windows: 10_000,
+            triggers: 500,
+            rate: Some(100.0),
+        }));
+        plan.push(Scenario::Fanout(fanout::Params {
+            windows: 50_000,
+            triggers: 20,
+            rate: None,
+        }));
+    }
+    plan.push(Scenario::Calls(calls::Params {
+        windows: 1_000,
+        seconds: 10.0,
+        in_flight: 1,
+    }));
+    plan.push(Scenario::Churn(churn::Params {
+        clients: 100,
+        seconds: 10.0,
+    }));
+    plan
+}
+
+/// The scenarios of a smoke run.
+fn smoke_plan() -> Vec<Scenario> {
+    vec![
+        Scenario::Idle(idle::Params {
+            windows: 200,
+            hold_secs: 0.5,
+        }),
+        Scenario::Fanout(fanout::Params {
+            windows: 200,
+            triggers: 20,
+            rate: None,
+        }),
+        Scenario::Fanout(fanout::Params {
+            windows: 200,
+            triggers: 50,
+            rate: Some(100.0),
+        }),
+        Scenario::Calls(calls::Params {
+            windows: 50,
+            seconds: 2.0,
+            in_flight: 2,
+        }),
+        Scenario::Churn(churn::Params {
+            clients: 20,
+            seconds: 2.0,
+        }),
+    ]
+}
+
+/// Why a smoke run's metrics are not acceptable, if they are not.
+fn smoke_failure(scenario: &Scenario, metrics: &Value) -> Option<String> {
+    let n = |key: &str| metrics[key].as_u64().unwrap_or(u64::MAX);
+    let bad = match scenario {
+        Scenario::Idle(p) => n("connected") != p.windows as u64,
+        Scenario::Fanout(_) => {
+            n("lost") != 0 || n("duplicates") != 0 || n("trigger_errors") != 0 || n("received") == 0
+        }
+        Scenario::Calls(_) => n("errors") != 0 || n("round_trips") == 0,
+        Scenario::Churn(_) => n("errors") != 0 || n("cycles") == 0,
+    };
+    bad.then(|| format!("{} failed its smoke check: {metrics}", scenario.name()))
+}
+
+/// Runs the suite; returns an error when a smoke check failed.
+pub async fn run(options: &Options) -> Result<(), String> {
+    let limit = crate::procinfo::raise_nofile_limit();
+    eprintln!("open-file limit: {limit}");
+    let mut runs = Vec::new();
+    let mut failures = Vec::new();
+    for &peer in &options.peers {
+        let plan = if options.smoke {
+            smoke_plan()
+        } else {
+            full_plan(peer)
+        };
+        for scenario in plan {
+            if !options.only.is_empty() && !options.only.iter().any(|o| o == scenario.name()) {
+                continue;
+            }
+            eprintln!("{} {} {}", peer.name(), scenario.name(), scenario.params());
+            let started = Instant::now();
+            let outcome = match Running::start(peer, options) {
+                Ok(server) => {
+                    let result = scenario.run(&server.target).await;
+                    drop(server);
+                    result
+                }
+                Err(e) => Err(e),
+            };
+            let mut run = json!({
+                "scenario": scenario.name(),
+                "peer": peer.name(),
+                "params": scenario.params(),
+            });
+            match outcome {
+                Ok(metrics) => {
+                    eprintln!("  -> {metrics} ({:.1} s)", started.elapsed().as_secs_f64());
+                    if options.smoke {
+                        failures.extend(smoke_failure(&scenario, &metrics));
+                    }
+                    run["metrics"] = metrics;
+                }
+                Err(e) => {
+                    eprintln!("  -> failed: {e}");
+                    failures.push(format!("{} {}: {e}", peer.name(), scenario.name()));
+                    run["error"] = json!(e);
+                }
+            }
+            runs.push(run);
+            write(options, &runs)?;
+        }
+    }
+    if options.smoke && !failures.is_empty() {
+        return Err(failures.join("\n"));
+    }
+    Ok(())
+}
+
+/// Writes the results file (after every run, so an interrupted suite keeps its results).
+fn write(options: &Options, runs: &[Value]) -> Result<(), String> {
+    let results = json!({
+        "version": 1,
+        "started": utc_now(),
+        "git": git_describe(),
+        "smoke": options.smoke,
+        "machine": machine(),
+        "runs": runs,
+    });
+    if let Some(dir) = options.out.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(&results).expect("results serialise");
+    std::fs::write(&options.out, text + "\n").map_err(|e| format!("{}: {e}", options.out.display()))
+}
+
+/// The commit measured (with `-dirty` when the tree has changes).
+fn git_describe() -> Option<String> {
+    let out = Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The current UTC time, RFC 3339 to the second.
+fn utc_now() -> String {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// A server process started for one run; killed when dropped.
+struct Running {
+    /// Where and how to reach it.
+    target: Target,
+    /// The server process (its pid is the target's pid).
+    child: Child,
+    /// A private redis-server (channels-redis only).
+    redis: Option<Child>,
+}
+
+impl Running {
+    fn start(peer: Peer, options: &Options) -> Result<Running, String> {
+        let port = free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let mut redis = None;
+        let (mut target, child) = match peer {
+            Peer::Switchboard => {
+                let child = spawn(
+                    Command::new(&options.switchboard_bin)
+                        .args(["serve", "--demo", "--bind", &addr, "--api-key", API_KEY])
+                        .args(["--max-connections-per-ip", "1000000"])
+                        .args(["--max-connections-per-user", "1000000"])
+                        .args(["--connections-per-second-per-ip", "1000000"])
+                        .args(["--connection-burst-per-ip", "1000000"])
+                        .args(["--calls-per-second", "1000000"])
+                        .args(["--call-burst", "1000000"])
+                        .env("RUST_LOG", "warn"),
+                )?;
+                (Target::switchboard(&addr, API_KEY), child)
+            }
+            Peer::Floor => {
+                let http = format!("127.0.0.1:{}", free_port()?);
+                let child =
+                    spawn(Command::new(&options.floor_bin).args(["--ws", &addr, "--http", &http]))?;
+                wait_listening(&http)?;
+                (Target::floor(&addr, &http), child)
+            }
+            Peer::ChannelsMemory | Peer::ChannelsRedis => {
+                let mut command = Command::new(options.channels_dir.join("run.sh"));
+                command.env("PORT", port.to_string());
+                if peer == Peer::ChannelsRedis {
+                    let redis_port = free_port()?;
+                    let server = spawn(Command::new("redis-server").args([
+                        "--port",
+                        &redis_port.to_string(),
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--maxclients",
+                        "100000",
+                    ]))?;
+                    redis = Some(server);
+                    wait_listening(&format!("127.0.0.1:{redis_port}"))?;
+                    command
+                        .env("LAYER", "redis")
+                        .env("REDIS_URL", format!("redis://127.0.0.1:{redis_port}/0"));
+                } else {
+                    command.env("LAYER", "memory");
+                }
+                (Target::channels(peer.name(), &addr), spawn(&mut command)?)
+            }
+        };
+        target.pid = Some(child.id());
+        let mut running = Running {
+            target,
+            child,
+            redis,
+        };
+        wait_listening(&addr)?;
+        if let Ok(Some(status)) = running.child.try_wait() {
+            return Err(format!("{} exited at start: {status}", peer.name()));
+        }
+        // Let the process finish starting (imports, worker threads) before baselines.
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(running)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(redis) = &mut self.redis {
+            let _ = redis.kill();
+            let _ = redis.wait();
+        }
+    }
+}
+
+/// Starts a server process with its output discarded (servers under load must not be
+/// slowed by a terminal); errors go to the bench's stderr.
+fn spawn(command: &mut Command) -> Result<Child, String> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("starting {command:?}: {e}"))
+}
+
+/// A free loopback port.
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+/// Waits until `addr` accepts TCP connections.
+fn wait_listening(addr: &str) -> Result<(), String> {
+    let started = Instant::now();
+    while started.elapsed() < START_TIMEOUT {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!("nothing listens on {addr} after {START_TIMEOUT:?}"))
+}
