@@ -13,9 +13,9 @@ run:
 	$(CARGO) build --release
 	./target/release/switchboard serve --demo --bind $(BIND)
 
-## Everything CI checks: formatting, lints, Rust tests, a short fuzz run, JS lint/tests/build,
-## browser tests.
-test: deps lint rust-test fuzz-smoke js-test js-check e2e
+## Everything CI checks: formatting, lints, Rust tests, a small run of every benchmark
+## scenario, a short fuzz run, JS lint/tests/build, browser tests.
+test: deps lint rust-test bench-smoke fuzz-smoke js-test js-check e2e
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
@@ -102,6 +102,45 @@ js:
 ## The committed builds in static/ must be what the sources produce (rebuild, then diff).
 js-check:
 	cd $(JS) && $(NPM) run check-build
+
+## Benchmarks (bench/, BENCHMARKS.md). `make bench` measures Switchboard and the raw
+## tokio-tungstenite floor; `make bench-peers` adds Django Channels (in-memory layer and
+## channels_redis on a private redis-server), installed from PyPI into target/bench-venv.
+## Both write the results file, the tables in BENCHMARKS.md and the plots in bench/plots/.
+BENCH_OUT ?= bench/results/latest.json
+BENCH_VENV := target/bench-venv
+BENCH_PY := $(BENCH_VENV)/bin/python
+
+.PHONY: bench bench-peers bench-smoke bench-build bench-report
+
+bench-build:
+	$(CARGO) build --release -p switchboard -p switchboard-bench
+
+$(BENCH_VENV)/.report-stamp: bench/report-requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --disable-pip-version-check -q -r bench/report-requirements.txt
+	touch $@
+
+bench-report: $(BENCH_VENV)/.report-stamp
+	$(BENCH_PY) bench/report.py $(BENCH_OUT) --markdown BENCHMARKS.md --plots bench/plots
+
+bench: bench-build $(BENCH_VENV)/.report-stamp
+	./target/release/switchboard-bench suite --peers switchboard,floor --out $(BENCH_OUT)
+	$(MAKE) bench-report
+
+bench-peers: bench-build redis $(BENCH_VENV)/.report-stamp
+	VENV=$(CURDIR)/$(BENCH_VENV) bash bench/peers/channels/setup.sh
+	./target/release/switchboard-bench suite \
+		--peers switchboard,floor,channels-memory,channels-redis --out $(BENCH_OUT)
+	$(MAKE) bench-report
+
+## Every scenario once at small sizes against Switchboard and the floor (debug builds);
+## fails on any loss, error or failed connect. Part of `make test`; no figures are kept.
+bench-smoke:
+	$(CARGO) build -p switchboard -p switchboard-bench
+	./target/debug/switchboard-bench suite --smoke --peers switchboard,floor \
+		--switchboard-bin target/debug/switchboard --floor-bin target/debug/bench-floor \
+		--out target/bench-smoke.json
 
 clean:
 	$(CARGO) clean

@@ -126,7 +126,8 @@ pub async fn connect(url: &str, index: usize) -> Result<Ws, String> {
             .await
             .map_err(|e| format!("connect {server} from {source}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        let config = WebSocketConfig::default();
+        // A small read buffer: tungstenite's default allocates 128 KiB per socket up front.
+        let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
         let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
             .await
             .map_err(|e| format!("websocket handshake with {url}: {e}"))?;

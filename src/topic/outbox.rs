@@ -96,6 +96,11 @@ impl OutboxReceiver {
         if let Some(reason) = self.closer.reason.get() {
             return Outgoing::Close(*reason);
         }
+        // Fast path while frames are queued: no `Notified` registration per frame (it showed
+        // up at about 4% of a 10,000-window fan-out profile).
+        if let Ok(frame) = self.rx.try_recv() {
+            return Outgoing::Frame(frame);
+        }
         tokio::select! {
             biased;
             () = self.closer.wake.notified() => {

@@ -21,12 +21,14 @@ pub(super) async fn run(mut outgoing: OutboxReceiver, mut session: Session) -> D
             Outgoing::Finished => return close(session, Disconnect::Normal).await,
         };
         // A client that stopped reading blocks `text`; a close request must still get through.
+        // The send goes first: it is ready at once unless the client has stopped reading,
+        // and only then is the close request (a `Notified` registration) polled at all.
         tokio::select! {
             biased;
-            reason = outgoing.close_requested() => return close(session, reason).await,
             sent = session.text(frame) => if sent.is_err() {
                 return Disconnect::Normal;
             },
+            reason = outgoing.close_requested() => return close(session, reason).await,
         }
     }
 }
