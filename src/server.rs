@@ -13,14 +13,6 @@ use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::limit::ConnectionLimits;
 use crate::protocol::Disconnect;
-
-/// How long actix-web lingers on a finished connection, reading what the client still sends,
-/// before closing it. Zero closes at once. After a websocket close handshake the server is
-/// the side that closes TCP (RFC 6455 §7.1.1), and clients such as tungstenite wait for it:
-/// actix-web's default of one second kept every closed window's socket open for a second,
-/// which capped a reconnecting client at one cycle per second (measured by the churn
-/// benchmark: 20 cycles/s with 20 clients before, see BENCHMARKS.md).
-const CLIENT_DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::ZERO;
 use crate::signal::SignalRouter;
 use crate::topic::{CloseAll, TopicRegistry};
 
@@ -100,7 +92,6 @@ impl Server {
                 })
         })
         .disable_signals()
-        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
         .on_connect(disable_nagle);
         if config.workers > 0 {
             server = server.workers(config.workers);

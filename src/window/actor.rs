@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_ws::{AggregatedMessage, ProtocolError, Session};
+use actix_ws::{AggregatedMessage, ProtocolError};
 
-use super::{writer, WindowSettings};
+use super::body::Control;
+use super::WindowSettings;
 use crate::identity::WindowInfo;
 use crate::limit::{ConnectionGuard, TokenBucket};
 use crate::protocol::{
@@ -15,7 +16,7 @@ use crate::protocol::{
     HEARTBEAT,
 };
 use crate::signal::{Opts, SignalRouter};
-use crate::topic::{ConnId, Join, Leave, Outbox, OutboxReceiver, SetTopics, TopicRegistry};
+use crate::topic::{ConnId, Join, Leave, Outbox, SetTopics, TopicRegistry};
 
 /// Everything a window needs to start; built by [`super::start`].
 pub(super) struct Setup {
@@ -26,8 +27,7 @@ pub(super) struct Setup {
     pub(super) ttl: Duration,
     pub(super) services: super::Services,
     pub(super) outbox: Outbox,
-    pub(super) outgoing: OutboxReceiver,
-    pub(super) session: Session,
+    pub(super) control: Arc<Control>,
     pub(super) settings: WindowSettings,
 }
 
@@ -48,12 +48,11 @@ pub struct Window {
     router: SignalRouter,
     /// Where the connection's topic memberships live.
     registry: Addr<TopicRegistry>,
-    /// The connection's outbound queue (replies, heartbeats, deliveries).
+    /// The connection's outbound queue (replies, heartbeats, deliveries); its receiving
+    /// side is the response body ([`super::body::WindowBody`]).
     outbox: Outbox,
-    /// The receiving side of the outbox, handed to the writer at start.
-    outgoing: Option<OutboxReceiver>,
-    /// The websocket, for the writer and for pings.
-    session: Session,
+    /// Pings and pongs for the response body to send.
+    control: Arc<Control>,
     /// Limits and timings.
     settings: WindowSettings,
     /// When the client last sent anything (frame, pong), to detect dead peers.
@@ -86,8 +85,7 @@ impl Window {
             in_flight: Arc::new(AtomicUsize::new(0)),
             _admission: setup.services.admission,
             outbox: setup.outbox,
-            outgoing: Some(setup.outgoing),
-            session: setup.session,
+            control: setup.control,
             settings: setup.settings,
             last_seen: Instant::now(),
             renew_every: (setup.ttl / 3).max(Duration::from_millis(100)),
@@ -122,19 +120,13 @@ impl Window {
     }
 
     /// Pings the client, or closes the connection when it has been silent too long.
-    fn heartbeat(&mut self, ctx: &mut Context<Self>) {
+    fn heartbeat(&mut self, _ctx: &mut Context<Self>) {
         if self.last_seen.elapsed() > self.settings.client_timeout {
             tracing::debug!(conn = ?self.conn, "client silent for too long, closing");
             self.outbox.close(Disconnect::Normal);
             return;
         }
-        let mut session = self.session.clone();
-        ctx.spawn(
-            async move {
-                let _ = session.ping(b"").await;
-            }
-            .into_actor(self),
-        );
+        self.control.ping();
     }
 
     fn on_text(&mut self, text: &str) {
@@ -297,22 +289,21 @@ impl Actor for Window {
                 );
             });
         }
-        if let Some(outgoing) = self.outgoing.take() {
-            let metrics = self.router.metrics().clone();
-            ctx.spawn(
-                writer::run(outgoing, self.session.clone())
-                    .into_actor(self)
-                    .map(move |reason, _, ctx| {
-                        if reason != Disconnect::Normal {
-                            metrics
-                                .disconnects
-                                .with_label_values(&[&reason.code().to_string()])
-                                .inc();
-                        }
-                        ctx.stop();
-                    }),
-            );
-        }
+        // The window ends when anything asks its connection to close (the client, the
+        // registry, the API, a limit); the response body then writes the close frame.
+        let outbox = self.outbox.clone();
+        let metrics = self.router.metrics().clone();
+        ctx.spawn(async move { outbox.closed().await }.into_actor(self).map(
+            move |reason, _, ctx| {
+                if reason != Disconnect::Normal {
+                    metrics
+                        .disconnects
+                        .with_label_values(&[&reason.code().to_string()])
+                        .inc();
+                }
+                ctx.stop();
+            },
+        ));
         ctx.run_interval(self.settings.ping_interval, Self::heartbeat);
     }
 
@@ -327,20 +318,14 @@ impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Window {
     fn handle(
         &mut self,
         message: Result<AggregatedMessage, ProtocolError>,
-        ctx: &mut Self::Context,
+        _ctx: &mut Self::Context,
     ) {
         self.last_seen = Instant::now();
         match message {
             Ok(AggregatedMessage::Text(text)) => self.on_text(&text),
             Ok(AggregatedMessage::Binary(_)) => self.reject("binary frames are not accepted"),
             Ok(AggregatedMessage::Ping(payload)) => {
-                let mut session = self.session.clone();
-                ctx.spawn(
-                    async move {
-                        let _ = session.pong(&payload).await;
-                    }
-                    .into_actor(self),
-                );
+                self.control.pong(payload);
             }
             Ok(AggregatedMessage::Pong(_)) => {}
             Ok(AggregatedMessage::Close(_)) => self.outbox.close(Disconnect::Normal),

@@ -1,17 +1,19 @@
 //! Windows: one actor per websocket connection of a browser window.
 //!
 //! A [`Window`] reads the browser's frames (calls, heartbeats), dispatches calls to the
-//! [`SignalRouter`](crate::signal::SignalRouter) and sends replies; a writer task drains the
-//! connection's bounded [`Outbox`](crate::topic::Outbox) into the socket, in order. The
+//! [`SignalRouter`](crate::signal::SignalRouter) and sends replies. The connection's
+//! bounded [`Outbox`](crate::topic::Outbox) is drained, in order, by the websocket response
+//! body itself (`body.rs`), which encodes every queued frame into one write. The
 //! [`TopicRegistry`](crate::topic::TopicRegistry) pushes deliveries straight into that outbox.
 
 mod actor;
-mod writer;
+mod body;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext};
+use actix_web::body::BodyStream;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub use actor::Window;
@@ -63,7 +65,9 @@ pub fn start(
     services: Services,
     settings: WindowSettings,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let (response, session, stream) = actix_ws::handle(req, body)?;
+    // actix-ws parses the inbound frames; the outbound side is this crate's own body (its
+    // `Session` and channel would add a task hop and a queue per frame).
+    let (response, _session, stream) = actix_ws::handle(req, body)?;
     let stream = stream
         .max_frame_size(settings.max_frame_bytes)
         .aggregate_continuations()
@@ -78,6 +82,15 @@ pub fn start(
         None => (WindowInfo::anonymous(), Vec::new(), 0, Duration::ZERO),
     };
     let (outbox, outgoing) = Outbox::new(settings.outbound_queue);
+    let control = Arc::new(body::Control::default());
+    let (head, inbound_guard) = response.into_parts();
+    let response = head
+        .set_body(BodyStream::new(body::WindowBody::new(
+            outgoing,
+            control.clone(),
+            inbound_guard,
+        )))
+        .map_into_boxed_body();
     Window::create(move |ctx| {
         ctx.add_stream(stream);
         Window::new(actor::Setup {
@@ -88,8 +101,7 @@ pub fn start(
             ttl,
             services,
             outbox,
-            outgoing,
-            session,
+            control,
             settings,
         })
     });

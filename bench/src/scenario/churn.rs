@@ -122,9 +122,14 @@ async fn cycle(url: &str, index: usize) -> Result<(), String> {
         }
     }
     ws.close(None).await.map_err(|e| format!("close: {e}"))?;
+    // Once the server has answered the close, drop the socket rather than wait for the
+    // server to close TCP first: actix-web lingers up to a second for the client to go
+    // (its `client_disconnect_timeout`), so waiting would measure that timer, not the
+    // server's connect and disconnect work.
     while let Some(message) = ws.next().await {
-        if message.is_err() {
-            break;
+        match message {
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => continue,
         }
     }
     Ok(())
