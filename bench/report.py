@@ -381,6 +381,7 @@ SCENARIOS = (
             field("lost", "lost"),
             field("received", "received"),
             field("expected", "expected"),
+            field("refused connects", "failed_connects"),
         ),
     ),
     ScenarioSpec(
@@ -390,7 +391,13 @@ SCENARIOS = (
         headline=("round_trips_per_sec",),
         lower_is_better=False,
         detail_title="Calls: latency and errors",
-        details=(latency("p50"), latency("p99"), latency("max"), field("errors", "errors")),
+        details=(
+            latency("p50"),
+            latency("p99"),
+            latency("max"),
+            field("errors", "errors"),
+            field("refused connects", "failed_connects"),
+        ),
     ),
     ScenarioSpec(
         name="churn",

@@ -225,9 +225,15 @@ fn smoke_failure(scenario: &Scenario, metrics: &Value) -> Option<String> {
     let bad = match scenario {
         Scenario::Idle(p) => n("connected") != p.windows as u64,
         Scenario::Fanout(_) => {
-            n("lost") != 0 || n("duplicates") != 0 || n("trigger_errors") != 0 || n("received") == 0
+            n("lost") != 0
+                || n("duplicates") != 0
+                || n("trigger_errors") != 0
+                || n("failed_connects") != 0
+                || n("received") == 0
         }
-        Scenario::Calls(_) => n("errors") != 0 || n("round_trips") == 0,
+        Scenario::Calls(_) => {
+            n("errors") != 0 || n("failed_connects") != 0 || n("round_trips") == 0
+        }
         Scenario::Churn(_) => n("errors") != 0 || n("cycles") == 0,
     };
     bad.then(|| format!("{} failed its smoke check: {metrics}", scenario.name()))
@@ -237,6 +243,7 @@ fn smoke_failure(scenario: &Scenario, metrics: &Value) -> Option<String> {
 pub async fn run(options: &Options) -> Result<(), String> {
     let limit = crate::procinfo::raise_nofile_limit();
     eprintln!("open-file limit: {limit}");
+    let git = git_describe();
     let mut runs = Vec::new();
     let mut failures = Vec::new();
     for &peer in &options.peers {
@@ -279,7 +286,7 @@ pub async fn run(options: &Options) -> Result<(), String> {
                 }
             }
             runs.push(run);
-            write(options, &runs)?;
+            write(options, git.as_deref(), &runs)?;
         }
     }
     if options.smoke && !failures.is_empty() {
@@ -289,11 +296,12 @@ pub async fn run(options: &Options) -> Result<(), String> {
 }
 
 /// Writes the results file (after every run, so an interrupted suite keeps its results).
-fn write(options: &Options, runs: &[Value]) -> Result<(), String> {
+/// `git` is read once at the start: the results file itself changes the tree.
+fn write(options: &Options, git: Option<&str>, runs: &[Value]) -> Result<(), String> {
     let results = json!({
         "version": 1,
         "started": utc_now(),
-        "git": git_describe(),
+        "git": git,
         "smoke": options.smoke,
         "machine": machine(),
         "runs": runs,
