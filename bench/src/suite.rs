@@ -258,7 +258,14 @@ pub async fn run(options: &Options) -> Result<(), String> {
             }
             eprintln!("{} {} {}", peer.name(), scenario.name(), scenario.params());
             let started = Instant::now();
-            let outcome = match Running::start(peer, options) {
+            // One retry: a server that did not come up once (seen once with daphne on
+            // channels_redis, without a word on stderr) gets a second chance.
+            let started_server = Running::start(peer, options).or_else(|first| {
+                eprintln!("  {} did not start ({first}); retrying once", peer.name());
+                std::thread::sleep(Duration::from_secs(2));
+                Running::start(peer, options)
+            });
+            let outcome = match started_server {
                 Ok(server) => {
                     let result = scenario.run(&server.target).await;
                     drop(server);
@@ -345,7 +352,7 @@ struct Running {
 
 impl Running {
     fn start(peer: Peer, options: &Options) -> Result<Running, String> {
-        let port = free_port()?;
+        let [port, second_port] = free_ports()?;
         let addr = format!("127.0.0.1:{port}");
         let mut redis = None;
         let (mut target, child) = match peer {
@@ -364,7 +371,7 @@ impl Running {
                 (Target::switchboard(&addr, API_KEY), child)
             }
             Peer::Floor => {
-                let http = format!("127.0.0.1:{}", free_port()?);
+                let http = format!("127.0.0.1:{second_port}");
                 let child =
                     spawn(Command::new(&options.floor_bin).args(["--ws", &addr, "--http", &http]))?;
                 wait_listening(&http)?;
@@ -374,7 +381,7 @@ impl Running {
                 let mut command = Command::new(options.channels_dir.join("run.sh"));
                 command.env("PORT", port.to_string());
                 if peer == Peer::ChannelsRedis {
-                    let redis_port = free_port()?;
+                    let redis_port = second_port;
                     let server = spawn(Command::new("redis-server").args([
                         "--port",
                         &redis_port.to_string(),
@@ -434,10 +441,12 @@ fn spawn(command: &mut Command) -> Result<Child, String> {
         .map_err(|e| format!("starting {command:?}: {e}"))
 }
 
-/// A free loopback port.
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+/// Two distinct free loopback ports (both listeners are held until both are chosen).
+fn free_ports() -> Result<[u16; 2], String> {
+    let bind = || TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string());
+    let (first, second) = (bind()?, bind()?);
+    let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+    Ok([port(&first)?, port(&second)?])
 }
 
 /// Waits until `addr` accepts TCP connections.
