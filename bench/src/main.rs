@@ -91,29 +91,51 @@ enum Command {
         seconds: f64,
     },
     /// Start each peer in turn and run every scenario; write a results file.
-    Suite {
-        /// Peers to measure (switchboard, floor, channels-memory, channels-redis).
-        #[arg(long, value_delimiter = ',', default_value = "switchboard,floor")]
-        peers: Vec<String>,
-        /// Small sizes for CI; fails on any loss or error.
-        #[arg(long)]
-        smoke: bool,
-        /// Only these scenarios (idle, fanout, calls, churn).
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-        /// The switchboard binary.
-        #[arg(long, default_value = "target/release/switchboard")]
-        switchboard_bin: PathBuf,
-        /// The bench-floor binary.
-        #[arg(long, default_value = "target/release/bench-floor")]
-        floor_bin: PathBuf,
-        /// The Django Channels peer folder.
-        #[arg(long, default_value = "bench/peers/channels")]
-        channels_dir: PathBuf,
-        /// Results file.
-        #[arg(long, default_value = "bench/results/latest.json")]
-        out: PathBuf,
-    },
+    Suite(SuiteArgs),
+}
+
+/// Options of `suite`.
+#[derive(Args)]
+struct SuiteArgs {
+    /// Peers to measure (switchboard, floor, channels-memory, channels-redis).
+    #[arg(long, value_delimiter = ',', default_value = "switchboard,floor")]
+    peers: Vec<String>,
+    /// Small sizes for CI; fails on any loss or error.
+    #[arg(long)]
+    smoke: bool,
+    /// Only these scenarios (idle, fanout, calls, churn).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// The switchboard binary.
+    #[arg(long, default_value = "target/release/switchboard")]
+    switchboard_bin: PathBuf,
+    /// The bench-floor binary.
+    #[arg(long, default_value = "target/release/bench-floor")]
+    floor_bin: PathBuf,
+    /// The Django Channels peer folder.
+    #[arg(long, default_value = "bench/peers/channels")]
+    channels_dir: PathBuf,
+    /// Results file.
+    #[arg(long, default_value = "bench/results/latest.json")]
+    out: PathBuf,
+}
+
+impl SuiteArgs {
+    fn options(self) -> Result<suite::Options, String> {
+        Ok(suite::Options {
+            peers: self
+                .peers
+                .iter()
+                .map(|p| Peer::parse(p))
+                .collect::<Result<Vec<_>, _>>()?,
+            smoke: self.smoke,
+            only: self.only,
+            switchboard_bin: self.switchboard_bin,
+            floor_bin: self.floor_bin,
+            channels_dir: self.channels_dir,
+            out: self.out,
+        })
+    }
 }
 
 /// A server preset.
@@ -215,30 +237,7 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), String> {
     let (target, scenario) = match command {
-        Command::Suite {
-            peers,
-            smoke,
-            only,
-            switchboard_bin,
-            floor_bin,
-            channels_dir,
-            out,
-        } => {
-            let peers = peers
-                .iter()
-                .map(|p| Peer::parse(p))
-                .collect::<Result<Vec<_>, _>>()?;
-            let options = suite::Options {
-                peers,
-                smoke,
-                only,
-                switchboard_bin,
-                floor_bin,
-                channels_dir,
-                out,
-            };
-            return suite::run(&options).await;
-        }
+        Command::Suite(args) => return suite::run(&args.options()?).await,
         Command::Idle {
             target,
             windows,

@@ -54,6 +54,10 @@ pub const TOPIC: &str = "bench";
 /// The payload every trigger and request carries, read back by markers.
 const PAYLOAD: &str = r#"{"bench_seq":{seq},"bench_t":{t}}"#;
 
+/// The request frame of every preset: Switchboard's `demo.echo` (the peers answer any
+/// frame with an `id` the same way).
+const CALL_FRAME: &str = r#"{"signal":"demo.echo","opts":{"bench_t":{t}},"id":{id}}"#;
+
 impl Target {
     /// Switchboard at `http://{addr}` with the demo mounted (for `demo.echo`) and `api_key`.
     pub fn switchboard(addr: &str, api_key: &str) -> Self {
@@ -69,35 +73,39 @@ impl Target {
                 r#"{{"signal":"bench.tick","opts":{PAYLOAD},"to":[{{"topic":"{TOPIC}"}}]}}"#
             ),
             api_key: Some(api_key.into()),
-            call_frame: r#"{"signal":"demo.echo","opts":{"bench_t":{t}},"id":{id}}"#.into(),
+            call_frame: CALL_FRAME.into(),
             pid: None,
         }
     }
 
     /// The raw tokio-tungstenite floor (`bench-floor`): websockets on `ws`, triggers on `http`.
     pub fn floor(ws: &str, http: &str) -> Self {
-        Target {
-            name: "floor".into(),
-            ws_url: format!("ws://{ws}/"),
-            register: None,
-            trigger_url: format!("http://{http}/broadcast"),
-            trigger_body: format!(r#"{{"signal":"bench.tick","opts":{PAYLOAD}}}"#),
-            api_key: None,
-            call_frame: r#"{"signal":"demo.echo","opts":{"bench_t":{t}},"id":{id}}"#.into(),
-            pid: None,
-        }
+        Target::unregistered(
+            "floor",
+            format!("ws://{ws}/"),
+            format!("http://{http}/broadcast"),
+        )
     }
 
     /// The Django Channels peer (`bench/peers/channels`) served by daphne at `addr`.
     pub fn channels(name: &str, addr: &str) -> Self {
+        Target::unregistered(
+            name,
+            format!("ws://{addr}/ws/"),
+            format!("http://{addr}/trigger"),
+        )
+    }
+
+    /// A server without registration or topics: every connection gets every trigger.
+    fn unregistered(name: &str, ws_url: String, trigger_url: String) -> Self {
         Target {
             name: name.into(),
-            ws_url: format!("ws://{addr}/ws/"),
+            ws_url,
             register: None,
-            trigger_url: format!("http://{addr}/trigger"),
+            trigger_url,
             trigger_body: format!(r#"{{"signal":"bench.tick","opts":{PAYLOAD}}}"#),
             api_key: None,
-            call_frame: r#"{"signal":"demo.echo","opts":{"bench_t":{t}},"id":{id}}"#.into(),
+            call_frame: CALL_FRAME.into(),
             pid: None,
         }
     }
