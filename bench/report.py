@@ -22,7 +22,7 @@ Input schema (written by the Rust load generator, ``version`` 1)::
       "smoke": false,                          # true: tiny sizes, not representative
       "machine": {"cpus": 2, "cpu_model": "...", "mem_kib": 24000000, "kernel": "6.x"},
       "runs": [
-        {"scenario": "idle" | "fanout" | "calls" | "churn",
+        {"scenario": "idle" | "fanout" | "calls" | "churn" | "capacity",
          "peer": "switchboard" | "floor" | "channels-memory" | "channels-redis",
          "params": {...},        # idle: windows; fanout: windows, triggers, rate;
                                  # calls: windows, seconds, in_flight; churn: clients, seconds
@@ -290,7 +290,7 @@ def failed(run: Run) -> str:
 def params_label(params: dict[str, Any]) -> str:
     """`1,000 windows · burst`; unknown keys as `key=value` (per-peer params are left out)."""
     parts: list[str] = []
-    for key in ("windows", "clients"):
+    for key in ("windows", "clients", "nodes"):
         if key in params:
             parts.append(f"{fmt_param(params[key])} {key}")
     if "rate" in params or "triggers" in params:
@@ -300,7 +300,7 @@ def params_label(params: dict[str, Any]) -> str:
         parts.append(f"{fmt_param(params['seconds'])} s")
     if "in_flight" in params:
         parts.append(f"{fmt_param(params['in_flight'])} in flight")
-    known = {"windows", "clients", "rate", "seconds", "in_flight"} | PER_PEER_PARAMS
+    known = {"windows", "clients", "nodes", "rate", "seconds", "in_flight"} | PER_PEER_PARAMS
     parts.extend(f"{key}={clean_text(str(params[key]))}" for key in sorted(params) if key not in known)
     return " · ".join(parts) if parts else "(no params)"
 
@@ -397,6 +397,22 @@ SCENARIOS = (
             latency("max"),
             field("errors", "errors"),
             field("refused connects", "failed_connects"),
+        ),
+    ),
+    ScenarioSpec(
+        name="capacity",
+        title="Capacity: windows over several nodes on Redis, all receiving broadcasts",
+        headline_label="deliveries/s",
+        headline=("deliveries_per_sec",),
+        lower_is_better=False,
+        detail_title="Capacity: connected and delivered",
+        details=(
+            field("connected", "connected"),
+            field("failed", "failed"),
+            field("lost", "lost"),
+            field("received", "received"),
+            latency("p99"),
+            latency("max"),
         ),
     ),
     ScenarioSpec(
@@ -725,6 +741,8 @@ def capacity_ok(run: Run) -> bool:
         return False
     if run.scenario == "idle":
         return run.value("connected") == run.windows
+    if run.scenario == "capacity":
+        return run.value("connected") == run.windows and run.value("lost") == 0
     return run.value("lost") == 0
 
 
@@ -734,14 +752,20 @@ def capacity_label(run: Run) -> str:
         return f"{where}: {failed(run)}"
     if run.scenario == "idle":
         return f"{where}: {fmt_num(run.value('connected'))} connected"
+    if run.scenario == "capacity":
+        nodes = fmt_param(run.params.get("nodes"))
+        return (
+            f"{where} on {nodes} nodes: {fmt_num(run.value('connected'))} connected, "
+            f"{fmt_num(run.value('lost'))} lost"
+        )
     return f"{where}: {fmt_num(run.value('lost'))} lost"
 
 
 def target_capacity(results: Results) -> TargetRow:
-    target = "capacity: ≥ 50,000 windows, all connected, zero loss (idle or fanout)"
+    target = "capacity: ≥ 50,000 windows, all connected, zero loss (idle, fanout or capacity)"
     runs = [
         run
-        for scenario in ("idle", "fanout")
+        for scenario in ("idle", "fanout", "capacity")
         for run in runs_of(results, scenario, SWITCHBOARD)
         if (run.windows or 0) >= 50_000
     ]

@@ -92,6 +92,22 @@ enum Command {
     },
     /// Start each peer in turn and run every scenario; write a results file.
     Suite(SuiteArgs),
+    /// One worker of the `capacity` scenario (started by the suite, one per node).
+    #[command(hide = true)]
+    CapacityWorker {
+        /// The node's address (host:port).
+        #[arg(long)]
+        addr: String,
+        /// Windows to open on it.
+        #[arg(long)]
+        windows: usize,
+        /// Broadcasts to wait for.
+        #[arg(long)]
+        triggers: u64,
+        /// API key.
+        #[arg(long, env = "SWITCHBOARD_API_KEY")]
+        api_key: String,
+    },
 }
 
 /// Options of `suite`.
@@ -238,6 +254,15 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), String> {
     let (target, scenario) = match command {
         Command::Suite(args) => return suite::run(&args.options()?).await,
+        Command::CapacityWorker {
+            addr,
+            windows,
+            triggers,
+            api_key,
+        } => {
+            procinfo::raise_nofile_limit();
+            return scenario::capacity::worker(&addr, &api_key, windows, triggers).await;
+        }
         Command::Idle {
             target,
             windows,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::procinfo::machine;
-use crate::scenario::{calls, churn, fanout, idle};
+use crate::scenario::{calls, capacity, churn, fanout, idle};
 use crate::target::Target;
 
 /// The API key the suite gives Switchboard.
@@ -80,6 +80,8 @@ pub enum Scenario {
     Calls(calls::Params),
     /// See [`churn`].
     Churn(churn::Params),
+    /// See [`capacity`] (Switchboard only: several nodes on Redis).
+    Capacity(capacity::Params),
 }
 
 impl Scenario {
@@ -89,6 +91,7 @@ impl Scenario {
             Scenario::Fanout(_) => "fanout",
             Scenario::Calls(_) => "calls",
             Scenario::Churn(_) => "churn",
+            Scenario::Capacity(_) => "capacity",
         }
     }
 
@@ -102,6 +105,9 @@ impl Scenario {
                 json!({"windows": p.windows, "seconds": p.seconds, "in_flight": p.in_flight})
             }
             Scenario::Churn(p) => json!({"clients": p.clients, "seconds": p.seconds}),
+            Scenario::Capacity(p) => {
+                json!({"windows": p.windows, "nodes": p.nodes, "triggers": p.triggers})
+            }
         }
     }
 
@@ -112,6 +118,7 @@ impl Scenario {
             Scenario::Fanout(p) => fanout::run(target, p).await,
             Scenario::Calls(p) => calls::run(target, p).await,
             Scenario::Churn(p) => churn::run(target, p).await,
+            Scenario::Capacity(_) => Err("capacity runs through `run_capacity`".into()),
         }
     }
 }
@@ -187,12 +194,19 @@ fn full_plan(peer: Peer) -> Vec<Scenario> {
         clients: 100,
         seconds: 10.0,
     }));
+    if peer == Peer::Switchboard {
+        plan.push(Scenario::Capacity(capacity::Params {
+            windows: 50_000,
+            nodes: 3,
+            triggers: 5,
+        }));
+    }
     plan
 }
 
 /// The scenarios of a smoke run.
-fn smoke_plan() -> Vec<Scenario> {
-    vec![
+fn smoke_plan(peer: Peer) -> Vec<Scenario> {
+    let mut plan = vec![
         Scenario::Idle(idle::Params {
             windows: 200,
             hold_secs: 0.5,
@@ -216,7 +230,15 @@ fn smoke_plan() -> Vec<Scenario> {
             clients: 20,
             seconds: 2.0,
         }),
-    ]
+    ];
+    if peer == Peer::Switchboard {
+        plan.push(Scenario::Capacity(capacity::Params {
+            windows: 300,
+            nodes: 2,
+            triggers: 3,
+        }));
+    }
+    plan
 }
 
 /// Why a smoke run's metrics are not acceptable, if they are not.
@@ -235,6 +257,9 @@ fn smoke_failure(scenario: &Scenario, metrics: &Value) -> Option<String> {
             n("errors") != 0 || n("failed_connects") != 0 || n("round_trips") == 0
         }
         Scenario::Churn(_) => n("errors") != 0 || n("cycles") == 0,
+        Scenario::Capacity(p) => {
+            n("connected") != p.windows as u64 || n("lost") != 0 || n("received") == 0
+        }
     };
     bad.then(|| format!("{} failed its smoke check: {metrics}", scenario.name()))
 }
@@ -248,7 +273,7 @@ pub async fn run(options: &Options) -> Result<(), String> {
     let mut failures = Vec::new();
     for &peer in &options.peers {
         let plan = if options.smoke {
-            smoke_plan()
+            smoke_plan(peer)
         } else {
             full_plan(peer)
         };
@@ -258,20 +283,9 @@ pub async fn run(options: &Options) -> Result<(), String> {
             }
             eprintln!("{} {} {}", peer.name(), scenario.name(), scenario.params());
             let started = Instant::now();
-            // One retry: a server that did not come up once (seen once with daphne on
-            // channels_redis, without a word on stderr) gets a second chance.
-            let started_server = Running::start(peer, options).or_else(|first| {
-                eprintln!("  {} did not start ({first}); retrying once", peer.name());
-                std::thread::sleep(Duration::from_secs(2));
-                Running::start(peer, options)
-            });
-            let outcome = match started_server {
-                Ok(server) => {
-                    let result = scenario.run(&server.target).await;
-                    drop(server);
-                    result
-                }
-                Err(e) => Err(e),
+            let outcome = match &scenario {
+                Scenario::Capacity(params) => run_capacity(options, params).await,
+                _ => run_one(peer, options, &scenario).await,
             };
             let mut run = json!({
                 "scenario": scenario.name(),
@@ -300,6 +314,20 @@ pub async fn run(options: &Options) -> Result<(), String> {
         return Err(failures.join("\n"));
     }
     Ok(())
+}
+
+/// Runs `scenario` against a fresh server of `peer`.
+async fn run_one(peer: Peer, options: &Options, scenario: &Scenario) -> Result<Value, String> {
+    // One retry: a server that did not come up once (seen once with daphne on
+    // channels_redis, without a word on stderr) gets a second chance.
+    let server = Running::start(peer, options).or_else(|first| {
+        eprintln!("  {} did not start ({first}); retrying once", peer.name());
+        std::thread::sleep(Duration::from_secs(2));
+        Running::start(peer, options)
+    })?;
+    let result = scenario.run(&server.target).await;
+    drop(server);
+    result
 }
 
 /// Writes the results file (after every run, so an interrupted suite keeps its results).
@@ -357,17 +385,7 @@ impl Running {
         let mut redis = None;
         let (mut target, child) = match peer {
             Peer::Switchboard => {
-                let child = spawn(
-                    Command::new(&options.switchboard_bin)
-                        .args(["serve", "--demo", "--bind", &addr, "--api-key", API_KEY])
-                        .args(["--max-connections-per-ip", "1000000"])
-                        .args(["--max-connections-per-user", "1000000"])
-                        .args(["--connections-per-second-per-ip", "1000000"])
-                        .args(["--connection-burst-per-ip", "1000000"])
-                        .args(["--calls-per-second", "1000000"])
-                        .args(["--call-burst", "1000000"])
-                        .env("RUST_LOG", "warn"),
-                )?;
+                let child = spawn(&mut switchboard_command(options, &addr))?;
                 (Target::switchboard(&addr, API_KEY), child)
             }
             Peer::Floor => {
@@ -428,6 +446,57 @@ impl Drop for Running {
             let _ = redis.wait();
         }
     }
+}
+
+/// A Switchboard node on `addr` with the demo (for `demo.echo`) and the connection and call
+/// limits opened up for load (the bench connects from few addresses, as one user).
+fn switchboard_command(options: &Options, addr: &str) -> Command {
+    let mut command = Command::new(&options.switchboard_bin);
+    command
+        .args(["serve", "--demo", "--bind", addr, "--api-key", API_KEY])
+        .args(["--max-connections-per-ip", "1000000"])
+        .args(["--max-connections-per-user", "1000000"])
+        .args(["--connections-per-second-per-ip", "1000000"])
+        .args(["--connection-burst-per-ip", "1000000"])
+        .args(["--calls-per-second", "1000000"])
+        .args(["--call-burst", "1000000"])
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs the capacity scenario: a private redis-server and `nodes` Switchboard nodes on it,
+/// killed when done.
+async fn run_capacity(options: &Options, params: &capacity::Params) -> Result<Value, String> {
+    let mut children = Vec::new();
+    let result = async {
+        let [redis_port, _] = free_ports()?;
+        children.push(spawn(Command::new("redis-server").args([
+            "--port",
+            &redis_port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]))?);
+        wait_listening(&format!("127.0.0.1:{redis_port}"))?;
+        let mut addrs = Vec::new();
+        for _ in 0..params.nodes {
+            let [port, _] = free_ports()?;
+            let addr = format!("127.0.0.1:{port}");
+            let mut command = switchboard_command(options, &addr);
+            command.args(["--redis", &format!("redis://127.0.0.1:{redis_port}/")]);
+            children.push(spawn(&mut command)?);
+            wait_listening(&addr)?;
+            addrs.push(addr);
+        }
+        capacity::run(&addrs, API_KEY, params).await
+    }
+    .await;
+    for child in &mut children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    result
 }
 
 /// Starts a server process with its output discarded (servers under load must not be

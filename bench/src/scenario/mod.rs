@@ -2,6 +2,7 @@
 //! and returns its metrics as JSON (the `metrics` object of a run in the results file).
 
 pub mod calls;
+pub mod capacity;
 pub mod churn;
 pub mod fanout;
 pub mod idle;
