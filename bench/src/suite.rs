@@ -407,6 +407,8 @@ impl Running {
                         "",
                         "--appendonly",
                         "no",
+                        "--bind",
+                        "127.0.0.1",
                         "--maxclients",
                         "100000",
                     ]))?;
@@ -477,6 +479,10 @@ async fn run_capacity(options: &Options, params: &capacity::Params) -> Result<Va
             "",
             "--appendonly",
             "no",
+            // Loopback only: bound to every address, it could collide with the bench's
+            // client sockets on 127.0.0.2–16 left from an earlier run.
+            "--bind",
+            "127.0.0.1",
         ]))?);
         wait_listening(&format!("127.0.0.1:{redis_port}"))?;
         let mut addrs = Vec::new();
