@@ -3,6 +3,8 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
+  // The package's build output (npm run build), like ../static/.
+  { ignores: ["dist/"] },
   js.configs.recommended,
   {
     languageOptions: { ecmaVersion: 2022, sourceType: "module" },

@@ -1,5 +1,9 @@
 /* Switchboard JS client 0.1.0. Generated from js-client/src by `npm run build`: do not edit. */
 (() => {
+  var __defProp = Object.defineProperty;
+  var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
+  var __publicField = (obj, key, value) => __defNormalProp(obj, typeof key !== "symbol" ? key + "" : key, value);
+
   // src/backoff.js
   function createBackoff({ base, cap, random }) {
     let attempt = 0;
@@ -22,15 +26,66 @@
     };
   }
 
+  // src/codes.js
+  var ErrorCode = Object.freeze({
+    BAD_FRAME: "bad_frame",
+    UNKNOWN_SIGNAL: "unknown_signal",
+    FORBIDDEN: "forbidden",
+    INVALID_ARGUMENTS: "invalid_arguments",
+    HANDLER_ERROR: "handler_error",
+    RATE_LIMITED: "rate_limited",
+    TIMEOUT: "timeout",
+    DISCONNECTED: "disconnected",
+    UNKNOWN_ERROR: "unknown_error"
+  });
+  var CloseCode = Object.freeze({
+    NORMAL: 1e3,
+    GOING_AWAY: 1001,
+    PROTOCOL_ERROR: 1002,
+    ABNORMAL: 1006,
+    INVALID_PAYLOAD: 1007,
+    POLICY_VIOLATION: 1008,
+    MESSAGE_TOO_BIG: 1009,
+    INTERNAL_ERROR: 1011,
+    TRY_AGAIN_LATER: 1013,
+    SILENT: 4e3
+  });
+  var CLOSE_CODES = Object.freeze(
+    /** @type {Array<[keyof typeof CloseCode, CloseCodeInfo["sentBy"], string, Reconnect]>} */
+    [
+      ["NORMAL", "server", "normal closure", "backoff"],
+      ["GOING_AWAY", "server", "the server is shutting down", "backoff"],
+      ["PROTOCOL_ERROR", "server", "protocol error", "backoff"],
+      ["ABNORMAL", "browser", "the connection was lost without a close frame", "backoff"],
+      ["INVALID_PAYLOAD", "server", "a text frame is not valid UTF-8", "backoff"],
+      ["POLICY_VIOLATION", "server", "policy violation: revoked window or persistent abuse", "stay-away"],
+      ["MESSAGE_TOO_BIG", "server", "a frame exceeded the size limit", "stay-away"],
+      ["INTERNAL_ERROR", "server", "the server failed", "backoff"],
+      ["TRY_AGAIN_LATER", "server", "too slow: the window's outbound queue overflowed", "backoff"],
+      ["SILENT", "client", "no frame for a while: the client closed the silent socket", "backoff"]
+    ].map(
+      ([name, sentBy, meaning, reconnect]) => Object.freeze({ code: CloseCode[name], name, sentBy, meaning, reconnect })
+    )
+  );
+  function reconnectAfter(code) {
+    return CLOSE_CODES.find((row) => row.code === code)?.reconnect ?? "backoff";
+  }
+
   // src/errors.js
   var SignalError = class extends Error {
     /**
-     * @param {string} code the error code, from the server's reply or from the client
+     * @param {import("./codes.js").SignalErrorCode} code the error code, from the server's
+     *   reply or from the client (see `ErrorCode`)
      * @param {string} message a human-readable explanation, safe to show
      */
     constructor(code, message) {
       super(message);
-      this.name = "SignalError";
+      /**
+       * Always `SignalError` (an own property, as `this.name = ...` in the constructor would set).
+       * @readonly
+       * @type {"SignalError"}
+       */
+      __publicField(this, "name", "SignalError");
       this.code = code;
     }
   };
@@ -41,16 +96,20 @@
   var MAX_SIGNAL_NAME_BYTES = 128;
   function encodeCall(name, opts, id) {
     if (typeof name !== "string" || name.length > MAX_SIGNAL_NAME_BYTES || !SIGNAL_NAME.test(name)) {
-      throw new SignalError("bad_frame", `invalid signal name: ${JSON.stringify(name)}`);
+      throw new SignalError(ErrorCode.BAD_FRAME, `invalid signal name: ${JSON.stringify(name)}`);
     }
     if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
-      throw new SignalError("bad_frame", `the opts of "${name}" must be an object`);
+      throw new SignalError(ErrorCode.BAD_FRAME, `the opts of "${name}" must be an object`);
     }
     const frame = id === void 0 ? { signal: name, opts } : { signal: name, opts, id };
     try {
       return JSON.stringify(frame);
     } catch (err) {
-      throw new SignalError("bad_frame", `the opts of "${name}" are not JSON: ${err.message}`);
+      const error = (
+        /** @type {Error} */
+        err
+      );
+      throw new SignalError(ErrorCode.BAD_FRAME, `the opts of "${name}" are not JSON: ${error.message}`);
     }
   }
   function parseFrame(text2) {
@@ -71,15 +130,14 @@
     return { type: "other" };
   }
   function toSignalError(error) {
-    const code = typeof error?.code === "string" ? error.code : "unknown_error";
+    const code = typeof error?.code === "string" ? error.code : ErrorCode.UNKNOWN_ERROR;
     const message = typeof error?.message === "string" ? error.message : code;
     return new SignalError(code, message);
   }
 
   // src/connection.js
   var OPEN = 1;
-  var REFUSED_CODES = /* @__PURE__ */ new Set([1008, 1009]);
-  var SILENT_CLOSE_CODE = 4e3;
+  var SILENT_CLOSE_CODE = CloseCode.SILENT;
   function createConnection(deps) {
     const { setTimeout: setTimeout2, clearTimeout: clearTimeout2, now, timing, console: log } = deps;
     const backoff = createBackoff({
@@ -169,7 +227,7 @@
         /** @type {keyof typeof timers} */
         name
       );
-      refused = REFUSED_CODES.has(code);
+      refused = reconnectAfter(code) === "stay-away";
       const delay = backoff.next(refused ? timing.refusedDelay : 0);
       startTimer("retry", delay, open);
       setState("closed");
@@ -295,7 +353,13 @@
       record(id) {
         if (ids.has(id)) return false;
         ids.add(id);
-        if (ids.size > capacity) ids.delete(ids.values().next().value);
+        if (ids.size > capacity) {
+          const oldest = (
+            /** @type {string} */
+            ids.values().next().value
+          );
+          ids.delete(oldest);
+        }
         return true;
       }
     };
@@ -379,7 +443,7 @@
         const promise = new Promise((resolve, reject) => {
           const timer = setTimeout2(() => {
             const message = `"${name}" got no reply within ${timeout} ms`;
-            finish(id, (entry) => entry.reject(new SignalError("timeout", message)));
+            finish(id, (entry) => entry.reject(new SignalError(ErrorCode.TIMEOUT, message)));
           }, timeout);
           pending.set(id, { name, resolve, reject, timer, sent: false });
         });
@@ -407,7 +471,7 @@
        */
       settle(reply) {
         finish(String(reply.id), (entry) => {
-          if (reply.ok) entry.resolve(reply.result);
+          if (reply.ok === true) entry.resolve(reply.result);
           else entry.reject(reply.error);
         });
       },
@@ -420,7 +484,7 @@
         for (const [id, entry] of pending) {
           if (!entry.sent) continue;
           const message = `the connection closed before "${entry.name}" got a reply`;
-          finish(id, (e) => e.reject(new SignalError("disconnected", message)));
+          finish(id, (e) => e.reject(new SignalError(ErrorCode.DISCONNECTED, message)));
         }
       }
     };
@@ -579,7 +643,11 @@
         try {
           transmitOrQueue({ frame: encodeCall(name, opts) });
         } catch (err) {
-          log.warn(`DFSignals: not sent: ${err.message}`);
+          const error = (
+            /** @type {Error} */
+            err
+          );
+          log.warn(`DFSignals: not sent: ${error.message}`);
         }
         return false;
       },
@@ -588,17 +656,21 @@
        * run. While disconnected the call waits in the queue; its timeout runs from now.
        * @param {string} name the signal name
        * @param {object} [opts] JSON-serialisable options
-       * @param {{timeout?: number}} [options] `timeout` in ms (default 10 000)
-       * @returns {Promise<unknown>} the handlers' result; rejects with a SignalError whose
-       *   `code` is the server's error code, `timeout`, or `disconnected` (the connection
-       *   closed after the call was sent)
+       * @param {import("./types.js").RequestOptions} [options] `timeout` in ms (default 10 000)
+       * @returns {Promise<any>} the handlers' result, of the type the caller names; rejects
+       *   with a SignalError whose `code` is the server's error code, `timeout`, or
+       *   `disconnected` (the connection closed after the call was sent)
        */
       request(name, opts = {}, { timeout = settings.requestTimeout } = {}) {
         const { id, promise } = requests.open(name, timeout);
         try {
           transmitOrQueue({ frame: encodeCall(name, opts, id), requestId: id });
         } catch (err) {
-          requests.settle({ id, ok: false, error: err });
+          const error = (
+            /** @type {import("./errors.js").SignalError} */
+            err
+          );
+          requests.settle({ type: "reply", id, ok: false, error });
         }
         return promise;
       },
@@ -619,8 +691,7 @@
        * Counters, for a status page or a test: the state, the calls waiting for a connection,
        * the calls dropped because too many waited, the requests waiting for a reply, and the
        * reconnections since the first connection.
-       * @returns {{state: import("./connection.js").State, queued: number, dropped: number,
-       *   pendingRequests: number, reconnects: number}}
+       * @returns {import("./types.js").Stats}
        */
       stats() {
         return {
@@ -634,7 +705,7 @@
       /**
        * Sets the URL and/or window key instead of reading them from the page. Call it before
        * the DOM is ready; values given later are used from the next connection attempt on.
-       * @param {{url?: string, key?: string}} options
+       * @param {import("./types.js").Endpoint} [options]
        */
       configure({ url, key } = {}) {
         if (url !== void 0) overrides.url = url;
@@ -756,10 +827,20 @@
   // src/html-signals.js
   var CONTENT_ADDED = "DOMContentAdded";
   var SLOTS = {
-    beforebegin: (el) => [el.parentNode, el.previousSibling, el],
+    beforebegin: (el) => [
+      /** @type {Node} */
+      el.parentNode,
+      el.previousSibling,
+      el
+    ],
     afterbegin: (el) => [el, null, el.firstChild],
     beforeend: (el) => [el, el.lastChild, null],
-    afterend: (el) => [el.parentNode, el, el.nextSibling]
+    afterend: (el) => [
+      /** @type {Node} */
+      el.parentNode,
+      el,
+      el.nextSibling
+    ]
   };
   function elementsBetween(parent, after, before) {
     const found = [];
@@ -914,7 +995,11 @@
           element.getAttribute(ATTRIBUTE)
         );
       } catch (err) {
-        warn(`ignored an invalid ${ATTRIBUTE} attribute (${err.message})`, element);
+        const error = (
+          /** @type {Error} */
+          err
+        );
+        warn(`ignored an invalid ${ATTRIBUTE} attribute (${error.message})`, element);
         continue;
       }
       for (const binding of bindings) {
@@ -1038,7 +1123,10 @@
 
   // src/browser.js
   var setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms);
-  var clearTimeout = (timer) => globalThis.clearTimeout(timer);
+  var clearTimeout = (timer) => globalThis.clearTimeout(
+    /** @type {number} */
+    timer
+  );
   var DFSignals = createClient({
     WebSocket: globalThis.WebSocket,
     setTimeout,

@@ -1,19 +1,26 @@
 /**
- * Builds the browser bundles into ../static/:
- * - switchboard.js, a classic script that sets `window.DFSignals` (from src/);
- * - switchboard.mjs, an ES module exporting `DFSignals` (default and named) and `SignalError`,
- *   which names its type declarations (`@ts-self-types`, read by Deno; TypeScript users point
- *   a `paths` entry or a `/// <reference>` at them);
- * - switchboard.d.ts, those declarations, copied from switchboard.d.ts;
- * - demo/demo.js, the demo page's script (from demo/), which uses `window.DFSignals`.
+ * Builds the client, into ../static/ (what the server embeds and serves) and into dist/ (what
+ * the npm package `switchboard-client` publishes; `npm pack` runs this first):
+ * - switchboard.js, a classic script that sets `window.DFSignals` (from src/global.js); the
+ *   package's `switchboard-client/global`;
+ * - switchboard.mjs, an ES module exporting `DFSignals` (default and named), `SignalError`
+ *   and the code tables of src/codes.js (from src/browser.js); the package's main entry. It
+ *   names its type declarations (`@ts-self-types`, read by Deno);
+ * - switchboard.d.ts, those declarations, generated from the JSDoc of src/ by tsc and joined
+ *   into one self-contained file (scripts/declarations.js);
+ * - dist/global.d.ts, the declarations of `switchboard-client/global`: it exports nothing and
+ *   brings the `window.DFSignals` of switchboard.d.ts in;
+ * - ../static/demo/demo.js, the demo page's script (from demo/), which uses `window.DFSignals`.
  *
- * The output depends only on the sources, package.json's version and the pinned esbuild (no
- * timestamps, no absolute paths, same bytes from any working directory), so CI can rebuild
- * and compare with the committed files (`npm run check-build`).
+ * The files in dist/ are the same bytes as those in ../static/. The output depends only on
+ * the sources, package.json's version and the pinned esbuild and typescript (no timestamps,
+ * no absolute paths, same bytes from any working directory), so CI can rebuild and compare
+ * with the committed files (`npm run check-build`).
  */
-import { copyFile, readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { declarations } from "./declarations.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { version } = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
@@ -22,9 +29,8 @@ const { version } = JSON.parse(await readFile(new URL("../package.json", import.
  * @param {string} what the bundle's description, for its banner
  * @param {string} from the sources' folder, for its banner
  */
-const banner = (what, from) => ({
-  js: `/* ${what} ${version}. Generated from js-client/${from} by \`npm run build\`: do not edit. */`,
-});
+const banner = (what, from) =>
+  `/* ${what} ${version}. Generated from js-client/${from} by \`npm run build\`: do not edit. */`;
 
 /** @type {import("esbuild").BuildOptions} */
 const common = {
@@ -34,19 +40,50 @@ const common = {
   charset: "utf8",
   legalComments: "none",
   logLevel: "warning",
+  write: false,
+  // tsconfig.json is for tsc (declarations, checkJs); it must not change the bundles.
+  tsconfigRaw: {},
 };
-const client = { ...common, banner: banner("Switchboard JS client", "src") };
+const client = { ...common, banner: { js: banner("Switchboard JS client", "src") } };
 const typed = { js: `${client.banner.js}\n// @ts-self-types="./switchboard.d.ts"` };
 
-await Promise.all([
-  build({ ...client, entryPoints: ["src/global.js"], format: "iife", outfile: "../static/switchboard.js" }),
-  build({ ...client, banner: typed, entryPoints: ["src/browser.js"], format: "esm", outfile: "../static/switchboard.mjs" }),
-  copyFile(new URL("../switchboard.d.ts", import.meta.url), new URL("../../static/switchboard.d.ts", import.meta.url)),
-  build({
-    ...common,
-    banner: banner("Switchboard demo page", "demo"),
-    entryPoints: ["demo/main.js"],
-    format: "iife",
-    outfile: "../static/demo/demo.js",
-  }),
+/**
+ * @param {import("esbuild").BuildOptions} options
+ * @returns {Promise<string>} the bundle's text
+ */
+async function bundle(options) {
+  const { outputFiles } = await build({ ...options, outfile: "out.js" });
+  return /** @type {import("esbuild").OutputFile[]} */ (outputFiles)[0].text;
+}
+
+const [classic, esm, demo] = await Promise.all([
+  bundle({ ...client, entryPoints: ["src/global.js"], format: "iife" }),
+  bundle({ ...client, banner: typed, entryPoints: ["src/browser.js"], format: "esm" }),
+  bundle({ ...common, banner: { js: banner("Switchboard demo page", "demo") }, entryPoints: ["demo/main.js"], format: "iife" }),
 ]);
+const types = declarations({
+  header: `/* Type declarations of the Switchboard JS client ${version} (switchboard.mjs, and switchboard.js,\n * which sets window.DFSignals). Generated from the JSDoc of js-client/src by \`npm run build\`:\n * do not edit. */`,
+});
+const globalTypes = [
+  `/* Type declarations of switchboard-client/global ${version}, the classic script: it exports`,
+  " * nothing and sets window.DFSignals, which switchboard.d.ts declares. Generated by",
+  " * `npm run build`: do not edit. */",
+  'import "./switchboard.js";',
+  "",
+  "export {};",
+  "",
+].join("\n");
+
+/** @type {Record<string, string>} each file to write, by path from js-client/ */
+const files = {
+  "../static/switchboard.js": classic,
+  "../static/switchboard.mjs": esm,
+  "../static/switchboard.d.ts": types,
+  "../static/demo/demo.js": demo,
+  "dist/switchboard.js": classic,
+  "dist/switchboard.mjs": esm,
+  "dist/switchboard.d.ts": types,
+  "dist/global.d.ts": globalTypes,
+};
+await mkdir(new URL("../dist/", import.meta.url), { recursive: true });
+await Promise.all(Object.entries(files).map(([file, text]) => writeFile(new URL(`../${file}`, import.meta.url), text)));

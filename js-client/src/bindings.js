@@ -11,14 +11,9 @@ import { fieldValue, isButtonInput, serializeForm } from "./forms.js";
 export const ATTRIBUTE = "data-df-signal";
 
 /**
- * @typedef {object} Binding one entry of the attribute's list
- * @property {string} name the signal to call
- * @property {string} [on] the event to listen to (default: see `defaultEvent`)
- * @property {Record<string, unknown>} [opts] options sent with every call
- * @property {string} [form] the option that receives the element's form, serialised
- * @property {string} [value] the option that receives the element's value
- * @property {boolean | null} [prevent] whether to cancel the event's default action
- *   (default: yes, except for `change`)
+ * One entry of the attribute's list: `{name, on, opts, form, value, prevent}` (`on` defaults
+ * as `defaultEvent` says, `prevent` as `shouldPrevent` says).
+ * @typedef {import("./types.js").DataSignalBinding} Binding
  */
 
 /**
@@ -101,7 +96,8 @@ export function bindTree(root, { call, bound, warn }) {
     try {
       bindings = parseBindings(/** @type {string} */ (element.getAttribute(ATTRIBUTE)));
     } catch (err) {
-      warn(`ignored an invalid ${ATTRIBUTE} attribute (${err.message})`, element);
+      const error = /** @type {Error} */ (err);
+      warn(`ignored an invalid ${ATTRIBUTE} attribute (${error.message})`, element);
       continue;
     }
     for (const binding of bindings) {

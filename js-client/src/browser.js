@@ -1,16 +1,22 @@
 /**
  * The page's DFSignals: the client wired to the real browser, with the built-in signals and
  * the `data-df-signal` bindings, started once the DOM is ready (so that the meta tags can be
- * read). Entry point of `static/switchboard.mjs`.
+ * read). Entry point of `static/switchboard.mjs` (the package's ES module), which also
+ * exports the error type, the code tables and, for TypeScript, the public types.
  */
 import { createClient } from "./client.js";
 import { SignalError } from "./errors.js";
 import { installPageFeatures } from "./page.js";
 
+/** @type {(fn: () => void, ms: number) => unknown} */
 const setTimeout = (fn, ms) => globalThis.setTimeout(fn, ms);
-const clearTimeout = (timer) => globalThis.clearTimeout(timer);
+/** @type {(timer: unknown) => void} */
+const clearTimeout = (timer) => globalThis.clearTimeout(/** @type {number} */ (timer));
 
-/** The page's one client (see README.md for the API). */
+/**
+ * The page's one client (see README.md for the API).
+ * @type {import("./types.js").DFSignalsClient}
+ */
 const DFSignals = createClient({
   WebSocket: globalThis.WebSocket,
   setTimeout,
@@ -32,4 +38,6 @@ if (document.readyState === "loading") {
 }
 
 export { DFSignals, SignalError };
+export * from "./codes.js";
+export * from "./types.js";
 export default DFSignals;

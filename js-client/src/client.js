@@ -47,6 +47,7 @@ const DEFAULTS = Object.freeze({
 /**
  * Creates a client. Nothing happens before `start()`.
  * @param {Environment} env
+ * @returns {import("./types.js").DFSignalsClient}
  */
 export function createClient(env) {
   const log = env.console;
@@ -218,7 +219,8 @@ export function createClient(env) {
       try {
         transmitOrQueue({ frame: encodeCall(name, opts) });
       } catch (err) {
-        log.warn(`DFSignals: not sent: ${err.message}`);
+        const error = /** @type {Error} */ (err);
+        log.warn(`DFSignals: not sent: ${error.message}`);
       }
       return false;
     },
@@ -228,17 +230,19 @@ export function createClient(env) {
      * run. While disconnected the call waits in the queue; its timeout runs from now.
      * @param {string} name the signal name
      * @param {object} [opts] JSON-serialisable options
-     * @param {{timeout?: number}} [options] `timeout` in ms (default 10 000)
-     * @returns {Promise<unknown>} the handlers' result; rejects with a SignalError whose
-     *   `code` is the server's error code, `timeout`, or `disconnected` (the connection
-     *   closed after the call was sent)
+     * @param {import("./types.js").RequestOptions} [options] `timeout` in ms (default 10 000)
+     * @returns {Promise<any>} the handlers' result, of the type the caller names; rejects
+     *   with a SignalError whose `code` is the server's error code, `timeout`, or
+     *   `disconnected` (the connection closed after the call was sent)
      */
     request(name, opts = {}, { timeout = settings.requestTimeout } = {}) {
       const { id, promise } = requests.open(name, timeout);
       try {
         transmitOrQueue({ frame: encodeCall(name, opts, id), requestId: id });
       } catch (err) {
-        requests.settle({ id, ok: false, error: err });
+        // encodeCall throws only SignalErrors (code `bad_frame`).
+        const error = /** @type {import("./errors.js").SignalError} */ (err);
+        requests.settle({ type: "reply", id, ok: false, error });
       }
       return promise;
     },
@@ -250,6 +254,7 @@ export function createClient(env) {
      */
     onStateChange(fn) {
       if (typeof fn !== "function") throw new TypeError("a state listener must be a function");
+      /** @param {import("./connection.js").State} state */
       const listener = (state) => fn(state);
       stateListeners.add(listener);
       return () => {
@@ -261,8 +266,7 @@ export function createClient(env) {
      * Counters, for a status page or a test: the state, the calls waiting for a connection,
      * the calls dropped because too many waited, the requests waiting for a reply, and the
      * reconnections since the first connection.
-     * @returns {{state: import("./connection.js").State, queued: number, dropped: number,
-     *   pendingRequests: number, reconnects: number}}
+     * @returns {import("./types.js").Stats}
      */
     stats() {
       return {
@@ -277,7 +281,7 @@ export function createClient(env) {
     /**
      * Sets the URL and/or window key instead of reading them from the page. Call it before
      * the DOM is ready; values given later are used from the next connection attempt on.
-     * @param {{url?: string, key?: string}} options
+     * @param {import("./types.js").Endpoint} [options]
      */
     configure({ url, key } = {}) {
       if (url !== undefined) overrides.url = url;

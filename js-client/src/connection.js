@@ -6,16 +6,15 @@
  * there is none (waiting to retry, or never started).
  */
 import { createBackoff } from "./backoff.js";
+import { CloseCode, reconnectAfter } from "./codes.js";
 import { HEARTBEAT } from "./protocol.js";
 
-/** @typedef {"connecting" | "open" | "closed"} State */
+/** @typedef {import("./types.js").ConnectionState} State */
 
 // WebSocket.OPEN, spelled out so that an injected constructor need not carry the constants.
 const OPEN = 1;
-// Close codes after which the server does not want this window back soon (PROTOCOL.md §5).
-const REFUSED_CODES = new Set([1008, 1009]);
 // The code this client closes a silent socket with (4000-4999 are for applications).
-const SILENT_CLOSE_CODE = 4000;
+const SILENT_CLOSE_CODE = CloseCode.SILENT;
 
 /**
  * @typedef {object} Timing
@@ -58,9 +57,11 @@ export function createConnection(deps) {
   let started = false;
   let hasOpened = false;
   let lastHeard = 0;
-  // Whether the current wait follows close code 1008 or 1009, which `retryNow` respects.
+  // Whether the current wait follows a close by which the server refused the window (1008,
+  // 1009: `stay-away` in codes.js), which `retryNow` respects.
   let refused = false;
   // One timer per duty, so each can be stopped on its own.
+  /** @type {Record<"retry" | "heartbeat" | "watchdog" | "stable", unknown>} */
   const timers = { retry: null, heartbeat: null, watchdog: null, stable: null };
 
   /** @param {State} next */
@@ -161,7 +162,7 @@ export function createConnection(deps) {
   function lost(code) {
     socket = null;
     for (const name of Object.keys(timers)) stopTimer(/** @type {keyof typeof timers} */ (name));
-    refused = REFUSED_CODES.has(code);
+    refused = reconnectAfter(code) === "stay-away";
     const delay = backoff.next(refused ? timing.refusedDelay : 0);
     startTimer("retry", delay, open);
     setState("closed");

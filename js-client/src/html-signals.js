@@ -24,10 +24,10 @@ export const CONTENT_ADDED = "DOMContentAdded";
  * @type {Record<InsertPosition, (el: Element) => [Node, Node | null, Node | null]>}
  */
 const SLOTS = {
-  beforebegin: (el) => [el.parentNode, el.previousSibling, el],
+  beforebegin: (el) => [/** @type {Node} */ (el.parentNode), el.previousSibling, el],
   afterbegin: (el) => [el, null, el.firstChild],
   beforeend: (el) => [el, el.lastChild, null],
-  afterend: (el) => [el.parentNode, el, el.nextSibling],
+  afterend: (el) => [/** @type {Node} */ (el.parentNode), el, el.nextSibling],
 };
 
 /**

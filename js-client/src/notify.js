@@ -113,6 +113,7 @@ export function createNotifier({ document, setTimeout, clearTimeout }) {
     toast.append(close);
 
     const delay = notifyTimeout(timeout);
+    /** @type {unknown} */
     let timer = null;
     const dismiss = () => {
       clearTimeout(timer);

@@ -2,6 +2,7 @@
  * The wire format of PROTOCOL.md §4 and §5: encoding call frames for the server and
  * classifying the JSON frames it sends. Nothing here touches a socket.
  */
+import { ErrorCode } from "./codes.js";
 import { SignalError } from "./errors.js";
 
 /** The literal keep-alive frame, sent by the client and echoed by the server. */
@@ -22,16 +23,17 @@ const MAX_SIGNAL_NAME_BYTES = 128;
  */
 export function encodeCall(name, opts, id) {
   if (typeof name !== "string" || name.length > MAX_SIGNAL_NAME_BYTES || !SIGNAL_NAME.test(name)) {
-    throw new SignalError("bad_frame", `invalid signal name: ${JSON.stringify(name)}`);
+    throw new SignalError(ErrorCode.BAD_FRAME, `invalid signal name: ${JSON.stringify(name)}`);
   }
   if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
-    throw new SignalError("bad_frame", `the opts of "${name}" must be an object`);
+    throw new SignalError(ErrorCode.BAD_FRAME, `the opts of "${name}" must be an object`);
   }
   const frame = id === undefined ? { signal: name, opts } : { signal: name, opts, id };
   try {
     return JSON.stringify(frame);
   } catch (err) {
-    throw new SignalError("bad_frame", `the opts of "${name}" are not JSON: ${err.message}`);
+    const error = /** @type {Error} */ (err);
+    throw new SignalError(ErrorCode.BAD_FRAME, `the opts of "${name}" are not JSON: ${error.message}`);
   }
 }
 
@@ -73,11 +75,11 @@ export function parseFrame(text) {
 }
 
 /**
- * @param {unknown} error the `error` member of a frame: `{code, message}`
+ * @param {any} error the `error` member of a frame: `{code, message}`, or anything else
  * @returns {SignalError}
  */
 function toSignalError(error) {
-  const code = typeof error?.code === "string" ? error.code : "unknown_error";
+  const code = typeof error?.code === "string" ? error.code : ErrorCode.UNKNOWN_ERROR;
   const message = typeof error?.message === "string" ? error.message : code;
   return new SignalError(code, message);
 }

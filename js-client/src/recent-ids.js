@@ -19,7 +19,10 @@ export function createRecentIds(capacity) {
     record(id) {
       if (ids.has(id)) return false;
       ids.add(id);
-      if (ids.size > capacity) ids.delete(ids.values().next().value);
+      if (ids.size > capacity) {
+        const oldest = /** @type {string} */ (ids.values().next().value);
+        ids.delete(oldest);
+      }
       return true;
     },
   };

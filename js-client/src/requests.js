@@ -2,6 +2,7 @@
  * Calls that wait for a reply (PROTOCOL.md §4 `id`, §5 `reply_to`): their ids, their timers,
  * and settling their promises with a result or a SignalError.
  */
+import { ErrorCode } from "./codes.js";
 import { SignalError } from "./errors.js";
 
 /**
@@ -52,7 +53,7 @@ export function createRequests({ setTimeout, clearTimeout }) {
       const promise = new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           const message = `"${name}" got no reply within ${timeout} ms`;
-          finish(id, (entry) => entry.reject(new SignalError("timeout", message)));
+          finish(id, (entry) => entry.reject(new SignalError(ErrorCode.TIMEOUT, message)));
         }, timeout);
         pending.set(id, { name, resolve, reject, timer, sent: false });
       });
@@ -83,7 +84,7 @@ export function createRequests({ setTimeout, clearTimeout }) {
      */
     settle(reply) {
       finish(String(reply.id), (entry) => {
-        if (reply.ok) entry.resolve(reply.result);
+        if (reply.ok === true) entry.resolve(reply.result);
         else entry.reject(reply.error);
       });
     },
@@ -97,7 +98,7 @@ export function createRequests({ setTimeout, clearTimeout }) {
       for (const [id, entry] of pending) {
         if (!entry.sent) continue;
         const message = `the connection closed before "${entry.name}" got a reply`;
-        finish(id, (e) => e.reject(new SignalError("disconnected", message)));
+        finish(id, (e) => e.reject(new SignalError(ErrorCode.DISCONNECTED, message)));
       }
     },
   };
