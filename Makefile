@@ -15,7 +15,7 @@ run:
 
 ## Everything CI checks: formatting, lints, Rust tests, a small run of every benchmark
 ## scenario, a short fuzz run, JS lint/tests/build, browser tests.
-test: deps lint rust-test bench-smoke fuzz-smoke js-test js-check e2e
+test: deps lint rust-test bench-smoke fuzz-smoke js-test js-check js-pack e2e
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
@@ -53,6 +53,13 @@ rust-test:
 
 js-test:
 	cd $(JS) && $(NPM) test && $(NPM) run typecheck
+
+## The npm package switchboard-client as published: `npm pack` (which builds dist/), then a
+## scratch project installs the tarball offline, imports the ES module, runs the classic
+## script and type-checks against the published declarations (js-client/scripts/pack-test.js).
+.PHONY: js-pack
+js-pack: node $(JS)/node_modules/.package-lock.json
+	cd $(JS) && $(NPM) run pack-test
 
 ## Real-browser tests: headless Chromium drives the JS client against a real server.
 e2e:
