@@ -13,13 +13,9 @@ use switchboard::{signal, Server, SignalContext, SignalError, SignalRouter, To, 
 #[signal(path = "chat.send", allowed = authenticated)]
 async fn send(ctx: SignalContext, room: String, text: String) -> Result<(), SignalError> {
     let from = ctx.user().map(|u| u.username.clone());
-    let room = format!("room:{room}");
-    ctx.trigger(
-        "chat.message",
-        To::Topic(room),
-        json!({ "from": from, "text": text }),
-    )
-    .await?;
+    let room = To::topic(format!("room:{room}"))?;
+    ctx.trigger("chat.message", room, json!({ "from": from, "text": text }))
+        .await?;
     Ok(())
 }
 

@@ -3,11 +3,10 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::signal::{QueueConfig, RouterSettings};
+use crate::signal::QueueConfig;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -205,16 +204,6 @@ impl Config {
             }
         }
         Ok(())
-    }
-
-    /// The router settings this configuration implies.
-    pub fn router_settings(&self) -> RouterSettings {
-        RouterSettings {
-            handler_timeout: Duration::from_millis(self.handler_timeout_ms),
-            window_ttl: Duration::from_secs(self.window_ttl_secs),
-            queues: self.queues.clone(),
-            max_topics_per_window: self.max_topics_per_window,
-        }
     }
 }
 

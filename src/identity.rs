@@ -1,9 +1,10 @@
-//! The identity behind a browser window: its [`WindowKey`] and [`WindowInfo`].
+//! The identity behind a browser window: its [`WindowKey`] and [`WindowInfo`], and the
+//! implicit topics that identity puts the window in.
 //!
 //! A window key is the only credential a browser presents; whoever holds it is that window.
 //! [`WindowInfo`] is what server code registered for the key (user, session, language). It is
 //! plain data, shared by every layer from the broker (which stores it) to the signal handlers
-//! (which check permissions against it).
+//! (which check permissions against it). This module depends on no other part of the crate.
 
 use std::fmt;
 
@@ -162,18 +163,33 @@ impl WindowInfo {
         let Some(key) = &self.window_key else {
             return Vec::new();
         };
-        let mut topics = vec![
-            crate::topic::BROADCAST.to_owned(),
-            crate::topic::window_topic(key.as_str()),
-        ];
+        let mut topics = vec![BROADCAST.to_owned(), window_topic(key.as_str())];
         if let Some(user) = &self.user {
-            topics.push(crate::topic::user_topic(&user.id));
+            topics.push(user_topic(&user.id));
         }
         if let Some(session) = &self.session {
-            topics.push(crate::topic::session_topic(session));
+            topics.push(session_topic(session));
         }
         topics
     }
+}
+
+/// Every registered window is a member of this topic (PROTOCOL.md §2).
+pub const BROADCAST: &str = "-broadcast";
+
+/// The implicit topic of one window key: reaches every connection presenting it.
+pub fn window_topic(key: &str) -> String {
+    format!("-window.{key}")
+}
+
+/// The implicit topic of a user: reaches every window of that user.
+pub fn user_topic(user_id: &str) -> String {
+    format!("-user.{user_id}")
+}
+
+/// The implicit topic of a session: reaches every window of that browser session.
+pub fn session_topic(session: &str) -> String {
+    format!("-session.{session}")
 }
 
 #[cfg(test)]

@@ -2,47 +2,67 @@
 //!
 //! Browser windows and server code exchange named **signals** over one websocket per window;
 //! server code groups windows into **topics** to fan signals out. The wire contract is
-//! `PROTOCOL.md`.
+//! `PROTOCOL.md` at the root of the repository.
+//!
+//! A web application registers `#[signal]` handlers with a [`SignalRouter`], serves it with
+//! a [`Server`], registers the window of each page it renders with
+//! [`http::PageWindow`] (or through the HTTP API), and triggers signals with
+//! [`SignalRouter::trigger`], [`SignalContext::trigger`] or [`http::trigger`].
 //!
 //! # Layout
 //!
-//! Dependencies point one way, from transports down to the broker:
+//! Dependencies point one way, from the transports down to the broker (a test,
+//! `tests/layering.rs`, keeps them so):
 //!
-//! - [`identity`]: the window key and the identity behind a window (`WindowInfo`).
-//! - [`protocol`]: frames, error codes and close codes of the wire contract.
-//! - [`broker`]: the `Broker` trait (fan-out across nodes, window registrations) and its
-//!   in-memory implementation.
-//! - [`topic`]: the `TopicRegistry` actor (who is in which topic on this node) and the bounded
-//!   per-connection `Outbox`.
-//! - [`signal`]: the `SignalRouter` (handlers, permissions, queues, triggers) and the
-//!   `#[signal]` handler interface.
-//! - [`limit`]: token buckets and per-address/per-user connection counts.
-//! - [`window`]: the `Window` actor, one per websocket connection.
+//! - `identity`: the window key, the identity behind a window ([`WindowInfo`]) and the
+//!   implicit topics it implies. Depends on nothing.
+//! - `protocol`: frames, error codes and close codes of the wire contract. Depends on nothing.
+//! - [`config`]: the server's options, each declared once. Depends on nothing.
+//! - `metrics`: the node's Prometheus metrics ([`Metrics`]).
+//! - [`broker`]: the [`Broker`](broker::Broker) trait (fan-out across nodes, window
+//!   registrations) and its in-memory and Redis implementations.
+//! - `topic`: topic names ([`TopicName`]), window registrations ([`Windows`]) and the
+//!   `TopicRegistry` actor (who is in which topic on this node). Uses the broker; knows
+//!   nothing of HTTP, websockets or frames.
+//! - `signal`: the [`SignalRouter`] (handlers, permissions, queues, triggers) and the
+//!   `#[signal]` handler interface. Uses topics and the broker.
+//! - `limit`: token buckets and per-address/per-user connection counts.
+//! - `window`: the `Window` actor, one per websocket connection, and its outbox.
 //! - [`http`]: the HTTP surface: websocket upgrade, HTTP API, health, metrics, view helpers.
-//! - [`server`]: assembles everything into a running server.
-//! - [`config`]: configuration from TOML, command line and environment.
-//! - [`demo`]: the demo application mounted by `switchboard serve --demo`.
+//! - `server`: assembles everything into a running [`Server`].
+//! - `__private::demo`: the demo application mounted by `switchboard serve --demo` (built on
+//!   the public API only; not part of it).
+
+#![warn(missing_docs)]
 
 // Lets `#[signal]`'s generated `::switchboard::...` paths resolve inside this crate (the demo).
 extern crate self as switchboard;
 
 pub mod broker;
 pub mod config;
-pub mod demo;
 pub mod http;
-pub mod identity;
-pub mod limit;
-pub mod metrics;
-pub mod protocol;
-pub mod server;
-pub mod signal;
-pub mod topic;
-pub mod window;
+mod identity;
+mod limit;
+mod metrics;
+mod protocol;
+mod server;
+mod signal;
+mod topic;
+mod window;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use identity::{User, WindowInfo, WindowKey};
-pub use server::Server;
-pub use signal::{SignalContext, SignalError, SignalRouter, To};
+pub use identity::{InvalidWindowKey, User, WindowInfo, WindowKey};
+pub use metrics::Metrics;
+pub use protocol::ErrorCode;
+pub use server::{RunningServer, Server, Shutdown};
+pub use signal::{
+    allowed, Allowed, BuildError, Destinations, HandlerFuture, HandlerSpec, Opts, Origin,
+    QueueConfig, RouterSettings, SignalContext, SignalError, SignalHandler, SignalRouter,
+    SignalRouterBuilder, To, TriggerError,
+};
 pub use switchboard_macros::signal;
+pub use topic::{
+    InvalidTopic, RegisterError, RegistrationSettings, TopicName, TopicRule, TopicsError, Windows,
+};

@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use switchboard::__private::demo;
 use switchboard::broker::{RedisBroker, RedisConfig};
 use switchboard::config::{Config, LogFormat};
-use switchboard::metrics::Metrics;
-use switchboard::signal::QueueConfig;
-use switchboard::{demo, Server, SignalRouter};
+use switchboard::{Metrics, QueueConfig, RouterSettings, Server, SignalRouter};
 
 /// A real-time signal and topic server: browser windows and server code exchange named
 /// signals over websockets (PROTOCOL.md).
@@ -241,7 +240,7 @@ async fn shutdown_signal() {
 async fn serve(config: Config) -> Result<(), String> {
     let metrics = Arc::new(Metrics::new());
     let mut builder = SignalRouter::builder()
-        .settings(config.router_settings())
+        .settings(RouterSettings::from(&config))
         .metrics(metrics.clone());
     if let Some(url) = &config.redis_url {
         let redis = RedisConfig {
@@ -258,6 +257,7 @@ async fn serve(config: Config) -> Result<(), String> {
         builder = demo::signals(builder);
     }
     let router = builder.build().map_err(|e| e.to_string())?;
+    let broker = router.windows().broker_kind();
     let mut server = Server::new(config.clone(), router);
     if config.demo {
         server = server.app(demo::routes);
@@ -269,7 +269,7 @@ async fn serve(config: Config) -> Result<(), String> {
     println!("listening on http://{}", running.local_addr());
     tracing::info!(
         addr = %running.local_addr(),
-        broker = running.router().broker().kind(),
+        broker,
         demo = config.demo,
         api = config.api_key.is_some(),
         "switchboard ready"

@@ -12,9 +12,9 @@ use actix_web::{web, App, HttpServer};
 use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::limit::ConnectionLimits;
-use crate::protocol::Disconnect;
+use crate::protocol::resync_frame;
 use crate::signal::SignalRouter;
-use crate::topic::{CloseAll, TopicRegistry};
+use crate::topic::{EvictAll, Eviction, TopicRegistry};
 
 /// Routes an application adds next to Switchboard's own.
 type AppRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -63,12 +63,15 @@ impl Server {
     /// (`#[actix_web::main]`, `actix_rt::System`).
     pub fn start(self) -> io::Result<RunningServer> {
         let config = Arc::new(self.config);
-        let registry =
-            TopicRegistry::new(self.router.broker().clone(), self.router.metrics().clone());
+        let windows = self.router.windows().clone();
+        let metrics = self.router.metrics().clone();
+        let registry = TopicRegistry::new(windows.broker().clone(), metrics.clone(), resync_frame);
         // The registry gets a thread of its own: fan-out never competes with connection I/O.
         let registry = TopicRegistry::start_in_arbiter(&Arbiter::new().handle(), |_| registry);
         let state = web::Data::new(AppState {
             router: self.router.clone(),
+            windows,
+            metrics,
             registry: registry.clone(),
             connections: ConnectionLimits::new(
                 config.max_connections_per_ip,
@@ -123,7 +126,8 @@ impl RunningServer {
         &self.router
     }
 
-    /// This node's topic registry.
+    /// This node's topic registry (for tests that inspect memberships).
+    #[doc(hidden)]
     pub fn registry(&self) -> &Addr<TopicRegistry> {
         &self.registry
     }
@@ -176,7 +180,7 @@ impl Shutdown {
         } else if running > 0 {
             tracing::info!(running, "running handlers finished");
         }
-        let _ = self.registry.send(CloseAll(Disconnect::Shutdown)).await;
+        let _ = self.registry.send(EvictAll(Eviction::Shutdown)).await;
         self.handle.stop(true).await;
         finished
     }

@@ -121,7 +121,7 @@ async fn server_code_triggers_with_the_router() {
         .trigger(
             (),
             "news.flash",
-            [To::Topic("news".into()), To::WindowKey(key)],
+            [To::topic("news").unwrap(), To::WindowKey(key)],
             json!({"t": 1}),
         )
         .await
@@ -197,7 +197,7 @@ async fn a_window_that_cannot_keep_up_is_closed_with_1013_and_others_are_unaffec
             .trigger(
                 (),
                 "flood",
-                To::Topic("flood".into()),
+                To::topic("flood").unwrap(),
                 json!({"n": n, "pad": pad}),
             )
             .await

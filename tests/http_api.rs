@@ -21,14 +21,15 @@ async fn record(ctx: SignalContext, topic: String, text: String) -> Result<(), S
         "anonymous": ctx.user().is_none(),
         "from_browser": ctx.is_from_browser(),
     });
-    ctx.trigger("test.recorded", To::Topic(topic), seen).await?;
+    ctx.trigger("test.recorded", To::topic(topic)?, seen)
+        .await?;
     Ok(())
 }
 
 /// A handler browsers may call only as superusers: a server trigger bypasses the check.
 #[switchboard::signal(path = "test.guarded", allowed = superuser)]
 async fn guarded(ctx: SignalContext, topic: String) -> Result<(), SignalError> {
-    ctx.trigger("test.guarded_ran", To::Topic(topic), ())
+    ctx.trigger("test.guarded_ran", To::topic(topic)?, ())
         .await?;
     Ok(())
 }

@@ -148,7 +148,7 @@ async fn a_full_handler_queue_answers_rate_limited_even_without_an_id() {
     let mut config = common::config();
     config.queues.insert(
         "slow".into(),
-        switchboard::signal::QueueConfig {
+        switchboard::QueueConfig {
             concurrency: 1,
             backlog: 0,
         },

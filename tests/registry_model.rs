@@ -33,14 +33,12 @@ use futures_util::FutureExt;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use switchboard::broker::{Broker, MemoryBroker, Publication, TopicChange, WindowRecord};
-use switchboard::metrics::Metrics;
-use switchboard::protocol::Disconnect;
-use switchboard::topic::{
-    user_topic, window_topic, ConnId, Join, Leave, MembersOf, Outbox, OutboxReceiver, Outgoing,
-    RegistryStats, SetTopics, Stats, TopicRegistry, BROADCAST,
+use switchboard::__private::{
+    resync_frame, user_topic, window_topic, ConnId, Disconnect, Join, Leave, MembersOf, Outbox,
+    OutboxReceiver, Outgoing, RegistryStats, SetTopics, Stats, TopicRegistry, BROADCAST,
 };
-use switchboard::{User, WindowInfo, WindowKey};
+use switchboard::broker::{Broker, MemoryBroker, Publication, TopicChange, WindowRecord};
+use switchboard::{Metrics, User, WindowInfo, WindowKey};
 use uuid::Uuid;
 
 /// How many window keys the sequences use (few, so connections share them).
@@ -265,7 +263,8 @@ impl Harness {
     /// Starts a registry on a fresh memory broker and connects the probe.
     async fn start() -> Harness {
         let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(1024));
-        let registry = TopicRegistry::new(broker.clone(), Arc::new(Metrics::new())).start();
+        let registry =
+            TopicRegistry::new(broker.clone(), Arc::new(Metrics::new()), resync_frame).start();
         let (outbox, probe) = Outbox::new(OUTBOX_CAPACITY);
         let probe_id = ConnId::next();
         registry
@@ -274,7 +273,7 @@ impl Harness {
                 key: None,
                 topics: vec![PROBE_TOPIC.to_owned()],
                 version: 0,
-                outbox,
+                member: Arc::new(outbox),
             })
             .await
             .expect("the registry is running");
@@ -374,7 +373,7 @@ impl Harness {
                     key: k.map(key),
                     topics: topics.clone(),
                     version,
-                    outbox,
+                    member: Arc::new(outbox),
                 };
                 self.registry.send(join).await.expect("registry running");
                 self.conns.push(ModelConn {

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use switchboard::protocol::ErrorCode;
-use switchboard::signal::{BuildError, Opts, SignalHandler, SignalRouter};
+use switchboard::ErrorCode;
 use switchboard::{signal, SignalContext, SignalError, User, WindowInfo};
+use switchboard::{BuildError, Opts, SignalHandler, SignalRouter};
 
 /// Handlers declared in a nested module, to check default signal names.
 mod chat {
@@ -412,5 +412,5 @@ async fn handlers_sharing_a_signal_all_run() {
 
 #[test]
 fn the_allowed_module_is_the_one_the_macro_uses() {
-    assert!(signal::allowed::everyone(&WindowInfo::default()));
+    assert!(switchboard::allowed::everyone(&WindowInfo::default()));
 }

@@ -1,4 +1,4 @@
-//! Fuzz target `inbound_frame`: `switchboard::protocol::parse_frame` on any text a browser
+//! Fuzz target `inbound_frame`: `switchboard::__private::parse_frame` on any text a browser
 //! could send (PROTOCOL.md §4).
 //!
 //! Proves that no text frame panics the parser, and that every frame it accepts obeys the
@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
-use switchboard::protocol::{is_valid_signal_name, parse_frame, Inbound};
+use switchboard::__private::{is_valid_signal_name, parse_frame, Inbound};
 
 fuzz_target!(|data: &[u8]| {
     // A websocket text frame is UTF-8 by definition; binary frames never reach the parser.

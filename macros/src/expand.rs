@@ -129,7 +129,7 @@ fn spec(args: &SignalArgs, handler: &Handler) -> TokenStream {
 }
 
 /// The `allowed` of the spec: server-only, or the user's check with the predefined checks of
-/// `switchboard::signal::allowed` in scope.
+/// `switchboard::allowed` in scope.
 fn allowed(args: &SignalArgs) -> TokenStream {
     let Some(check) = &args.allowed else {
         return quote!(::switchboard::__private::Allowed::ServerOnly);

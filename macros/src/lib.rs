@@ -11,7 +11,7 @@
 //! /// Sends a chat message.
 //! #[signal(path = "chat.send", allowed = authenticated, timeout_ms = 5000)]
 //! pub async fn send(ctx: SignalContext, room: String, text: String) -> Result<(), SignalError> {
-//!     ctx.trigger("chat.message", To::Topic(room), serde_json::json!({ "text": text })).await?;
+//!     ctx.trigger("chat.message", To::topic(room)?, serde_json::json!({ "text": text })).await?;
 //!     Ok(())
 //! }
 //!
@@ -81,7 +81,7 @@ use proc_macro::TokenStream;
 /// - `allowed = <check>`: who may call the handler from a browser. Without it the handler is
 ///   server-only: browsers get `unknown_signal`, server-side triggers still run it. The check
 ///   is any expression of a type `Fn(&WindowInfo) -> bool + Send + Sync + 'static`, evaluated
-///   with the checks of `switchboard::signal::allowed` in scope: `everyone`, `authenticated`,
+///   with the checks of `switchboard::allowed` in scope: `everyone`, `authenticated`,
 ///   `anonymous`, `staff`, `superuser`, `has_perm("app.codename")`, or your own function or
 ///   closure. (Those names win over your own items of the same name; write `self::name` for
 ///   yours.)

@@ -1,6 +1,6 @@
 //! The signal name rule of PROTOCOL.md, checked at compile time.
 //!
-//! This mirrors `switchboard::protocol::is_valid_signal_name`, which the router applies again
+//! This mirrors `is_valid_signal_name` in the `protocol` module of `switchboard`, which the router applies again
 //! at build time (a proc-macro crate cannot depend on the crate that uses it).
 
 /// The longest signal name, in bytes.

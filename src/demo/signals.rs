@@ -4,7 +4,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::signal::{Opts, WindowError};
+use crate::signal::Opts;
+use crate::topic::TopicName;
 use crate::{signal, SignalContext, SignalError, To};
 
 /// Longest chat message, in characters.
@@ -24,27 +25,14 @@ pub(super) fn now_ms() -> u64 {
 }
 
 /// The topic of a chat room, after checking its name.
-fn room_topic(room: &str) -> Result<String, SignalError> {
+fn room_topic(room: &str) -> Result<TopicName, SignalError> {
     let chars = room.chars().count();
     if chars == 0 || chars > MAX_ROOM_CHARS || room.chars().any(char::is_control) {
         return Err(SignalError::invalid_arguments(format!(
             "argument `room`: 1 to {MAX_ROOM_CHARS} characters, no control characters"
         )));
     }
-    Ok(format!("room:{room}"))
-}
-
-/// Maps a window operation failure to what the browser may see.
-fn window_error(error: WindowError) -> SignalError {
-    match error {
-        WindowError::Unknown | WindowError::Unregistered => {
-            SignalError::forbidden("this window is not registered")
-        }
-        WindowError::InvalidTopic { .. } | WindowError::TooManyTopics { .. } => {
-            SignalError::invalid_arguments(error.to_string())
-        }
-        WindowError::Broker(_) => SignalError::handler("service temporarily unavailable"),
-    }
+    Ok(TopicName::new(format!("room:{room}"))?)
 }
 
 /// Replies with its options, and also sends them back to the calling window as a signal.
@@ -58,7 +46,7 @@ pub async fn echo(ctx: SignalContext, #[opts] opts: Opts) -> Result<Opts, Signal
 #[signal(path = "demo.join", allowed = everyone)]
 pub async fn join(ctx: SignalContext, room: String) -> Result<Value, SignalError> {
     let topic = room_topic(&room)?;
-    ctx.join([topic.clone()]).await.map_err(window_error)?;
+    ctx.join([topic.clone()]).await?;
     Ok(json!({ "topic": topic }))
 }
 
@@ -66,7 +54,7 @@ pub async fn join(ctx: SignalContext, room: String) -> Result<Value, SignalError
 #[signal(path = "demo.leave", allowed = everyone)]
 pub async fn leave(ctx: SignalContext, room: String) -> Result<Value, SignalError> {
     let topic = room_topic(&room)?;
-    ctx.leave([topic.clone()]).await.map_err(window_error)?;
+    ctx.leave([topic.clone()]).await?;
     Ok(json!({ "topic": topic }))
 }
 
@@ -79,8 +67,8 @@ pub async fn say(ctx: SignalContext, room: String, text: String) -> Result<(), S
             "argument `text`: 1 to {MAX_TEXT_CHARS} characters"
         )));
     }
-    let topics = ctx.topics().await.map_err(window_error)?;
-    if !topics.contains(&topic) {
+    let topics = ctx.topics().await?;
+    if !topics.contains(topic.as_str()) {
         return Err(SignalError::forbidden(format!("join `{room}` first")));
     }
     let from = ctx.user().map_or("anonymous", |u| u.username.as_str());

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError, Route, Scope};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -15,7 +15,7 @@ use super::views::ws_base_url;
 use super::{ApiError, AppState};
 use crate::identity::{User, WindowInfo, WindowKey};
 use crate::signal::{Destinations, To};
-use crate::topic::validate_topic;
+use crate::topic::TopicName;
 
 /// Longest registration time-to-live accepted, in seconds (30 days).
 const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
@@ -23,21 +23,57 @@ const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
 /// Why every API call answers 404 when no key is configured.
 const API_DISABLED: &str = "the HTTP API is disabled (no api_key)";
 
-/// The `/api/v1` scope.
+/// Where the API is mounted.
+pub(super) const PREFIX: &str = "/api/v1";
+
+/// One call of the API: the route table below is the one place calls are declared, so the
+/// test that holds PROTOCOL.md to the code reads the same list the server mounts.
+pub(super) struct Call {
+    /// Its method.
+    pub(super) method: Method,
+    /// Its path under [`PREFIX`].
+    pub(super) path: &'static str,
+    /// Its handler, as a route without a method guard.
+    handler: fn() -> Route,
+}
+
+/// Every call of the HTTP API (PROTOCOL.md §6).
+pub(super) const CALLS: [Call; 4] = [
+    Call {
+        method: Method::POST,
+        path: "/windows",
+        handler: || web::to(register_window),
+    },
+    Call {
+        method: Method::POST,
+        path: "/windows/{key}/topics",
+        handler: || web::to(change_topics),
+    },
+    Call {
+        method: Method::DELETE,
+        path: "/windows/{key}",
+        handler: || web::to(delete_window),
+    },
+    Call {
+        method: Method::POST,
+        path: "/trigger",
+        handler: || web::to(trigger),
+    },
+];
+
+/// The `/api/v1` scope: every call of [`CALLS`], a JSON 405 for a known path with another
+/// method, a JSON 404 for any other path.
 pub(super) fn scope() -> Scope {
-    let resource = |path: &str, route: Route| {
-        web::resource(path)
-            .route(route)
-            .default_service(web::to(method_not_allowed))
-    };
-    web::scope("/api/v1")
-        .service(resource("/windows", web::post().to(register_window)))
-        .service(resource(
-            "/windows/{key}/topics",
-            web::post().to(change_topics),
-        ))
-        .service(resource("/windows/{key}", web::delete().to(delete_window)))
-        .service(resource("/trigger", web::post().to(trigger)))
+    CALLS
+        .iter()
+        .fold(web::scope(PREFIX), |scope, call| {
+            let route = (call.handler)().method(call.method.clone());
+            scope.service(
+                web::resource(call.path)
+                    .route(route)
+                    .default_service(web::to(method_not_allowed)),
+            )
+        })
         .default_service(web::to(no_such_call))
 }
 
@@ -135,11 +171,15 @@ fn decode_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 }
 
 /// Checks application topic names, naming the offending entry (`topics[2]`).
-fn check_topics(field: &str, topics: &[String]) -> Result<(), ApiError> {
-    for (i, topic) in topics.iter().enumerate() {
-        validate_topic(topic).map_err(|e| ApiError::bad_request(format!("`{field}[{i}]`: {e}")))?;
-    }
-    Ok(())
+fn topic_names(field: &str, topics: Vec<String>) -> Result<Vec<TopicName>, ApiError> {
+    topics
+        .into_iter()
+        .enumerate()
+        .map(|(i, topic)| {
+            TopicName::new(topic)
+                .map_err(|e| ApiError::bad_request(format!("`{field}[{i}]`: {}", e.rule)))
+        })
+        .collect()
 }
 
 fn path_key(key: &str) -> Result<WindowKey, ApiError> {
@@ -180,7 +220,7 @@ async fn register_window(
     if matches!(&body.session, Some(s) if s.is_empty()) {
         return Err(ApiError::bad_request("`session`: must not be empty"));
     }
-    check_topics("topics", &body.topics)?;
+    let topics = topic_names("topics", body.topics)?;
     let ttl = match body.ttl {
         Some(0) => return Err(ApiError::bad_request("`ttl`: must be at least 1 second")),
         Some(t) if t > MAX_TTL_SECS => {
@@ -189,7 +229,7 @@ async fn register_window(
             )))
         }
         Some(t) => Duration::from_secs(t),
-        None => state.router.settings().window_ttl,
+        None => state.windows.settings().ttl,
     };
     let info = WindowInfo {
         window_key: None,
@@ -197,10 +237,7 @@ async fn register_window(
         session: body.session,
         language: body.language,
     };
-    let key = state
-        .router
-        .register_window(info, body.topics, Some(ttl))
-        .await?;
+    let key = state.windows.register(info, topics, Some(ttl)).await?;
     let ws_url = ws_base_url(&req, &state.config);
     let separator = if ws_url.contains('?') { '&' } else { '?' };
     Ok(HttpResponse::Created().json(json!({
@@ -231,12 +268,9 @@ async fn change_topics(
     authorize(&req, &state)?;
     let key = path_key(&key)?;
     let body: ChangeTopics = json_body(&req, payload, state.config.max_api_body_bytes).await?;
-    check_topics("add", &body.add)?;
-    check_topics("remove", &body.remove)?;
-    let record = state
-        .router
-        .change_topics(&key, &body.add, &body.remove)
-        .await?;
+    let add = topic_names("add", body.add)?;
+    let remove = topic_names("remove", body.remove)?;
+    let record = state.windows.change_topics(&key, &add, &remove).await?;
     Ok(HttpResponse::Ok().json(json!({"topics": record.topics})))
 }
 
@@ -247,7 +281,7 @@ async fn delete_window(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let key = path_key(&key)?;
-    if state.router.delete_window(&key).await? {
+    if state.windows.delete(&key).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::not_found("unknown or expired window"))
@@ -282,10 +316,9 @@ fn destination(index: usize, value: &Value) -> Result<To, ApiError> {
                 _ => return Err(bad(format!("`{kind}` needs a non-empty string"))),
             };
             match kind.as_str() {
-                "topic" => match validate_topic(&target) {
-                    Ok(()) => Ok(To::Topic(target)),
-                    Err(e) => Err(bad(e.to_string())),
-                },
+                "topic" => TopicName::new(target)
+                    .map(To::Topic)
+                    .map_err(|e| bad(e.rule.to_string())),
                 "window" => WindowKey::parse(&target)
                     .map(To::WindowKey)
                     .map_err(|e| bad(e.to_string())),
@@ -338,10 +371,11 @@ async fn trigger(
 #[doc(hidden)]
 pub fn fuzz_api_body(body: &[u8]) {
     let mut outcomes = vec![
-        decode_object::<RegisterWindow>(body).and_then(|b| check_topics("topics", &b.topics)),
+        decode_object::<RegisterWindow>(body)
+            .and_then(|b| topic_names("topics", b.topics).map(drop)),
         decode_object::<ChangeTopics>(body).and_then(|b| {
-            check_topics("add", &b.add)?;
-            check_topics("remove", &b.remove)
+            topic_names("add", b.add)?;
+            topic_names("remove", b.remove).map(drop)
         }),
     ];
     match decode_object::<Trigger>(body) {

@@ -6,6 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::topic::{InvalidTopic, RegisterError, TopicsError};
+
 /// An HTTP API error, rendered as JSON naming the problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -112,18 +114,34 @@ impl From<crate::broker::BrokerError> for ApiError {
     }
 }
 
-impl From<crate::signal::WindowError> for ApiError {
-    fn from(error: crate::signal::WindowError) -> ApiError {
-        use crate::signal::WindowError;
+impl From<TopicsError> for ApiError {
+    fn from(error: TopicsError) -> ApiError {
         match error {
-            WindowError::Unknown | WindowError::Unregistered => {
+            TopicsError::Unknown | TopicsError::Unregistered => {
                 ApiError::not_found("unknown or expired window")
             }
-            WindowError::InvalidTopic { .. } | WindowError::TooManyTopics { .. } => {
+            TopicsError::InvalidTopic(_) | TopicsError::TooManyTopics { .. } => {
                 ApiError::bad_request(error.to_string())
             }
-            WindowError::Broker(e) => e.into(),
+            TopicsError::Broker(e) => e.into(),
         }
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(error: RegisterError) -> ApiError {
+        match error {
+            RegisterError::InvalidTopic(_) | RegisterError::TooManyTopics { .. } => {
+                ApiError::bad_request(error.to_string())
+            }
+            RegisterError::Broker(e) => e.into(),
+        }
+    }
+}
+
+impl From<InvalidTopic> for ApiError {
+    fn from(error: InvalidTopic) -> ApiError {
+        ApiError::bad_request(error.to_string())
     }
 }
 

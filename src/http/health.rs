@@ -13,7 +13,7 @@ pub(super) async fn healthz() -> HttpResponse {
 
 /// 200 when the broker is reachable, 503 otherwise.
 pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let broker = state.router.broker();
+    let broker = state.windows.broker();
     match broker.ready().await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready", "broker": broker.kind()})),
         Err(e) => HttpResponse::ServiceUnavailable().json(json!({
@@ -24,7 +24,7 @@ pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus text format.
 pub(super) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let metrics = state.router.metrics();
+    let metrics = &state.metrics;
     // Gauges the registry owns are refreshed at scrape time.
     if let Ok(stats) = state.registry.send(Stats).await {
         metrics.topics.set(stats.topics as i64);

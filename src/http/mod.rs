@@ -11,43 +11,95 @@ mod ws;
 use std::sync::Arc;
 
 use actix::Addr;
-use actix_web::web;
+use actix_web::{web, Route};
 
-pub use api::{fuzz_api_body, json_body};
+pub(crate) use api::fuzz_api_body;
+pub use api::json_body;
 pub use error::ApiError;
 pub use views::{trigger, CallingWindow, PageWindow, WINDOW_KEY_COOKIE, WS_URL_COOKIE};
 
 use crate::config::Config;
 use crate::limit::ConnectionLimits;
+use crate::metrics::Metrics;
 use crate::signal::SignalRouter;
-use crate::topic::TopicRegistry;
+use crate::topic::{TopicRegistry, Windows};
 
 /// What every HTTP handler of a node shares (registered as actix-web app data).
 #[derive(Clone)]
-pub struct AppState {
-    /// Dispatches signals and manages windows.
-    pub router: SignalRouter,
+pub(crate) struct AppState {
+    /// Dispatches signals (HTTP API triggers, views' triggers).
+    pub(crate) router: SignalRouter,
+    /// Registers, looks up, moves and deletes windows.
+    pub(crate) windows: Windows,
     /// This node's topic registry.
-    pub registry: Addr<TopicRegistry>,
+    pub(crate) registry: Addr<TopicRegistry>,
+    /// The node's metrics, rendered at `/metrics` and counted into by windows.
+    pub(crate) metrics: Arc<Metrics>,
     /// The node's configuration.
-    pub config: Arc<Config>,
+    pub(crate) config: Arc<Config>,
     /// Connections held per client address and per user, shared by every worker.
-    pub connections: ConnectionLimits,
+    pub(crate) connections: ConnectionLimits,
 }
 
+/// A `GET` endpoint outside the API, at a fixed path.
+struct Endpoint {
+    /// Its path.
+    path: &'static str,
+    /// Its handler.
+    handler: fn() -> Route,
+}
+
+/// Health, metrics and the bundled client (PROTOCOL.md §6).
+const ENDPOINTS: [Endpoint; 6] = [
+    Endpoint {
+        path: "/healthz",
+        handler: || web::get().to(health::healthz),
+    },
+    Endpoint {
+        path: "/readyz",
+        handler: || web::get().to(health::readyz),
+    },
+    Endpoint {
+        path: "/metrics",
+        handler: || web::get().to(health::metrics),
+    },
+    Endpoint {
+        path: "/static/switchboard.js",
+        handler: || web::get().to(assets::script),
+    },
+    Endpoint {
+        path: "/static/switchboard.mjs",
+        handler: || web::get().to(assets::module),
+    },
+    Endpoint {
+        path: "/static/switchboard.d.ts",
+        handler: || web::get().to(assets::types),
+    },
+];
+
 /// Mounts Switchboard's routes: the websocket endpoint, `/api/v1/*`, `/healthz`, `/readyz`,
-/// `/metrics` and `/static/switchboard.{js,mjs,d.ts}`. The caller must register an [`AppState`]
-/// with `App::app_data(web::Data::new(state))`.
-pub fn configure(config: &Config) -> impl FnOnce(&mut web::ServiceConfig) + Clone {
+/// `/metrics` and `/static/switchboard.{js,mjs,d.ts}`. The node's state must be registered
+/// as app data (the [`Server`](crate::Server) does both).
+pub(crate) fn configure(config: &Config) -> impl FnOnce(&mut web::ServiceConfig) + Clone {
     let ws_path = config.ws_path.clone();
     move |cfg: &mut web::ServiceConfig| {
         cfg.route(&ws_path, web::get().to(ws::upgrade))
-            .service(api::scope())
-            .route("/healthz", web::get().to(health::healthz))
-            .route("/readyz", web::get().to(health::readyz))
-            .route("/metrics", web::get().to(health::metrics))
-            .route("/static/switchboard.js", web::get().to(assets::script))
-            .route("/static/switchboard.mjs", web::get().to(assets::module))
-            .route("/static/switchboard.d.ts", web::get().to(assets::types));
+            .service(api::scope());
+        for endpoint in &ENDPOINTS {
+            cfg.route(endpoint.path, (endpoint.handler)());
+        }
     }
+}
+
+/// Every route the node serves, as `METHOD /path` (the websocket path as configured), for the
+/// test that holds PROTOCOL.md to the code.
+pub(crate) fn routes(config: &Config) -> Vec<String> {
+    let mut routes = vec![format!("GET {}", config.ws_path)];
+    routes.extend(ENDPOINTS.iter().map(|e| format!("GET {}", e.path)));
+    routes.extend(
+        api::CALLS
+            .iter()
+            .map(|call| format!("{} {}{}", call.method, api::PREFIX, call.path)),
+    );
+    routes
 }

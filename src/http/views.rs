@@ -15,7 +15,8 @@ use uuid::Uuid;
 use super::{ApiError, AppState};
 use crate::config::Config;
 use crate::identity::{User, WindowInfo, WindowKey};
-use crate::signal::{Destinations, Origin, SignalRouter, TriggerError, WindowError};
+use crate::signal::{Destinations, Origin, SignalRouter, TriggerError};
+use crate::topic::{topic_names, RegisterError, TopicsError, Windows};
 
 /// Cookie holding the window key (df_websockets compatibility).
 pub const WINDOW_KEY_COOKIE: &str = "dfwskey";
@@ -99,7 +100,8 @@ pub struct PageWindow {
 }
 
 impl PageWindow {
-    /// Registers a fresh window for the page answering `req`.
+    /// Registers a fresh window for the page answering `req`, in application `topics`
+    /// (checked here: an invalid name is a 400 naming it).
     pub async fn register<I, S>(
         req: &HttpRequest,
         info: WindowInfo,
@@ -110,7 +112,8 @@ impl PageWindow {
         S: Into<String>,
     {
         let state = state(req)?;
-        let key = state.router.register_window(info, topics, None).await?;
+        let topics = topic_names(topics).map_err(RegisterError::from)?;
+        let key = state.windows.register(info, topics, None).await?;
         Ok(PageWindow {
             key,
             ws_url: ws_base_url(req, &state.config),
@@ -176,6 +179,8 @@ impl PageWindow {
 pub struct CallingWindow {
     /// For triggers.
     router: SignalRouter,
+    /// For topic changes.
+    windows: Windows,
     /// The registration's identity; `None` when the request carried no live key.
     info: Option<Arc<WindowInfo>>,
 }
@@ -207,9 +212,10 @@ impl CallingWindow {
     }
 
     /// Adds application topics to this window, at once.
-    pub async fn join(&self, topics: &[String]) -> Result<(), WindowError> {
-        let key = self.key().ok_or(WindowError::Unregistered)?;
-        self.router.change_topics(key, topics, &[]).await.map(drop)
+    pub async fn join(&self, topics: &[String]) -> Result<(), TopicsError> {
+        let key = self.key().ok_or(TopicsError::Unregistered)?;
+        let add = topic_names(topics.iter().cloned())?;
+        self.windows.change_topics(key, &add, &[]).await.map(drop)
     }
 }
 
@@ -255,14 +261,18 @@ impl FromRequest for CallingWindow {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let key = request_key(req);
-        let router = state(req).map(|s| s.router.clone());
+        let state = state(req).map(|s| (s.router.clone(), s.windows.clone()));
         Box::pin(async move {
-            let router = router?;
+            let (router, windows) = state?;
             let info = match key {
-                Some(key) => router.window(&key).await?.map(|r| Arc::new(r.info)),
+                Some(key) => windows.get(&key).await?.map(|r| Arc::new(r.info)),
                 None => None,
             };
-            Ok(CallingWindow { router, info })
+            Ok(CallingWindow {
+                router,
+                windows,
+                info,
+            })
         })
     }
 }

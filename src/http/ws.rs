@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use super::views::WINDOW_KEY_COOKIE;
 use super::AppState;
+use crate::config::Config;
 use crate::identity::WindowKey;
-use crate::window::{self, WindowSettings};
+use crate::window::{self, Joining, WindowSettings};
 
 /// The query string of an upgrade.
 #[derive(Deserialize)]
@@ -43,44 +44,9 @@ fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
         .is_some_and(|origin| allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)))
 }
 
-/// Checks the origin, resolves the window key to its registration, and starts the window.
-pub(super) async fn upgrade(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, actix_web::Error> {
-    let config = &state.config;
-    if !origin_allowed(&req, &config.allowed_origins) {
-        return Ok(forbidden("origin not allowed"));
-    }
-    let record = match upgrade_key(&req) {
-        Some(key) => match state.router.window(&key).await {
-            Ok(record) => record,
-            Err(e) => {
-                return Ok(HttpResponse::ServiceUnavailable()
-                    .json(json!({"error": {"code": "unavailable", "message": e.to_string()}})))
-            }
-        },
-        None => None,
-    };
-    if record.is_none() && config.refuse_unknown_windows {
-        return Ok(forbidden("unknown or expired window key"));
-    }
-    let address = req
-        .peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
-    let user = record
-        .as_ref()
-        .and_then(|r| r.info.user.as_ref())
-        .map(|u| u.id.as_str());
-    let admission =
-        match state.connections.admit(address, user) {
-            Ok(admission) => admission,
-            Err(refused) => return Ok(HttpResponse::TooManyRequests().json(
-                json!({"error": {"code": "too_many_connections", "message": refused.to_string()}}),
-            )),
-        };
-    let settings = WindowSettings {
+/// The per-connection limits and timings of the configuration.
+fn window_settings(config: &Config) -> WindowSettings {
+    WindowSettings {
         max_frame_bytes: config.max_frame_bytes,
         outbound_queue: config.outbound_queue,
         ping_interval: Duration::from_secs(config.ping_interval_secs),
@@ -89,16 +55,67 @@ pub(super) async fn upgrade(
         call_burst: f64::from(config.call_burst),
         max_calls_in_flight: config.max_calls_in_flight,
         max_opts_depth: config.max_opts_depth,
+    }
+}
+
+/// Who the upgrade is: the registration of its key (anonymous without one), or the answer
+/// that refuses it (503 when the broker cannot be asked, 403 when unknown windows are
+/// refused).
+async fn joining(req: &HttpRequest, state: &AppState) -> Result<Joining, HttpResponse> {
+    let record = match upgrade_key(req) {
+        Some(key) => state.windows.get(&key).await.map_err(|e| {
+            HttpResponse::ServiceUnavailable()
+                .json(json!({"error": {"code": "unavailable", "message": e.to_string()}}))
+        })?,
+        None => None,
     };
-    window::start(
-        &req,
-        body,
-        record,
-        window::Services {
-            router: state.router.clone(),
-            registry: state.registry.clone(),
-            admission,
-        },
-        settings,
-    )
+    match record {
+        Some(record) => Ok(Joining {
+            topics: record.all_topics(),
+            version: record.version,
+            ttl: Duration::from_secs(record.ttl_secs),
+            info: record.info,
+        }),
+        None if state.config.refuse_unknown_windows => {
+            Err(forbidden("unknown or expired window key"))
+        }
+        None => Ok(Joining::default()),
+    }
+}
+
+/// Checks the origin, resolves the window key to its registration, admits the connection
+/// within the per-address and per-user limits, and starts the window.
+pub(super) async fn upgrade(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    if !origin_allowed(&req, &state.config.allowed_origins) {
+        return Ok(forbidden("origin not allowed"));
+    }
+    let joining = match joining(&req, &state).await {
+        Ok(joining) => joining,
+        Err(refused) => return Ok(refused),
+    };
+    let address = req
+        .peer_addr()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let user = joining.info.user.as_ref().map(|u| u.id.as_str());
+    let admission = match state.connections.admit(address, user) {
+        Ok(admission) => admission,
+        Err(refused) => {
+            return Ok(HttpResponse::TooManyRequests().json(json!({"error": {
+                "code": "too_many_connections", "message": refused.to_string()
+            }})))
+        }
+    };
+    let services = window::Services {
+        router: state.router.clone(),
+        windows: state.windows.clone(),
+        registry: state.registry.clone(),
+        metrics: state.metrics.clone(),
+        admission,
+    };
+    let settings = window_settings(&state.config);
+    window::start(&req, body, joining, services, settings)
 }

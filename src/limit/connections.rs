@@ -129,8 +129,9 @@ impl ConnectionLimits {
         })
     }
 
-    /// Addresses and users holding connections now (for leak checks).
-    pub fn tracked(&self) -> (usize, usize) {
+    /// Addresses and users holding connections now (for the leak checks of the tests).
+    #[cfg(test)]
+    fn tracked(&self) -> (usize, usize) {
         let counts = self.counts.lock();
         (counts.per_address.len(), counts.per_user.len())
     }

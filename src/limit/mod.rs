@@ -5,4 +5,4 @@ mod bucket;
 mod connections;
 
 pub use bucket::TokenBucket;
-pub use connections::{ConnectionGuard, ConnectionLimits, Refused};
+pub use connections::{ConnectionGuard, ConnectionLimits};

@@ -27,6 +27,16 @@ pub enum Disconnect {
 }
 
 impl Disconnect {
+    /// Every reason, for tables and the test that holds PROTOCOL.md to the code.
+    pub const ALL: [Disconnect; 6] = [
+        Disconnect::Normal,
+        Disconnect::Shutdown,
+        Disconnect::Policy,
+        Disconnect::TooBig,
+        Disconnect::Internal,
+        Disconnect::TooSlow,
+    ];
+
     /// The websocket close code.
     pub fn code(self) -> u16 {
         match self {

@@ -13,6 +13,9 @@ use super::{CallId, ErrorCode};
 /// The keep-alive frame, echoed to a client's heartbeat.
 pub const HEARTBEAT: &str = "--heartbeat--";
 
+/// The signal every window gets when messages may have been missed (PROTOCOL.md §5).
+pub const RESYNC_SIGNAL: &str = "df.resync";
+
 #[derive(Serialize)]
 struct SignalFrame<'a, O: Serialize + ?Sized> {
     signal: &'a str,
@@ -95,6 +98,13 @@ pub fn error_frame(code: ErrorCode, message: &str) -> ByteString {
         },
     })
     .expect("strings always serialise")
+}
+
+/// A `df.resync` signal frame with a fresh `signal_id` (each one must be new, or a client
+/// would drop it as a duplicate of the last).
+pub fn resync_frame() -> ByteString {
+    signal_frame(RESYNC_SIGNAL, &serde_json::Map::new(), Uuid::new_v4())
+        .expect("an empty object serialises")
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Destinations, Origin, SignalRouter, TriggerError, WindowError};
+use super::{Destinations, Origin, SignalRouter, TriggerError};
 use crate::identity::{User, WindowInfo, WindowKey};
+use crate::topic::{topic_names, TopicsError};
 
 /// The first argument of every `#[signal]` handler.
 #[derive(Clone)]
@@ -83,39 +84,45 @@ impl SignalContext {
         self.router.trigger(self, signal, to, opts).await
     }
 
-    fn key(&self) -> Result<&WindowKey, WindowError> {
-        self.window_key().ok_or(WindowError::Unregistered)
+    fn key(&self) -> Result<&WindowKey, TopicsError> {
+        self.window_key().ok_or(TopicsError::Unregistered)
     }
 
     /// Adds the calling window to application topics, at once, on every node.
-    pub async fn join<I, S>(&self, topics: I) -> Result<(), WindowError>
+    ///
+    /// A `?` in a handler turns a failure into what the browser should see: an invalid name
+    /// or too many topics is `invalid_arguments`, an unregistered window `forbidden`.
+    pub async fn join<I, S>(&self, topics: I) -> Result<(), TopicsError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let add: Vec<String> = topics.into_iter().map(Into::into).collect();
-        self.router.change_topics(self.key()?, &add, &[]).await?;
+        let add = topic_names(topics)?;
+        let windows = self.router.windows();
+        windows.change_topics(self.key()?, &add, &[]).await?;
         Ok(())
     }
 
     /// Removes the calling window from application topics, at once, on every node.
-    pub async fn leave<I, S>(&self, topics: I) -> Result<(), WindowError>
+    pub async fn leave<I, S>(&self, topics: I) -> Result<(), TopicsError>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let remove: Vec<String> = topics.into_iter().map(Into::into).collect();
-        self.router.change_topics(self.key()?, &[], &remove).await?;
+        let remove = topic_names(topics)?;
+        let windows = self.router.windows();
+        windows.change_topics(self.key()?, &[], &remove).await?;
         Ok(())
     }
 
     /// The calling window's application topics as they are now.
-    pub async fn topics(&self) -> Result<BTreeSet<String>, WindowError> {
+    pub async fn topics(&self) -> Result<BTreeSet<String>, TopicsError> {
         let record = self
             .router
-            .window(self.key()?)
+            .windows()
+            .get(self.key()?)
             .await?
-            .ok_or(WindowError::Unknown)?;
+            .ok_or(TopicsError::Unknown)?;
         Ok(record.topics)
     }
 }

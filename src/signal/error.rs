@@ -2,11 +2,24 @@
 
 use std::fmt;
 
+use super::TriggerError;
+use crate::broker::BrokerError;
 use crate::protocol::ErrorCode;
+use crate::topic::{InvalidTopic, RegisterError, TopicsError};
+
+/// What the browser sees when a handler fails inside (details are only logged).
+const INTERNAL: &str = "internal error";
+
+/// What the browser sees when the broker cannot be reached.
+const UNAVAILABLE: &str = "service temporarily unavailable";
 
 /// Why a handler refused or failed a call. The message is sent to the browser, so it must be
-/// safe to show; errors converted with `?` from other error types are logged in full and shown
-/// only as "internal error".
+/// safe to show.
+///
+/// The library's own errors convert with `?` to what the browser should see: a bad topic
+/// name or too many topics is `invalid_arguments`, an unregistered window `forbidden`, an
+/// unreachable broker `handler_error` "service temporarily unavailable". Any other error
+/// goes through [`SignalError::internal`], which logs it and shows only "internal error".
 pub struct SignalError {
     /// The wire code (`forbidden`, `invalid_arguments`, `handler_error`, ...).
     code: ErrorCode,
@@ -38,6 +51,14 @@ impl SignalError {
         SignalError::new(ErrorCode::HandlerError, message)
     }
 
+    /// `handler_error` "internal error" for a failure the browser must not see the details
+    /// of; `error` is logged at ERROR level. For foreign errors:
+    /// `db.load(id).await.map_err(SignalError::internal)?`.
+    pub fn internal(error: impl fmt::Display) -> SignalError {
+        tracing::error!(error = %error, "signal handler failed");
+        SignalError::handler(INTERNAL)
+    }
+
     /// The wire code.
     pub fn code(&self) -> ErrorCode {
         self.code
@@ -61,11 +82,55 @@ impl fmt::Display for SignalError {
     }
 }
 
-/// Any error type converts with `?`: it is logged, and the browser sees `handler_error`
-/// "internal error" (internals never leak).
-impl<E: std::error::Error + Send + Sync + 'static> From<E> for SignalError {
-    fn from(error: E) -> SignalError {
-        tracing::error!(error = %error, "signal handler failed");
-        SignalError::handler("internal error")
+/// A browser's bad topic name is its own mistake: `invalid_arguments`, naming the topic.
+impl From<InvalidTopic> for SignalError {
+    fn from(error: InvalidTopic) -> SignalError {
+        SignalError::invalid_arguments(error.to_string())
+    }
+}
+
+/// A failed change of the calling window's topics, as the browser should see it.
+impl From<TopicsError> for SignalError {
+    fn from(error: TopicsError) -> SignalError {
+        match error {
+            TopicsError::Unknown | TopicsError::Unregistered => {
+                SignalError::forbidden("this window is not registered")
+            }
+            TopicsError::InvalidTopic(_) | TopicsError::TooManyTopics { .. } => {
+                SignalError::invalid_arguments(error.to_string())
+            }
+            TopicsError::Broker(error) => error.into(),
+        }
+    }
+}
+
+/// A failed registration, as the browser should see it.
+impl From<RegisterError> for SignalError {
+    fn from(error: RegisterError) -> SignalError {
+        match error {
+            RegisterError::InvalidTopic(_) | RegisterError::TooManyTopics { .. } => {
+                SignalError::invalid_arguments(error.to_string())
+            }
+            RegisterError::Broker(error) => error.into(),
+        }
+    }
+}
+
+/// The broker is down: the browser may retry later; the details stay in the log.
+impl From<BrokerError> for SignalError {
+    fn from(error: BrokerError) -> SignalError {
+        tracing::warn!(%error, "a signal handler could not reach the broker");
+        SignalError::handler(UNAVAILABLE)
+    }
+}
+
+/// A trigger the handler itself got wrong (a bad signal name or options) is a server bug;
+/// a broker failure is temporary.
+impl From<TriggerError> for SignalError {
+    fn from(error: TriggerError) -> SignalError {
+        match error {
+            TriggerError::Broker(error) => error.into(),
+            other => SignalError::internal(other),
+        }
     }
 }

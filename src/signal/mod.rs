@@ -13,7 +13,6 @@ mod handler;
 mod queue;
 mod router;
 mod trigger;
-mod windows;
 
 pub use allowed::Allowed;
 pub use context::SignalContext;
@@ -22,4 +21,3 @@ pub use handler::{HandlerFuture, HandlerSpec, Opts, SignalHandler};
 pub use queue::QueueConfig;
 pub use router::{BuildError, RouterSettings, SignalRouter, SignalRouterBuilder};
 pub use trigger::{Destinations, Origin, To, TriggerError};
-pub use windows::WindowError;

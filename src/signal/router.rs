@@ -16,29 +16,42 @@ use uuid::Uuid;
 use super::queue::{Queue, QueueConfig, Queues};
 use super::{Destinations, HandlerSpec, Origin, SignalHandler, To, TriggerError};
 use crate::broker::{Broker, MemoryBroker, Publication};
+use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::protocol::{is_valid_signal_name, signal_frame};
+use crate::topic::{RegistrationSettings, Windows};
 
 /// Router-wide settings.
 #[derive(Debug, Clone)]
 pub struct RouterSettings {
     /// Time limit of a handler that declares none.
     pub handler_timeout: Duration,
-    /// Time-to-live of a window registration that asks for none.
-    pub window_ttl: Duration,
     /// Limits per named queue; undeclared queues get [`QueueConfig::default`].
     pub queues: HashMap<String, QueueConfig>,
-    /// Most application topics a window may be in.
-    pub max_topics_per_window: usize,
+    /// How the router's [`Windows`] keeps registrations (time-to-live, topic limit).
+    pub windows: RegistrationSettings,
+}
+
+impl From<&Config> for RouterSettings {
+    /// The router settings a server configuration implies.
+    fn from(config: &Config) -> RouterSettings {
+        RouterSettings {
+            handler_timeout: Duration::from_millis(config.handler_timeout_ms),
+            queues: config.queues.clone(),
+            windows: RegistrationSettings {
+                ttl: Duration::from_secs(config.window_ttl_secs),
+                max_topics: config.max_topics_per_window,
+            },
+        }
+    }
 }
 
 impl Default for RouterSettings {
     fn default() -> Self {
         RouterSettings {
             handler_timeout: Duration::from_secs(30),
-            window_ttl: Duration::from_secs(36_000),
             queues: HashMap::new(),
-            max_topics_per_window: 100,
+            windows: RegistrationSettings::default(),
         }
     }
 }
@@ -58,8 +71,8 @@ pub(crate) struct Entry {
 pub(crate) struct Inner {
     /// Signal name → handlers, in registration order.
     pub(crate) handlers: HashMap<String, Vec<Arc<Entry>>>,
-    /// Where triggers go and where windows are registered.
-    pub(crate) broker: Arc<dyn Broker>,
+    /// Window registrations; its broker is where triggers go too.
+    pub(crate) windows: Windows,
     /// Counters of calls, triggers, errors and handler durations.
     pub(crate) metrics: Arc<Metrics>,
     /// Router-wide settings.
@@ -134,13 +147,18 @@ impl SignalRouter {
             .and_then(|d| d.downcast_ref::<T>())
     }
 
-    /// The broker triggers and registrations go through.
-    pub fn broker(&self) -> &Arc<dyn Broker> {
-        &self.inner.broker
+    /// Window registrations: register, look up, move, renew, delete.
+    pub fn windows(&self) -> &Windows {
+        &self.inner.windows
     }
 
-    /// The node's metrics.
-    pub fn metrics(&self) -> &Arc<Metrics> {
+    /// The broker triggers and registrations go through.
+    pub(crate) fn broker(&self) -> &Arc<dyn Broker> {
+        self.inner.windows.broker()
+    }
+
+    /// The node's metrics, which the router counts calls and triggers into.
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
         &self.inner.metrics
     }
 
@@ -203,7 +221,7 @@ impl SignalRouter {
         let signal_id = Uuid::new_v4();
         let mut topics: Vec<String> = Vec::new();
         for destination in &to {
-            if let Some(topic) = origin.topic_of(destination)? {
+            if let Some(topic) = origin.topic_of(destination) {
                 if !topics.contains(&topic) {
                     topics.push(topic);
                 }
@@ -216,7 +234,7 @@ impl SignalRouter {
                 topics,
                 payload,
             };
-            self.inner.broker.publish(Arc::new(publication)).await?;
+            self.broker().publish(Arc::new(publication)).await?;
         }
         if to.contains(&To::Server) {
             self.spawn_server_handlers(origin.window(), signal, opts);
@@ -230,7 +248,7 @@ impl fmt::Debug for SignalRouter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignalRouter")
             .field("signals", &self.signals())
-            .field("broker", &self.inner.broker.kind())
+            .field("broker", &self.broker().kind())
             .finish()
     }
 }
@@ -296,9 +314,11 @@ impl SignalRouterBuilder {
         Ok(SignalRouter {
             inner: Arc::new(Inner {
                 handlers,
-                broker: self
-                    .broker
-                    .unwrap_or_else(|| Arc::new(MemoryBroker::default())),
+                windows: Windows::new(
+                    self.broker
+                        .unwrap_or_else(|| Arc::new(MemoryBroker::default())),
+                    self.settings.windows,
+                ),
                 metrics: self.metrics.unwrap_or_default(),
                 settings: self.settings,
                 data: self.data,

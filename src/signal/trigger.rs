@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::broker::BrokerError;
-use crate::identity::{WindowInfo, WindowKey};
-use crate::topic::{self, InvalidTopic};
+use crate::identity::{self, WindowInfo, WindowKey};
+use crate::topic::{InvalidTopic, TopicName};
 
 /// One destination of a trigger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,13 +20,20 @@ pub enum To {
     /// Every registered window.
     Broadcast,
     /// Every window in an application topic.
-    Topic(String),
+    Topic(TopicName),
     /// Every connection of the given window key.
     WindowKey(WindowKey),
     /// Every window of the given user id.
     UserId(String),
     /// Every window of the given session key.
     SessionKey(String),
+}
+
+impl To {
+    /// [`To::Topic`] after checking the name: `To::topic(format!("room:{room}"))?`.
+    pub fn topic(name: impl Into<String>) -> Result<To, InvalidTopic> {
+        TopicName::new(name).map(To::Topic)
+    }
 }
 
 /// A list of destinations; build it from one [`To`], an array or a `Vec`.
@@ -71,36 +78,30 @@ impl Origin {
         }
     }
 
-    /// The topic a destination stands for, `Ok(None)` when it reaches nobody (e.g. `User`
-    /// from an anonymous origin) or is `Server`.
-    pub(crate) fn topic_of(&self, to: &To) -> Result<Option<String>, TriggerError> {
+    /// The topic a destination stands for, `None` when it reaches nobody (e.g. `User` from
+    /// an anonymous origin) or is `Server`.
+    pub(crate) fn topic_of(&self, to: &To) -> Option<String> {
         let info = match self {
             Origin::Window(info) => Some(info.as_ref()),
             Origin::Server => None,
         };
-        Ok(match to {
+        match to {
             To::Server => None,
-            To::Broadcast => Some(topic::BROADCAST.to_owned()),
+            To::Broadcast => Some(identity::BROADCAST.to_owned()),
             To::Window => info
                 .and_then(|i| i.window_key.as_ref())
-                .map(|k| topic::window_topic(k.as_str())),
+                .map(|k| identity::window_topic(k.as_str())),
             To::User => info
                 .and_then(|i| i.user.as_ref())
-                .map(|u| topic::user_topic(&u.id)),
+                .map(|u| identity::user_topic(&u.id)),
             To::Session => info
                 .and_then(|i| i.session.as_deref())
-                .map(topic::session_topic),
-            To::Topic(name) => {
-                topic::validate_topic(name).map_err(|e| TriggerError::InvalidTopic {
-                    topic: name.clone(),
-                    reason: e,
-                })?;
-                Some(name.clone())
-            }
-            To::WindowKey(key) => Some(topic::window_topic(key.as_str())),
-            To::UserId(id) => Some(topic::user_topic(id)),
-            To::SessionKey(key) => Some(topic::session_topic(key)),
-        })
+                .map(identity::session_topic),
+            To::Topic(name) => Some(name.as_str().to_owned()),
+            To::WindowKey(key) => Some(identity::window_topic(key.as_str())),
+            To::UserId(id) => Some(identity::user_topic(id)),
+            To::SessionKey(key) => Some(identity::session_topic(key)),
+        }
     }
 }
 
@@ -134,14 +135,6 @@ pub enum TriggerError {
     /// The options could not be serialised.
     #[error("signal options cannot be serialised: {0}")]
     Serialize(#[from] serde_json::Error),
-    /// An application topic name is invalid.
-    #[error("invalid topic `{topic}`: {reason}")]
-    InvalidTopic {
-        /// The offending name.
-        topic: String,
-        /// What is wrong with it.
-        reason: InvalidTopic,
-    },
     /// The broker could not publish it.
     #[error(transparent)]
     Broker(#[from] BrokerError),

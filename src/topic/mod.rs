@@ -1,18 +1,21 @@
-//! Topics: named groups of windows, and the registry that tracks who is where on this node.
+//! Topics: named groups of windows, who is in which, and window registrations.
 //!
 //! Server code puts windows into topics; a trigger to a topic reaches every window in it.
+//! [`Windows`] registers windows and changes their topics cluster-wide, through the broker.
 //! [`TopicRegistry`] is the actor that holds topic → connections and connection → topics for
-//! the connections of this node, and fans deliveries out to their [`Outbox`]es. It knows
-//! nothing of HTTP or websocket frames: it moves already-serialised frames into bounded queues.
+//! the connections of this node, and fans deliveries out to them. Neither knows anything of
+//! HTTP, websockets or frames: connections are [`Member`]s that take already-serialised bytes.
 
+mod member;
 mod name;
-mod outbox;
 mod registry;
+mod windows;
 
-pub use name::{
-    session_topic, user_topic, validate_topic, window_topic, InvalidTopic, BROADCAST, MAX_TOPIC_LEN,
-};
-pub use outbox::{Outbox, OutboxReceiver, Outgoing};
+pub use member::{Eviction, Member};
+pub(crate) use name::topic_names;
+pub use name::{InvalidTopic, TopicName, TopicRule};
 pub use registry::{
-    CloseAll, ConnId, Join, Leave, MembersOf, RegistryStats, SetTopics, Stats, TopicRegistry,
+    ConnId, EvictAll, Join, Leave, MembersOf, RegistryStats, SetTopics, SharedMember, Stats,
+    TopicRegistry,
 };
+pub use windows::{RegisterError, RegistrationSettings, TopicsError, Windows};

@@ -5,20 +5,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix::prelude::*;
+use bytestring::ByteString;
 use tokio_stream::wrappers::ReceiverStream;
-use uuid::Uuid;
 
-use super::Outbox;
+use super::{Eviction, Member};
 use crate::broker::{Broker, BrokerEvent, Publication};
 use crate::identity::WindowKey;
 use crate::metrics::Metrics;
-use crate::protocol::{signal_frame, Disconnect};
 
 /// How many messages may wait in the registry's mailbox before senders using `send` wait.
 const MAILBOX_CAPACITY: usize = 4096;
 
-/// The signal every window gets when messages may have been missed (PROTOCOL.md extension).
-pub const RESYNC_SIGNAL: &str = "df.resync";
+/// A connection as the registry holds it; one allocation per connection, shared by every
+/// topic it is in.
+pub type SharedMember = Arc<dyn Member>;
 
 /// Identifies one websocket connection on this node (a window key may have several).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,7 +41,7 @@ struct Conn {
     /// Version of the window record `topics` came from; older updates are ignored.
     version: u64,
     /// Where its frames go.
-    outbox: Outbox,
+    member: SharedMember,
 }
 
 /// Tracks topic → connections and connection → topics for this node, and delivers
@@ -55,18 +55,27 @@ pub struct TopicRegistry {
     events: Option<tokio::sync::mpsc::Receiver<BrokerEvent>>,
     /// Every connection on this node.
     conns: HashMap<ConnId, Conn>,
-    /// Members of each topic, with their outboxes so fan-out needs one lookup per topic.
-    topics: HashMap<Arc<str>, HashMap<ConnId, Outbox>>,
+    /// Members of each topic, with their queues so fan-out needs one lookup per topic.
+    topics: HashMap<Arc<str>, HashMap<ConnId, SharedMember>>,
     /// Connections presenting each window key.
     by_key: HashMap<WindowKey, Vec<ConnId>>,
+    /// Builds the `df.resync` frame sent to every connection after a broker outage (the
+    /// registry moves frames; it does not write them). A fresh one each time: its
+    /// `signal_id` must differ, or clients would drop it as a duplicate.
+    resync_frame: fn() -> ByteString,
 }
 
 impl TopicRegistry {
-    /// A registry fed by `broker`'s event stream.
+    /// A registry fed by `broker`'s event stream; `resync_frame` builds the frame every
+    /// connection gets when the broker reports that messages may have been missed.
     ///
     /// # Panics
     /// If the broker's event stream was already taken by another registry.
-    pub fn new(broker: Arc<dyn Broker>, metrics: Arc<Metrics>) -> TopicRegistry {
+    pub fn new(
+        broker: Arc<dyn Broker>,
+        metrics: Arc<Metrics>,
+        resync_frame: fn() -> ByteString,
+    ) -> TopicRegistry {
         let events = broker
             .take_events()
             .expect("the broker's events are consumed by exactly one registry");
@@ -77,15 +86,16 @@ impl TopicRegistry {
             conns: HashMap::new(),
             topics: HashMap::new(),
             by_key: HashMap::new(),
+            resync_frame,
         }
     }
 
-    fn join_topic(&mut self, conn: ConnId, topic: Arc<str>, outbox: &Outbox) {
+    fn join_topic(&mut self, conn: ConnId, topic: Arc<str>, member: &SharedMember) {
         let members = self.topics.entry(topic.clone()).or_insert_with(|| {
             self.broker.subscribe(&topic);
             HashMap::new()
         });
-        members.insert(conn, outbox.clone());
+        members.insert(conn, member.clone());
     }
 
     fn leave_topic(&mut self, conn: ConnId, topic: &str) {
@@ -110,13 +120,13 @@ impl TopicRegistry {
         let wanted: HashSet<Arc<str>> = topics.iter().map(|t| Arc::from(t.as_str())).collect();
         let gone: Vec<Arc<str>> = state.topics.difference(&wanted).cloned().collect();
         let new: Vec<Arc<str>> = wanted.difference(&state.topics).cloned().collect();
-        let outbox = state.outbox.clone();
+        let member = state.member.clone();
         state.topics = wanted;
         for topic in gone {
             self.leave_topic(conn, &topic);
         }
         for topic in new {
-            self.join_topic(conn, topic, &outbox);
+            self.join_topic(conn, topic, &member);
         }
         self.metrics.topics.set(self.topics.len() as i64);
     }
@@ -144,21 +154,21 @@ impl TopicRegistry {
         let mut queued = 0u64;
         match publication.topics.as_slice() {
             [topic] => {
-                for outbox in self
+                for member in self
                     .topics
                     .get(topic.as_str())
                     .into_iter()
                     .flat_map(|m| m.values())
                 {
-                    queued += u64::from(outbox.push(publication.payload.clone()));
+                    queued += u64::from(member.deliver(publication.payload.clone()));
                 }
             }
             topics => {
                 let mut seen = HashSet::new();
                 for members in topics.iter().filter_map(|t| self.topics.get(t.as_str())) {
-                    for (conn, outbox) in members {
+                    for (conn, member) in members {
                         if seen.insert(*conn) {
-                            queued += u64::from(outbox.push(publication.payload.clone()));
+                            queued += u64::from(member.deliver(publication.payload.clone()));
                         }
                     }
                 }
@@ -199,17 +209,16 @@ impl StreamHandler<BrokerEvent> for TopicRegistry {
             BrokerEvent::WindowDeleted { key } => {
                 for conn in self.conns_of(&key) {
                     if let Some(state) = self.conns.get(&conn) {
-                        state.outbox.close(Disconnect::Policy);
+                        state.member.evict(Eviction::Deleted);
                     }
                     // Forget it now: a deleted window receives nothing more.
                     self.remove_conn(conn);
                 }
             }
             BrokerEvent::Resync => {
-                let frame = signal_frame(RESYNC_SIGNAL, &serde_json::json!({}), Uuid::new_v4())
-                    .expect("an empty object serialises");
+                let frame = (self.resync_frame)();
                 for state in self.conns.values() {
-                    state.outbox.push(frame.clone());
+                    state.member.deliver(frame.clone());
                 }
             }
         }
@@ -234,7 +243,7 @@ pub struct Join {
     /// Version of the record the topics come from.
     pub version: u64,
     /// Where frames for it go.
-    pub outbox: Outbox,
+    pub member: SharedMember,
 }
 
 impl Handler<Join> for TopicRegistry {
@@ -250,7 +259,7 @@ impl Handler<Join> for TopicRegistry {
                 key: msg.key,
                 topics: HashSet::new(),
                 version: 0,
-                outbox: msg.outbox,
+                member: msg.member,
             },
         );
         self.set_topics(msg.conn, &msg.topics, msg.version);
@@ -294,17 +303,17 @@ impl Handler<Leave> for TopicRegistry {
     }
 }
 
-/// Closes every connection on this node (graceful shutdown).
+/// Asks every connection on this node to leave (graceful shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct CloseAll(pub Disconnect);
+pub struct EvictAll(pub Eviction);
 
-impl Handler<CloseAll> for TopicRegistry {
+impl Handler<EvictAll> for TopicRegistry {
     type Result = ();
 
-    fn handle(&mut self, msg: CloseAll, _ctx: &mut Self::Context) {
+    fn handle(&mut self, msg: EvictAll, _ctx: &mut Self::Context) {
         for state in self.conns.values() {
-            state.outbox.close(msg.0);
+            state.member.evict(msg.0);
         }
     }
 }

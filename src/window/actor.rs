@@ -5,18 +5,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_ws::{AggregatedMessage, ProtocolError};
 
 use super::body::Control;
-use super::WindowSettings;
+use super::reassembly::{Incoming, ReadError};
+use super::{Outbox, WindowSettings};
 use crate::identity::WindowInfo;
 use crate::limit::{ConnectionGuard, TokenBucket};
+use crate::metrics::Metrics;
 use crate::protocol::{
     error_frame, parse_frame, reply_error, reply_ok, CallId, Disconnect, ErrorCode, Inbound,
     HEARTBEAT,
 };
 use crate::signal::{Opts, SignalRouter};
-use crate::topic::{ConnId, Join, Leave, Outbox, SetTopics, TopicRegistry};
+use crate::topic::{ConnId, Join, Leave, SetTopics, TopicRegistry, Windows};
 
 /// Everything a window needs to start; built by [`super::start`].
 pub(super) struct Setup {
@@ -46,8 +47,12 @@ pub struct Window {
     version: u64,
     /// Dispatches the browser's calls.
     router: SignalRouter,
+    /// Renews the window's registration and re-reads its topics.
+    windows: Windows,
     /// Where the connection's topic memberships live.
     registry: Addr<TopicRegistry>,
+    /// Counts the connection, its refused calls and how it ends.
+    metrics: Arc<Metrics>,
     /// The connection's outbound queue (replies, heartbeats, deliveries); its receiving
     /// side is the response body ([`super::body::WindowBody`]).
     outbox: Outbox,
@@ -80,7 +85,9 @@ impl Window {
             initial_topics: setup.topics,
             version: setup.version,
             router: setup.services.router,
+            windows: setup.services.windows,
             registry: setup.services.registry,
+            metrics: setup.services.metrics,
             rate,
             in_flight: Arc::new(AtomicUsize::new(0)),
             _admission: setup.services.admission,
@@ -99,15 +106,15 @@ impl Window {
         let Some(key) = self.info.window_key.clone() else {
             return;
         };
-        let router = self.router.clone();
+        let windows = self.windows.clone();
         let registry = self.registry.clone();
         let conn = self.conn;
         ctx.spawn(
             async move {
-                if let Err(error) = router.touch_window(&key).await {
+                if let Err(error) = windows.touch(&key).await {
                     tracing::warn!(%error, "cannot renew a window registration");
                 }
-                if let Ok(Some(record)) = router.window(&key).await {
+                if let Ok(Some(record)) = windows.get(&key).await {
                     registry.do_send(SetTopics {
                         conn,
                         topics: record.all_topics(),
@@ -147,7 +154,7 @@ impl Window {
     /// Refuses a call with `code`: a reply when it has an `id`, else an error frame (both are
     /// always sent for `rate_limited` and `bad_frame`, PROTOCOL.md §5).
     fn refuse(&self, id: Option<&CallId>, code: ErrorCode, message: &str) {
-        self.router.metrics().error(code);
+        self.metrics.error(code);
         let frame = match id {
             Some(id) => reply_error(id, code, message),
             None => error_frame(code, message),
@@ -245,23 +252,19 @@ impl Drop for InFlight {
     }
 }
 
-impl Actor for Window {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        let metrics = self.router.metrics();
-        metrics.windows_connected.inc();
-        metrics.connections_total.inc();
-        // Nothing else runs in this actor (no frame from the browser is read) until the
-        // registry has the connection: what a call triggers back to its own window, or to a
-        // topic the window just joined, then always finds it. Broker events reach the registry
-        // on a stream of their own, which could otherwise overtake the join.
+impl Window {
+    /// Joins the registry before anything else runs in this actor: no frame from the
+    /// browser is read until the registry has the connection, so what a call triggers back
+    /// to its own window, or to a topic the window just joined, always finds it. (Broker
+    /// events reach the registry on a stream of their own, which could otherwise overtake
+    /// the join.)
+    fn join_registry(&mut self, ctx: &mut Context<Self>) {
         let join = Join {
             conn: self.conn,
             key: self.info.window_key.clone(),
             topics: std::mem::take(&mut self.initial_topics),
             version: self.version,
-            outbox: self.outbox.clone(),
+            member: Arc::new(self.outbox.clone()),
         };
         self.registry
             .send(join)
@@ -274,25 +277,32 @@ impl Actor for Window {
                 }
             })
             .wait(ctx);
-        self.refresh_registration(ctx);
-        if self.info.window_key.is_some() {
-            ctx.run_interval(self.renew_every, |window, ctx| {
-                let Some(key) = window.info.window_key.clone() else {
-                    return;
-                };
-                let router = window.router.clone();
-                ctx.spawn(
-                    async move {
-                        let _ = router.touch_window(&key).await;
-                    }
-                    .into_actor(window),
-                );
-            });
+    }
+
+    /// Renews the registration every third of its time-to-live while connected.
+    fn keep_registration_alive(&self, ctx: &mut Context<Self>) {
+        if self.info.window_key.is_none() {
+            return;
         }
-        // The window ends when anything asks its connection to close (the client, the
-        // registry, the API, a limit); the response body then writes the close frame.
+        ctx.run_interval(self.renew_every, |window, ctx| {
+            let Some(key) = window.info.window_key.clone() else {
+                return;
+            };
+            let windows = window.windows.clone();
+            ctx.spawn(
+                async move {
+                    let _ = windows.touch(&key).await;
+                }
+                .into_actor(window),
+            );
+        });
+    }
+
+    /// Stops the actor when anything asks the connection to close (the client, the
+    /// registry, the API, a limit); the response body then writes the close frame.
+    fn stop_when_closed(&self, ctx: &mut Context<Self>) {
         let outbox = self.outbox.clone();
-        let metrics = self.router.metrics().clone();
+        let metrics = self.metrics.clone();
         ctx.spawn(async move { outbox.closed().await }.into_actor(self).map(
             move |reason, _, ctx| {
                 if reason != Disconnect::Normal {
@@ -304,41 +314,47 @@ impl Actor for Window {
                 ctx.stop();
             },
         ));
+    }
+}
+
+impl Actor for Window {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.metrics.windows_connected.inc();
+        self.metrics.connections_total.inc();
+        self.join_registry(ctx);
+        self.refresh_registration(ctx);
+        self.keep_registration_alive(ctx);
+        self.stop_when_closed(ctx);
         ctx.run_interval(self.settings.ping_interval, Self::heartbeat);
     }
 
     fn stopping(&mut self, _ctx: &mut Self::Context) -> Running {
         self.registry.do_send(Leave { conn: self.conn });
-        self.router.metrics().windows_connected.dec();
+        self.metrics.windows_connected.dec();
         Running::Stop
     }
 }
 
-impl StreamHandler<Result<AggregatedMessage, ProtocolError>> for Window {
-    fn handle(
-        &mut self,
-        message: Result<AggregatedMessage, ProtocolError>,
-        _ctx: &mut Self::Context,
-    ) {
+impl StreamHandler<Result<Incoming, ReadError>> for Window {
+    fn handle(&mut self, message: Result<Incoming, ReadError>, _ctx: &mut Self::Context) {
         self.last_seen = Instant::now();
         match message {
-            Ok(AggregatedMessage::Text(text)) => self.on_text(&text),
-            Ok(AggregatedMessage::Binary(_)) => self.reject("binary frames are not accepted"),
-            Ok(AggregatedMessage::Ping(payload)) => {
+            Ok(Incoming::Text(text)) => self.on_text(&text),
+            Ok(Incoming::Binary) => self.reject("binary frames are not accepted"),
+            Ok(Incoming::Ping(payload)) => {
                 self.control.pong(payload);
             }
-            Ok(AggregatedMessage::Pong(_)) => {}
-            Ok(AggregatedMessage::Close(_)) => self.outbox.close(Disconnect::Normal),
-            Err(ProtocolError::Overflow) => self.outbox.close(Disconnect::TooBig),
-            Err(ProtocolError::Io(e)) if e.to_string().contains("maximum continuation size") => {
-                self.outbox.close(Disconnect::TooBig)
-            }
-            Err(ProtocolError::Io(error)) => {
+            Ok(Incoming::Pong) => {}
+            Ok(Incoming::Close) => self.outbox.close(Disconnect::Normal),
+            Err(ReadError::TooBig) => self.outbox.close(Disconnect::TooBig),
+            Err(ReadError::Transport(error)) => {
                 // The transport failed (peer gone mid-frame): nobody is left to tell.
                 tracing::debug!(conn = ?self.conn, %error, "websocket transport error");
                 self.outbox.close(Disconnect::Normal);
             }
-            Err(error) => {
+            Err(ReadError::Protocol(error)) => {
                 tracing::debug!(conn = ?self.conn, %error, "websocket protocol error");
                 self.outbox.close(Disconnect::Policy);
             }

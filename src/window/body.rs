@@ -21,8 +21,8 @@ use futures_util::task::AtomicWaker;
 use futures_util::Stream;
 use parking_lot::Mutex;
 
+use super::outbox::{OutboxReceiver, Outgoing};
 use crate::protocol::Disconnect;
-use crate::topic::{OutboxReceiver, Outgoing};
 
 /// Bytes gathered per poll before handing them to the dispatcher (it asks again at once).
 const CHUNK_BYTES: usize = 64 * 1024;

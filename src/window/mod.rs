@@ -1,13 +1,15 @@
 //! Windows: one actor per websocket connection of a browser window.
 //!
-//! A [`Window`] reads the browser's frames (calls, heartbeats), dispatches calls to the
-//! [`SignalRouter`](crate::signal::SignalRouter) and sends replies. The connection's
-//! bounded [`Outbox`](crate::topic::Outbox) is drained, in order, by the websocket response
-//! body itself (`body.rs`), which encodes every queued frame into one write. The
-//! [`TopicRegistry`](crate::topic::TopicRegistry) pushes deliveries straight into that outbox.
+//! A [`Window`] reads the browser's messages (`reassembly.rs`: calls, heartbeats),
+//! dispatches calls to the [`SignalRouter`] and sends replies. The connection's bounded
+//! [`Outbox`] is drained, in order, by the websocket response body itself (`body.rs`), which
+//! encodes every queued frame into one write. The [`TopicRegistry`] delivers straight into
+//! that outbox, which it holds as a [`Member`](crate::topic::Member).
 
 mod actor;
 mod body;
+mod outbox;
+mod reassembly;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,13 +18,14 @@ use actix::{Actor, Addr, AsyncContext};
 use actix_web::body::BodyStream;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-pub use actor::Window;
+pub(crate) use actor::Window;
+pub use outbox::{Outbox, OutboxReceiver, Outgoing};
 
-use crate::broker::WindowRecord;
 use crate::identity::WindowInfo;
 use crate::limit::ConnectionGuard;
+use crate::metrics::Metrics;
 use crate::signal::SignalRouter;
-use crate::topic::{ConnId, Outbox, TopicRegistry};
+use crate::topic::{ConnId, TopicRegistry, Windows};
 
 /// Per-connection limits and timings.
 #[derive(Debug, Clone, Copy)]
@@ -49,38 +52,47 @@ pub struct WindowSettings {
 pub struct Services {
     /// Dispatches its calls.
     pub router: SignalRouter,
+    /// Renews its registration and re-reads its topics.
+    pub windows: Windows,
     /// Holds its topic memberships.
     pub registry: Addr<TopicRegistry>,
+    /// Counts connections, disconnects and refused calls.
+    pub metrics: Arc<Metrics>,
     /// Its place in the per-address and per-user connection counts, released when it stops.
     pub admission: ConnectionGuard,
 }
 
+/// Who a new connection is, and the topics it starts in.
+#[derive(Debug, Clone, Default)]
+pub struct Joining {
+    /// The identity registered for its key (anonymous without one).
+    pub info: WindowInfo,
+    /// Every topic it joins at once, implicit ones included.
+    pub topics: Vec<String>,
+    /// Version of the registration the topics come from (0 without one).
+    pub version: u64,
+    /// The registration's time-to-live, which the connection renews (zero without one).
+    pub ttl: Duration,
+}
+
 /// Upgrades an HTTP request to a websocket and starts its [`Window`] actor.
-///
-/// `record` is the window's registration, or `None` for an anonymous connection (no topics).
 pub fn start(
     req: &HttpRequest,
     body: web::Payload,
-    record: Option<WindowRecord>,
+    joining: Joining,
     services: Services,
     settings: WindowSettings,
 ) -> Result<HttpResponse, actix_web::Error> {
     // actix-ws parses the inbound frames; the outbound side is this crate's own body (its
     // `Session` and channel would add a task hop and a queue per frame).
     let (response, _session, stream) = actix_ws::handle(req, body)?;
-    let stream = stream
-        .max_frame_size(settings.max_frame_bytes)
-        .aggregate_continuations()
-        .max_continuation_size(settings.max_frame_bytes);
-    let (info, topics, version, ttl) = match record {
-        Some(record) => (
-            record.info.clone(),
-            record.all_topics(),
-            record.version,
-            Duration::from_secs(record.ttl_secs),
-        ),
-        None => (WindowInfo::anonymous(), Vec::new(), 0, Duration::ZERO),
-    };
+    let stream = reassembly::Reassembled::new(stream, settings.max_frame_bytes);
+    let Joining {
+        info,
+        topics,
+        version,
+        ttl,
+    } = joining;
     let (outbox, outgoing) = Outbox::new(settings.outbound_queue);
     let control = Arc::new(body::Control::default());
     let (head, inbound_guard) = response.into_parts();

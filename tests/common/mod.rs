@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use switchboard::__private::{demo, MembersOf, RegistryStats, Stats, TopicRegistry};
 use switchboard::config::Config;
-use switchboard::signal::{QueueConfig, SignalRouterBuilder};
-use switchboard::topic::{MembersOf, RegistryStats, Stats, TopicRegistry};
-use switchboard::{demo, Server, SignalRouter};
+use switchboard::{QueueConfig, RouterSettings, Server, SignalRouter, SignalRouterBuilder};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -73,7 +72,7 @@ impl TestServer {
         config: Config,
         extra: impl FnOnce(SignalRouterBuilder) -> SignalRouterBuilder,
     ) -> TestServer {
-        let builder = SignalRouter::builder().settings(config.router_settings());
+        let builder = SignalRouter::builder().settings(RouterSettings::from(&config));
         let builder = handlers::register(demo::signals(builder));
         let router = extra(builder).build().expect("valid handlers");
         let (tx, rx) = std::sync::mpsc::channel();
@@ -401,7 +400,7 @@ pub mod handlers {
     pub async fn server_only(ctx: SignalContext, topic: String) -> Result<(), SignalError> {
         ctx.trigger(
             "test.ran",
-            To::Topic(topic),
+            To::topic(topic)?,
             json!({"from_browser": ctx.is_from_browser()}),
         )
         .await?;
@@ -412,16 +411,14 @@ pub mod handlers {
     #[signal(path = "test.burst", allowed = everyone)]
     pub async fn burst(ctx: SignalContext, topic: String, count: u32) -> Result<(), SignalError> {
         for n in 0..count {
-            ctx.trigger("test.seq", To::Topic(topic.clone()), json!({ "n": n }))
+            ctx.trigger("test.seq", To::topic(topic.clone())?, json!({ "n": n }))
                 .await?;
         }
         Ok(())
     }
 
     /// Registers every test handler.
-    pub fn register(
-        builder: switchboard::signal::SignalRouterBuilder,
-    ) -> switchboard::signal::SignalRouterBuilder {
+    pub fn register(builder: switchboard::SignalRouterBuilder) -> switchboard::SignalRouterBuilder {
         builder
             .signal(panic)
             .signal(hang)

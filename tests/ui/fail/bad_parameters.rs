@@ -1,4 +1,4 @@
-use switchboard::signal::Opts;
+use switchboard::Opts;
 use switchboard::{signal, SignalContext, SignalError};
 
 #[signal]

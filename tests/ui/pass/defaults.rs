@@ -2,7 +2,7 @@
 //! applies to everything the macro generates.
 #![deny(warnings)]
 
-use switchboard::signal::SignalHandler;
+use switchboard::SignalHandler;
 use switchboard::{signal, SignalContext, SignalError};
 
 mod app {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use switchboard::signal::{Opts, SignalHandler, SignalRouter};
+use switchboard::{Opts, SignalHandler, SignalRouter};
 use switchboard::{signal, SignalContext, SignalError, WindowInfo};
 
 /// A check of the application's own.

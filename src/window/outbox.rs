@@ -18,6 +18,7 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 use crate::protocol::Disconnect;
+use crate::topic::{Eviction, Member};
 
 /// A queue this large when empty is shrunk back (a burst must not pin its memory).
 const SHRINK_ABOVE: usize = 64;
@@ -134,6 +135,20 @@ impl Outbox {
             }
             notified.await;
         }
+    }
+}
+
+/// The registry delivers into the outbox, and evicts by closing it with the matching code.
+impl Member for Outbox {
+    fn deliver(&self, frame: ByteString) -> bool {
+        self.push(frame)
+    }
+
+    fn evict(&self, reason: Eviction) {
+        self.close(match reason {
+            Eviction::Deleted => Disconnect::Policy,
+            Eviction::Shutdown => Disconnect::Shutdown,
+        });
     }
 }
 

@@ -1,0 +1,210 @@
+//! Inbound messages, reassembled from their fragments within the size limit.
+//!
+//! A websocket message may arrive as a first frame plus continuation frames. The window
+//! accepts at most `max_frame_bytes` per message after reassembly (PROTOCOL.md §4): one byte
+//! more and the connection closes with 1009. This adapter does the reassembly itself so that
+//! an oversized message is a typed [`ReadError::TooBig`], not an I/O error told apart by its
+//! text.
+
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use actix_http::ws::Item;
+use actix_web::web::{Bytes, BytesMut};
+use actix_ws::{Message, MessageStream, ProtocolError};
+use bytestring::ByteString;
+use futures_util::Stream;
+
+/// One whole message from the client.
+#[derive(Debug, PartialEq)]
+pub(super) enum Incoming {
+    /// A text message.
+    Text(ByteString),
+    /// A binary message (the protocol has no use for them; they are refused).
+    Binary,
+    /// A ping, with the payload its pong must echo.
+    Ping(Bytes),
+    /// A pong.
+    Pong,
+    /// The client's close frame.
+    Close,
+}
+
+/// Why reading stopped making sense.
+#[derive(Debug)]
+pub(super) enum ReadError {
+    /// A message, whole or reassembled, exceeds the size limit (1009).
+    TooBig,
+    /// The transport failed, or a frame was not UTF-8 where text was required.
+    Transport(std::io::Error),
+    /// The client broke the websocket protocol (bad opcode, unmasked frame, ...).
+    Protocol(ProtocolError),
+}
+
+/// The kind of the message being reassembled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Its first frame was text.
+    Text,
+    /// Its first frame was binary.
+    Binary,
+}
+
+/// Reassembles the fragments of [`MessageStream`] into whole [`Incoming`] messages.
+pub(super) struct Reassembled {
+    /// Frames as they arrive (each already bounded by the size limit).
+    frames: MessageStream,
+    /// The message being reassembled.
+    fragments: Fragments,
+}
+
+impl Reassembled {
+    /// Reassembles messages of at most `max_bytes` from `frames`.
+    pub(super) fn new(frames: MessageStream, max_bytes: usize) -> Reassembled {
+        Reassembled {
+            frames: frames.max_frame_size(max_bytes),
+            fragments: Fragments {
+                max_bytes,
+                partial: None,
+            },
+        }
+    }
+}
+
+/// The fragments of one message, bounded.
+struct Fragments {
+    /// Largest message, in bytes, after reassembly.
+    max_bytes: usize,
+    /// The message being reassembled: its kind and the bytes so far. Held only between the
+    /// first and the last fragment of a message.
+    partial: Option<(Kind, BytesMut)>,
+}
+
+impl Fragments {
+    /// Adds a fragment (`kind` is set on a first fragment); the whole message once `last`
+    /// arrives.
+    fn push(
+        &mut self,
+        kind: Option<Kind>,
+        bytes: Bytes,
+        last: bool,
+    ) -> Option<Result<Incoming, ReadError>> {
+        let (kind, mut buffer) = match (kind, self.partial.take()) {
+            // A first fragment starts a new message (one left unfinished is dropped, as
+            // actix-ws's own aggregation does).
+            (Some(kind), _) => (kind, BytesMut::new()),
+            (None, Some(partial)) => partial,
+            // A continuation of nothing: start one of unknown kind as text, as actix-ws does.
+            (None, None) => (Kind::Text, BytesMut::new()),
+        };
+        if buffer.len() + bytes.len() > self.max_bytes {
+            return Some(Err(ReadError::TooBig));
+        }
+        buffer.extend_from_slice(&bytes);
+        if !last {
+            self.partial = Some((kind, buffer));
+            return None;
+        }
+        Some(match kind {
+            Kind::Binary => Ok(Incoming::Binary),
+            Kind::Text => ByteString::try_from(buffer.freeze())
+                .map(Incoming::Text)
+                .map_err(|e| {
+                    ReadError::Transport(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+                }),
+        })
+    }
+}
+
+impl Stream for Reassembled {
+    type Item = Result<Incoming, ReadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            let message = match ready!(Pin::new(&mut this.frames).poll_next(cx)) {
+                None => return Poll::Ready(None),
+                Some(Err(ProtocolError::Overflow)) => Err(ReadError::TooBig),
+                Some(Err(ProtocolError::Io(error))) => Err(ReadError::Transport(error)),
+                Some(Err(error)) => Err(ReadError::Protocol(error)),
+                Some(Ok(message)) => Ok(message),
+            };
+            let whole = match message {
+                Err(error) => Err(error),
+                Ok(Message::Text(text)) => Ok(Incoming::Text(text)),
+                Ok(Message::Binary(_)) => Ok(Incoming::Binary),
+                Ok(Message::Ping(payload)) => Ok(Incoming::Ping(payload)),
+                Ok(Message::Pong(_)) => Ok(Incoming::Pong),
+                Ok(Message::Close(_)) => Ok(Incoming::Close),
+                Ok(Message::Nop) => continue,
+                Ok(Message::Continuation(item)) => {
+                    let (kind, bytes, last) = match item {
+                        Item::FirstText(b) => (Some(Kind::Text), b, false),
+                        Item::FirstBinary(b) => (Some(Kind::Binary), b, false),
+                        Item::Continue(b) => (None, b, false),
+                        Item::Last(b) => (None, b, true),
+                    };
+                    match this.fragments.push(kind, bytes, last) {
+                        Some(whole) => whole,
+                        None => continue,
+                    }
+                }
+            };
+            return Poll::Ready(Some(whole));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fragments(max_bytes: usize) -> Fragments {
+        Fragments {
+            max_bytes,
+            partial: None,
+        }
+    }
+
+    #[test]
+    fn fragments_make_one_message() {
+        let mut f = fragments(8);
+        assert!(f.push(Some(Kind::Text), Bytes::from("ab"), false).is_none());
+        assert!(f.push(None, Bytes::from("cd"), false).is_none());
+        let whole = f.push(None, Bytes::from("ef"), true).unwrap().unwrap();
+        assert_eq!(whole, Incoming::Text("abcdef".into()));
+        assert!(f.partial.is_none(), "nothing is held between messages");
+    }
+
+    #[test]
+    fn one_byte_over_the_limit_is_too_big() {
+        let mut f = fragments(4);
+        assert!(f
+            .push(Some(Kind::Binary), Bytes::from("ab"), false)
+            .is_none());
+        assert!(matches!(
+            f.push(None, Bytes::from("cde"), true),
+            Some(Err(ReadError::TooBig))
+        ));
+        let mut f = fragments(4);
+        assert!(f
+            .push(Some(Kind::Binary), Bytes::from("ab"), false)
+            .is_none());
+        assert_eq!(
+            f.push(None, Bytes::from("cd"), true).unwrap().unwrap(),
+            Incoming::Binary
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_transport_error() {
+        let mut f = fragments(8);
+        assert!(f
+            .push(Some(Kind::Text), Bytes::from_static(&[0xff]), false)
+            .is_none());
+        assert!(matches!(
+            f.push(None, Bytes::new(), true),
+            Some(Err(ReadError::Transport(_)))
+        ));
+    }
+}
