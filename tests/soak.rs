@@ -92,9 +92,20 @@ async fn life(http: reqwest::Client, addr: SocketAddr, n: u64, stats: Arc<Atomic
     assert_eq!(deleted.status(), 204);
 }
 
+/// The soak's HTTP client. Its pooled connections are dropped after 2 s idle, before the
+/// server's 5 s keep-alive closes them: a request sent on a connection the server is closing
+/// at that moment fails with "connection closed before message completed", a race of HTTP/1.1
+/// keep-alive that a loaded machine makes likely.
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .expect("an HTTP client")
+}
+
 /// Runs `clients` lives at a time until `seconds` have passed; returns how many completed.
 async fn churn(addr: SocketAddr, clients: u64, seconds: u64, first: u64) -> u64 {
-    let http = reqwest::Client::new();
+    let http = http_client();
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut next = first;
