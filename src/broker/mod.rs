@@ -5,7 +5,7 @@
 //! It reports what happens elsewhere (deliveries, topic changes, deleted windows) as a stream
 //! of [`BrokerEvent`]s that this node's topic registry consumes.
 //!
-//! One implementation per file: [`MemoryBroker`] (one process, the default) and
+//! One implementation per module: [`MemoryBroker`] (one process, the default) and
 //! [`RedisBroker`] (many processes sharing one Redis).
 //!
 //! # Delivery guarantees
