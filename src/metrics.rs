@@ -3,6 +3,7 @@
 //! Counters are updated on the hot path with one atomic add per event (a fan-out adds its
 //! recipient count once, not once per recipient).
 
+use prometheus::core::Collector;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -54,106 +55,55 @@ impl Metrics {
     pub fn new() -> Metrics {
         let registry =
             Registry::new_custom(Some("switchboard".into()), None).expect("a valid metrics prefix");
-        let windows_connected =
-            IntGauge::new("windows_connected", "Websocket connections open now.").unwrap();
-        let topics = IntGauge::new("topics", "Topics with at least one local member.").unwrap();
-        let connections_total =
-            IntCounter::new("connections_total", "Websocket connections accepted.").unwrap();
-        let signals_in =
-            IntCounter::new("signals_in_total", "Signal calls received from browsers.").unwrap();
-        let triggers = IntCounter::new("triggers_total", "Triggers published.").unwrap();
-        let signals_out = IntCounter::new(
-            "signals_out_total",
-            "Signal frames queued for windows, one per recipient.",
-        )
-        .unwrap();
-        let errors = IntCounterVec::new(
-            Opts::new("errors_total", "Errors by PROTOCOL.md error code."),
-            &["code"],
-        )
-        .unwrap();
-        let disconnects = IntCounterVec::new(
-            Opts::new(
-                "disconnects_total",
-                "Connections closed by the server, by close code.",
-            ),
-            &["code"],
-        )
-        .unwrap();
-        let handler_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "handler_duration_seconds",
-                "Run time of server signal handlers.",
-            )
-            .buckets(HANDLER_BUCKETS.to_vec()),
-            &["signal"],
-        )
-        .unwrap();
-        let broker_publishes = IntCounter::new(
-            "broker_publishes_total",
-            "Messages published to other nodes, one per topic of a trigger.",
-        )
-        .unwrap();
-        let broker_received = IntCounter::new(
-            "broker_received_total",
-            "Messages received from other nodes.",
-        )
-        .unwrap();
-        let broker_reconnects = IntCounter::new(
-            "broker_reconnects_total",
-            "Times the broker got its connection back after losing it.",
-        )
-        .unwrap();
-        let broker_subscriptions = IntGauge::new(
-            "broker_subscriptions",
-            "Broker channels this node listens to.",
-        )
-        .unwrap();
-        let broker_dropped = IntCounter::new(
-            "broker_dropped_total",
-            "Broker events dropped because the registry fell behind.",
-        )
-        .unwrap();
+        let new = Declare(&registry);
+        let errors = new.counter_vec("errors_total", "Errors by PROTOCOL.md error code.", "code");
+        // Every code is exposed, at zero until it happens.
         for code in ErrorCode::ALL {
             errors.with_label_values(&[code.as_str()]);
         }
-        let collectors: [Box<dyn prometheus::core::Collector>; 14] = [
-            Box::new(windows_connected.clone()),
-            Box::new(topics.clone()),
-            Box::new(connections_total.clone()),
-            Box::new(signals_in.clone()),
-            Box::new(triggers.clone()),
-            Box::new(signals_out.clone()),
-            Box::new(errors.clone()),
-            Box::new(disconnects.clone()),
-            Box::new(handler_duration.clone()),
-            Box::new(broker_publishes.clone()),
-            Box::new(broker_received.clone()),
-            Box::new(broker_reconnects.clone()),
-            Box::new(broker_subscriptions.clone()),
-            Box::new(broker_dropped.clone()),
-        ];
-        for collector in collectors {
-            registry
-                .register(collector)
-                .expect("metric names are unique");
-        }
         Metrics {
-            registry,
-            windows_connected,
-            topics,
-            connections_total,
-            signals_in,
-            triggers,
-            signals_out,
+            windows_connected: new.gauge("windows_connected", "Websocket connections open now."),
+            topics: new.gauge("topics", "Topics with at least one local member."),
+            connections_total: new.counter("connections_total", "Websocket connections accepted."),
+            signals_in: new.counter("signals_in_total", "Signal calls received from browsers."),
+            triggers: new.counter("triggers_total", "Triggers published."),
+            signals_out: new.counter(
+                "signals_out_total",
+                "Signal frames queued for windows, one per recipient.",
+            ),
             errors,
-            disconnects,
-            handler_duration,
-            broker_publishes,
-            broker_received,
-            broker_reconnects,
-            broker_subscriptions,
-            broker_dropped,
+            disconnects: new.counter_vec(
+                "disconnects_total",
+                "Connections closed by the server, by close code.",
+                "code",
+            ),
+            handler_duration: new.histogram_vec(
+                "handler_duration_seconds",
+                "Run time of server signal handlers.",
+                HANDLER_BUCKETS,
+                "signal",
+            ),
+            broker_publishes: new.counter(
+                "broker_publishes_total",
+                "Messages published to other nodes, one per topic of a trigger.",
+            ),
+            broker_received: new.counter(
+                "broker_received_total",
+                "Messages received from other nodes.",
+            ),
+            broker_reconnects: new.counter(
+                "broker_reconnects_total",
+                "Times the broker got its connection back after losing it.",
+            ),
+            broker_subscriptions: new.gauge(
+                "broker_subscriptions",
+                "Broker channels this node listens to.",
+            ),
+            broker_dropped: new.counter(
+                "broker_dropped_total",
+                "Broker events dropped because the registry fell behind.",
+            ),
+            registry,
         }
     }
 
@@ -169,6 +119,44 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut out)
             .expect("text encoding into memory cannot fail");
         String::from_utf8(out).expect("the text format is UTF-8")
+    }
+}
+
+/// Creates metrics and registers them in one call, so each is declared once.
+struct Declare<'a>(&'a Registry);
+
+impl Declare<'_> {
+    /// Registers a freshly built metric and returns it.
+    fn register<M>(&self, metric: prometheus::Result<M>) -> M
+    where
+        M: Collector + Clone + 'static,
+    {
+        let metric = metric.expect("a valid metric name and help");
+        self.0
+            .register(Box::new(metric.clone()))
+            .expect("metric names are unique");
+        metric
+    }
+
+    /// A counter.
+    fn counter(&self, name: &str, help: &str) -> IntCounter {
+        self.register(IntCounter::new(name, help))
+    }
+
+    /// A gauge.
+    fn gauge(&self, name: &str, help: &str) -> IntGauge {
+        self.register(IntGauge::new(name, help))
+    }
+
+    /// A counter with one label.
+    fn counter_vec(&self, name: &str, help: &str, label: &str) -> IntCounterVec {
+        self.register(IntCounterVec::new(Opts::new(name, help), &[label]))
+    }
+
+    /// A histogram with one label.
+    fn histogram_vec(&self, name: &str, help: &str, buckets: &[f64], label: &str) -> HistogramVec {
+        let opts = HistogramOpts::new(name, help).buckets(buckets.to_vec());
+        self.register(HistogramVec::new(opts, &[label]))
     }
 }
 
