@@ -46,6 +46,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	cd fuzz && $(CARGO) fmt -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p switchboard
 	cd $(JS) && $(NPM) run lint
 
 rust-test:

@@ -27,7 +27,7 @@ pub struct TopicName(String);
 pub enum TopicRule {
     /// The empty string.
     Empty,
-    /// Longer than [`MAX_TOPIC_LEN`] bytes.
+    /// Longer than 200 bytes.
     TooLong,
     /// Starts with `-`, the prefix of the implicit topics.
     Reserved,
