@@ -195,3 +195,22 @@ async fn calls_are_counted_in_metrics() {
         "{metrics}"
     );
 }
+
+/// A topic name from the browser's options that breaks the rules is the browser's mistake:
+/// `invalid_arguments` naming the topic (not `handler_error` "internal error").
+#[tokio::test]
+async fn a_bad_topic_from_the_browser_is_invalid_arguments() {
+    let server = TestServer::start();
+    let (_key, mut client) = server.window(&[]).await;
+    let reply = client
+        .request("test.burst", json!({"topic": "-reserved", "count": 1}))
+        .await;
+    assert_eq!(reply["ok"], json!(false), "{reply}");
+    assert_eq!(
+        reply["error"]["code"],
+        json!("invalid_arguments"),
+        "{reply}"
+    );
+    let message = reply["error"]["message"].as_str().unwrap();
+    assert!(message.contains("`-reserved`"), "{message}");
+}
