@@ -134,3 +134,50 @@ impl From<TriggerError> for SignalError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topic::TopicName;
+
+    #[test]
+    fn library_errors_map_to_what_the_browser_should_see() {
+        let cases: [(SignalError, ErrorCode, &str); 6] = [
+            (
+                TopicName::new("-x").unwrap_err().into(),
+                ErrorCode::InvalidArguments,
+                "invalid topic `-x`",
+            ),
+            (
+                TopicsError::Unregistered.into(),
+                ErrorCode::Forbidden,
+                "not registered",
+            ),
+            (
+                TopicsError::TooManyTopics { max: 3 }.into(),
+                ErrorCode::InvalidArguments,
+                "at most 3 topics",
+            ),
+            (
+                TopicsError::Broker(BrokerError::Stopped).into(),
+                ErrorCode::HandlerError,
+                UNAVAILABLE,
+            ),
+            (
+                TriggerError::OptsNotObject.into(),
+                ErrorCode::HandlerError,
+                INTERNAL,
+            ),
+            (
+                SignalError::internal("db password rejected"),
+                ErrorCode::HandlerError,
+                INTERNAL,
+            ),
+        ];
+        for (error, code, text) in cases {
+            assert_eq!(error.code(), code, "{error}");
+            assert!(error.message().contains(text), "{error}");
+            assert!(!error.message().contains("password"), "{error}");
+        }
+    }
+}
