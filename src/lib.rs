@@ -53,14 +53,15 @@ mod window;
 #[doc(hidden)]
 pub mod __private;
 
+pub use config::QueueConfig;
 pub use identity::{InvalidWindowKey, User, WindowInfo, WindowKey};
 pub use metrics::Metrics;
 pub use protocol::ErrorCode;
 pub use server::{RunningServer, Server, Shutdown};
 pub use signal::{
     allowed, Allowed, BuildError, Destinations, HandlerFuture, HandlerSpec, Opts, Origin,
-    QueueConfig, RouterSettings, SignalContext, SignalError, SignalHandler, SignalRouter,
-    SignalRouterBuilder, To, TriggerError,
+    RouterSettings, SignalContext, SignalError, SignalHandler, SignalRouter, SignalRouterBuilder,
+    To, TriggerError,
 };
 pub use switchboard_macros::signal;
 pub use topic::{

@@ -18,6 +18,5 @@ pub use allowed::Allowed;
 pub use context::SignalContext;
 pub use error::SignalError;
 pub use handler::{HandlerFuture, HandlerSpec, Opts, SignalHandler};
-pub use queue::QueueConfig;
 pub use router::{BuildError, RouterSettings, SignalRouter, SignalRouterBuilder};
 pub use trigger::{Destinations, Origin, To, TriggerError};

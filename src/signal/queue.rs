@@ -5,27 +5,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// The limits of one queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QueueConfig {
-    /// Handlers of this queue running at once.
-    pub concurrency: usize,
-    /// Calls allowed to wait for a free slot; beyond it calls fail with `rate_limited`.
-    pub backlog: usize,
-}
-
-impl Default for QueueConfig {
-    fn default() -> Self {
-        QueueConfig {
-            concurrency: 64,
-            backlog: 10_000,
-        }
-    }
-}
+use crate::config::QueueConfig;
 
 /// One named queue.
 #[derive(Debug)]

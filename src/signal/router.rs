@@ -13,10 +13,10 @@ use serde_json::{Map, Value};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::queue::{Queue, QueueConfig, Queues};
+use super::queue::{Queue, Queues};
 use super::{Destinations, HandlerSpec, Origin, SignalHandler, To, TriggerError};
 use crate::broker::{Broker, MemoryBroker, Publication};
-use crate::config::Config;
+use crate::config::{Config, QueueConfig};
 use crate::metrics::Metrics;
 use crate::protocol::{is_valid_signal_name, signal_frame};
 use crate::topic::{RegistrationSettings, Windows};
