@@ -273,7 +273,7 @@ impl Harness {
                 key: None,
                 topics: vec![PROBE_TOPIC.to_owned()],
                 version: 0,
-                member: Arc::new(outbox),
+                member: outbox.into_member(),
             })
             .await
             .expect("the registry is running");
@@ -373,7 +373,7 @@ impl Harness {
                     key: k.map(key),
                     topics: topics.clone(),
                     version,
-                    member: Arc::new(outbox),
+                    member: outbox.into_member(),
                 };
                 self.registry.send(join).await.expect("registry running");
                 self.conns.push(ModelConn {

@@ -21,4 +21,8 @@ pub trait Member: Send + Sync + 'static {
 
     /// Asks the connection to close for `reason`.
     fn evict(&self, reason: Eviction);
+
+    /// The registry has forgotten the connection and will deliver nothing more to it (a
+    /// connection whose producers are all gone may finish).
+    fn release(&self);
 }

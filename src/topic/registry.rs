@@ -16,8 +16,8 @@ use crate::metrics::Metrics;
 /// How many messages may wait in the registry's mailbox before senders using `send` wait.
 const MAILBOX_CAPACITY: usize = 4096;
 
-/// A connection as the registry holds it; one allocation per connection, shared by every
-/// topic it is in.
+/// A connection as the registry holds it: a pointer to the connection's queue itself, shared
+/// by every topic the connection is in (a delivery is one indirection, with no box between).
 pub type SharedMember = Arc<dyn Member>;
 
 /// Identifies one websocket connection on this node (a window key may have several).
@@ -42,6 +42,13 @@ struct Conn {
     version: u64,
     /// Where its frames go.
     member: SharedMember,
+}
+
+impl Drop for Conn {
+    /// However the registry forgets a connection, it tells the member once.
+    fn drop(&mut self) {
+        self.member.release();
+    }
 }
 
 /// Tracks topic → connections and connection → topics for this node, and delivers
@@ -138,11 +145,11 @@ impl TopicRegistry {
         for topic in &state.topics {
             self.leave_topic(conn, topic);
         }
-        if let Some(key) = state.key {
-            if let Some(conns) = self.by_key.get_mut(&key) {
+        if let Some(key) = &state.key {
+            if let Some(conns) = self.by_key.get_mut(key) {
                 conns.retain(|c| *c != conn);
                 if conns.is_empty() {
-                    self.by_key.remove(&key);
+                    self.by_key.remove(key);
                 }
             }
         }

@@ -264,7 +264,7 @@ impl Window {
             key: self.info.window_key.clone(),
             topics: std::mem::take(&mut self.initial_topics),
             version: self.version,
-            member: Arc::new(self.outbox.clone()),
+            member: self.outbox.clone().into_member(),
         };
         self.registry
             .send(join)

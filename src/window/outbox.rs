@@ -18,7 +18,7 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 use crate::protocol::Disconnect;
-use crate::topic::{Eviction, Member};
+use crate::topic::{Eviction, Member, SharedMember};
 
 /// A queue this large when empty is shrunk back (a burst must not pin its memory).
 const SHRINK_ABOVE: usize = 64;
@@ -95,27 +95,22 @@ impl Outbox {
     /// Queues a frame. Returns `false` when it was not queued: the queue was full (the
     /// connection is then closed with 1013) or the connection is already gone.
     pub fn push(&self, frame: ByteString) -> bool {
-        if self.shared.receiver_gone.load(Ordering::Acquire) {
-            return false;
-        }
-        let mut queue = self.shared.queue.lock();
-        if queue.len() >= self.shared.capacity {
-            drop(queue);
-            self.close(Disconnect::TooSlow);
-            return false;
-        }
-        queue.push_back(frame);
-        drop(queue);
-        self.shared.writer.wake();
-        true
+        self.shared.push(frame)
     }
 
     /// Asks the writer to close the connection. The first reason given wins.
     pub fn close(&self, reason: Disconnect) {
-        if self.shared.reason.set(reason).is_ok() {
-            self.shared.writer.wake();
-            self.shared.watchers.notify_waiters();
-        }
+        self.shared.close(reason);
+    }
+
+    /// Hands this producer to the topic registry as a [`Member`]: the registry then points
+    /// at the shared queue itself (one indirection per delivery, as fan-out wants), and
+    /// counts as a producer until it calls [`Member::release`].
+    pub fn into_member(self) -> SharedMember {
+        let member: SharedMember = self.shared.clone();
+        // The producer count this handle held now belongs to the registry.
+        std::mem::forget(self);
+        member
     }
 
     /// Whether the connection's writer has gone away or was asked to close.
@@ -138,8 +133,40 @@ impl Outbox {
     }
 }
 
-/// The registry delivers into the outbox, and evicts by closing it with the matching code.
-impl Member for Outbox {
+impl Shared {
+    fn push(&self, frame: ByteString) -> bool {
+        if self.receiver_gone.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut queue = self.queue.lock();
+        if queue.len() >= self.capacity {
+            drop(queue);
+            self.close(Disconnect::TooSlow);
+            return false;
+        }
+        queue.push_back(frame);
+        drop(queue);
+        self.writer.wake();
+        true
+    }
+
+    fn close(&self, reason: Disconnect) {
+        if self.reason.set(reason).is_ok() {
+            self.writer.wake();
+            self.watchers.notify_waiters();
+        }
+    }
+
+    /// One producer is gone; the last one wakes the writer to finish.
+    fn leave(&self) {
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.writer.wake();
+        }
+    }
+}
+
+/// The registry delivers into the queue, and evicts by closing it with the matching code.
+impl Member for Shared {
     fn deliver(&self, frame: ByteString) -> bool {
         self.push(frame)
     }
@@ -149,6 +176,10 @@ impl Member for Outbox {
             Eviction::Deleted => Disconnect::Policy,
             Eviction::Shutdown => Disconnect::Shutdown,
         });
+    }
+
+    fn release(&self) {
+        self.leave();
     }
 }
 
@@ -163,9 +194,7 @@ impl Clone for Outbox {
 
 impl Drop for Outbox {
     fn drop(&mut self) {
-        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.writer.wake();
-        }
+        self.shared.leave();
     }
 }
 
@@ -266,6 +295,25 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(outbox.push("late".into()));
         assert_eq!(writer.await.unwrap(), Outgoing::Frame("late".into()));
+    }
+
+    #[tokio::test]
+    async fn a_member_counts_as_a_producer_until_released() {
+        let (outbox, mut rx) = Outbox::new(4);
+        let member = outbox.into_member();
+        assert!(member.deliver("m".into()));
+        assert_eq!(rx.next().await, Outgoing::Frame("m".into()));
+        member.evict(Eviction::Deleted);
+        assert_eq!(rx.next().await, Outgoing::Close(Disconnect::Policy));
+        let (outbox, mut rx) = Outbox::new(4);
+        let member = outbox.into_member();
+        assert_eq!(
+            futures_util::FutureExt::now_or_never(rx.next()),
+            None,
+            "the registry still holds it"
+        );
+        member.release();
+        assert_eq!(rx.next().await, Outgoing::Finished);
     }
 
     #[test]
