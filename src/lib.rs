@@ -20,10 +20,12 @@
 //! - [`config`]: the server's options, each declared once. Depends on nothing.
 //! - `metrics`: the node's Prometheus metrics ([`Metrics`]).
 //! - [`broker`]: the [`Broker`](broker::Broker) trait (fan-out across nodes, window
-//!   registrations) and its in-memory and Redis implementations.
-//! - `topic`: topic names ([`TopicName`]), window registrations ([`Windows`]) and the
-//!   `TopicRegistry` actor (who is in which topic on this node). Uses the broker; knows
-//!   nothing of HTTP, websockets or frames.
+//!   registrations, topic history and recovery) and its in-memory and Redis
+//!   implementations.
+//! - `topic`: topic names ([`TopicName`]), window registrations ([`Windows`]), the
+//!   `TopicRegistry` actor (who is in which topic on this node) and the `History` handle
+//!   (positions and recoveries for connections). Uses the broker; knows nothing of HTTP,
+//!   websockets or frames.
 //! - `signal`: the [`SignalRouter`] (handlers, permissions, queues, triggers) and the
 //!   `#[signal]` handler interface. Uses topics and the broker.
 //! - `limit`: token buckets and per-address/per-user connection counts.

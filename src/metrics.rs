@@ -48,6 +48,11 @@ pub struct Metrics {
     pub broker_subscriptions: IntGauge,
     /// Events dropped because this node's registry fell behind the broker.
     pub broker_dropped: IntCounter,
+    /// Connections that asked to recover what they missed, by outcome (`recovered`, or why
+    /// not: PROTOCOL.md §5.6).
+    pub recoveries: IntCounterVec,
+    /// Signal frames replayed to recovering connections.
+    pub replayed: IntCounter,
 }
 
 impl Metrics {
@@ -102,6 +107,15 @@ impl Metrics {
             broker_dropped: new.counter(
                 "broker_dropped_total",
                 "Broker events dropped because the registry fell behind.",
+            ),
+            recoveries: new.counter_vec(
+                "recoveries_total",
+                "Connections that asked to recover what they missed, by outcome.",
+                "outcome",
+            ),
+            replayed: new.counter(
+                "replayed_total",
+                "Signal frames replayed to recovering connections.",
             ),
             registry,
         }

@@ -14,7 +14,7 @@ use crate::http::{self, AppState};
 use crate::limit::ConnectionLimits;
 use crate::protocol::resync_frame;
 use crate::signal::SignalRouter;
-use crate::topic::{EvictAll, Eviction, TopicRegistry};
+use crate::topic::{EvictAll, Eviction, History, TopicRegistry};
 
 /// Routes an application adds next to Switchboard's own.
 type AppRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -68,11 +68,13 @@ impl Server {
         let registry = TopicRegistry::new(windows.broker().clone(), metrics.clone(), resync_frame);
         // The registry gets a thread of its own: fan-out never competes with connection I/O.
         let registry = TopicRegistry::start_in_arbiter(&Arbiter::new().handle(), |_| registry);
+        let history = History::new(windows.broker().clone(), metrics.clone());
         let state = web::Data::new(AppState {
             router: self.router.clone(),
             windows,
             metrics,
             registry: registry.clone(),
+            history,
             connections: ConnectionLimits::new(
                 config.max_connections_per_ip,
                 config.max_connections_per_user,

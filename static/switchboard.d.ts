@@ -164,6 +164,22 @@ type RequestOptions = {
     timeout?: number | undefined;
 };
 /**
+ * A position in the server's history (PROTOCOL.md §5.6): the window has received every
+ * trigger addressed to it up to `offset`, in the history named `epoch`. Written `E:N` in the
+ * `df-ws-position` meta tag and the `since` query parameter.
+ */
+type Position = {
+    /**
+     * Names the server's history; a new epoch means the history was lost.
+     */
+    epoch: string;
+    /**
+     * Counts the server's triggers (to every window): an integer, 0 or
+     * more, below 2^53.
+     */
+    offset: number;
+};
+/**
  * What `stats()` returns.
  */
 type Stats = {
@@ -187,9 +203,25 @@ type Stats = {
      * Connections opened after the first one.
      */
     reconnects: number;
+    /**
+     * The position the next connection resumes from (a
+     * copy); null until the server sent one (or the page gave one), and while the server keeps
+     * no history.
+     */
+    position: Position | null;
+    /**
+     * Connections on which the server replayed everything missed
+     * (`df.resync` with `{recovered: true}`).
+     */
+    recoveries: number;
+    /**
+     * Connections on which it could not, and reconnections
+     * without a position (`df.resync` with `{recovered: false}`).
+     */
+    recoveryFailures: number;
 };
 /**
- * Where `configure` connects.
+ * Where to connect: the `url` and `key` of `ConfigureOptions`.
  */
 type Endpoint = {
     /**
@@ -200,6 +232,39 @@ type Endpoint = {
      * The window key, sent as `?dfwskey=`.
      */
     key?: string | undefined;
+};
+/**
+ * What `configure` sets: where to connect, and the position to resume from.
+ */
+type ConfigureOptions = {
+    /**
+     * The websocket URL, e.g. `wss://example.com/ws/`.
+     */
+    url?: string | undefined;
+    /**
+     * The window key, sent as `?dfwskey=`.
+     */
+    key?: string | undefined;
+    /**
+     * The position the page's state was loaded at,
+     * `"E:N"` or `{epoch, offset}`: the next connection (the first one, when given before the
+     * DOM is ready) asks the server to replay what came after it, and `df.resync` says whether
+     * it could. Overrides the `df-ws-position` meta tag.
+     */
+    position?: string | Position | undefined;
+};
+/**
+ * Arguments of `df.resync`. The client runs it on a reconnection, and on a first connection
+ * that resumes from a position the page gave: when the server's `position` frame says whether
+ * it replayed what was missed, or at once when there was no position to resume from. The
+ * server sends it too, with `{recovered: false}` (an older server: `{}`).
+ */
+type ResyncOptions = {
+    /**
+     * True when the server replayed every signal missed meanwhile,
+     * so there is nothing to refetch; false when signals may have been missed: refetch state.
+     */
+    recovered: boolean;
 };
 /**
  * The levels of `df.notify`; any other shows as `info`.
@@ -232,8 +297,8 @@ type NotifyOptions = {
  */
 type FieldValue = string | boolean | string[];
 /**
- * The arguments of the built-in signals, by name (df_websockets' names). `df.resync` runs
- * locally after every reconnect (not the first connection), with `{}`.
+ * The arguments of the built-in signals, by name (df_websockets' names). `df.resync` is run
+ * by the client itself, after reconnecting (see `ResyncOptions`).
  */
 type BuiltinSignals = {
     "html.after": {
@@ -307,7 +372,7 @@ type BuiltinSignals = {
         }>;
     };
     "df.notify": NotifyOptions;
-    "df.resync": Record<string, never>;
+    "df.resync": ResyncOptions;
 };
 /**
  * One entry of a `data-df-signal` attribute's JSON list.
@@ -380,14 +445,16 @@ type DFSignalsMembers = {
      */
     onStateChange: (fn: (state: ConnectionState) => void) => () => void;
     /**
-     * Counters: queue, drops, pending requests, reconnections.
+     * Counters: queue, drops, pending requests, reconnections,
+     * recoveries; and the position.
      */
     stats: () => Stats;
     /**
-     * Connects elsewhere than the page's meta
-     * tags or cookies say (best before the DOM is ready).
+     * Connects elsewhere than the
+     * page's meta tags or cookies say, or resumes from another position (best before the DOM
+     * is ready).
      */
-    configure: (endpoint?: Endpoint) => void;
+    configure: (options?: ConfigureOptions) => void;
     /**
      * Reads the endpoint and connects; runs by itself once the DOM is
      * ready.
@@ -433,7 +500,7 @@ export default DFSignals;
  */
 declare const DFSignals: DFSignalsClient;
 
-export { BuiltinSignals, CLOSE_CODES, CloseCode, CloseCodeInfo, ConnectionState, DFSignals, DFSignalsClient, DFSignalsMembers, DataSignalBinding, Endpoint, ErrorCode, FieldValue, KnownErrorCode, NotifyLevel, NotifyOptions, Reconnect, RequestOptions, SignalError, SignalErrorCode, SignalHandler, SignalOptions, Stats, reconnectAfter };
+export { BuiltinSignals, CLOSE_CODES, CloseCode, CloseCodeInfo, ConfigureOptions, ConnectionState, DFSignals, DFSignalsClient, DFSignalsMembers, DataSignalBinding, Endpoint, ErrorCode, FieldValue, KnownErrorCode, NotifyLevel, NotifyOptions, Position, Reconnect, RequestOptions, ResyncOptions, SignalError, SignalErrorCode, SignalHandler, SignalOptions, Stats, reconnectAfter };
 
 // What the client adds to the browser's global types: the one part of the declarations that
 // JSDoc cannot express (a `declare global` augmentation), so it is written here in

@@ -90,6 +90,56 @@
     }
   };
 
+  // src/position.js
+  function isOffset(value) {
+    return Number.isSafeInteger(value) && /** @type {number} */
+    value >= 0;
+  }
+  function readPosition(value) {
+    if (value === null || typeof value !== "object") return null;
+    const { epoch, offset } = (
+      /** @type {{epoch?: unknown, offset?: unknown}} */
+      value
+    );
+    if (typeof epoch !== "string" || epoch === "" || !isOffset(offset)) return null;
+    return Object.freeze({ epoch, offset });
+  }
+  function parsePosition(text2) {
+    const trimmed = text2.trim();
+    const colon = trimmed.lastIndexOf(":");
+    const digits = trimmed.slice(colon + 1);
+    if (colon < 1 || !/^[0-9]+$/.test(digits)) return null;
+    return readPosition({ epoch: trimmed.slice(0, colon), offset: Number(digits) });
+  }
+  function formatPosition({ epoch, offset }) {
+    return `${epoch}:${offset}`;
+  }
+  function createPosition() {
+    let current = null;
+    return {
+      /** @returns {Position | null} the position (frozen), or null when none is known */
+      get current() {
+        return current;
+      },
+      /**
+       * Replaces the position: with a `position` frame's (null: the server keeps no history),
+       * or with the one the page gives.
+       * @param {Position | null} position
+       */
+      set(position) {
+        current = position === null ? null : Object.freeze({ epoch: position.epoch, offset: position.offset });
+      },
+      /**
+       * Moves the position to `offset`, the offset of a signal frame, if that is further on.
+       * Never moves it back, and does nothing while no position is known.
+       * @param {number} offset
+       */
+      raise(offset) {
+        if (current !== null && offset > current.offset) current = Object.freeze({ epoch: current.epoch, offset });
+      }
+    };
+  }
+
   // src/protocol.js
   var HEARTBEAT = "--heartbeat--";
   var SIGNAL_NAME = /^[_A-Za-z][_A-Za-z0-9]*(\.[_A-Za-z][_A-Za-z0-9]*)*$/;
@@ -122,12 +172,32 @@
     }
     if (frame.signal && frame.signal_id) {
       const opts = frame.opts !== null && typeof frame.opts === "object" ? frame.opts : {};
-      return { type: "signal", name: frame.signal, opts, signalId: frame.signal_id };
+      const offset = isOffset(frame.offset) ? frame.offset : null;
+      return { type: "signal", name: frame.signal, opts, signalId: frame.signal_id, offset };
     }
     if (frame.error) {
       return { type: "error", error: toSignalError(frame.error) };
     }
+    if ("position" in frame) {
+      return toPositionFrame(frame.position, frame.recovered);
+    }
     return { type: "other" };
+  }
+  function toPositionFrame(position, recovered) {
+    const read = position === null ? null : readPosition(position);
+    if (position !== null && read === null) {
+      return { type: "invalid", reason: `a position must be null or {epoch, offset}, not ${preview(position)}` };
+    }
+    if (recovered !== void 0 && typeof recovered !== "boolean") {
+      return { type: "invalid", reason: `\`recovered\` must be a boolean, not ${preview(recovered)}` };
+    }
+    if (read === null && recovered === true) {
+      return { type: "invalid", reason: "`recovered` cannot be true without a position" };
+    }
+    return { type: "position", position: read, recovered: recovered ?? null };
+  }
+  function preview(value) {
+    return JSON.stringify(value).slice(0, 100);
   }
   function toSignalError(error) {
     const code = typeof error?.code === "string" ? error.code : ErrorCode.UNKNOWN_ERROR;
@@ -276,6 +346,9 @@
       key: readMeta(doc, "df-window-key") ?? readCookie(doc.cookie, "dfwskey")
     };
   }
+  function discoverPosition(doc) {
+    return readMeta(doc, "df-ws-position");
+  }
   function readMeta(doc, name) {
     return doc.querySelector(`meta[name="${name}"]`)?.getAttribute("content") || null;
   }
@@ -297,9 +370,15 @@
     }
   }
   function socketUrl(url, key) {
-    if (!key || /[?&]dfwskey=/.test(url)) return url;
+    return withQuery(url, "dfwskey", key);
+  }
+  function withQuery(url, name, value) {
+    if (!value || hasQuery(url, name)) return url;
     const separator = url.includes("?") ? "&" : "?";
-    return `${url}${separator}dfwskey=${encodeURIComponent(key)}`;
+    return `${url}${separator}${name}=${encodeURIComponent(value)}`;
+  }
+  function hasQuery(url, name) {
+    return new RegExp(`[?&]${name}=`).test(url);
   }
 
   // src/outbox.js
@@ -510,6 +589,11 @@
     let found = null;
     const stateListeners = /* @__PURE__ */ new Set();
     let reconnects = 0;
+    let recoveries = 0;
+    let recoveryFailures = 0;
+    const position = createPosition();
+    let resuming = false;
+    let awaitingRecovery = false;
     const registry = createRegistry({
       onError: (name, err) => log.error(`DFSignals: a handler of "${name}" failed:`, err)
     });
@@ -524,23 +608,38 @@
       timing: settings,
       url: () => {
         const { url, key } = endpoint();
-        return socketUrl(
+        const since = position.current && formatPosition(position.current);
+        const full = withQuery(socketUrl(
           /** @type {string} */
           url,
           key
-        );
+        ), "since", since);
+        resuming = hasQuery(full, "since");
+        return full;
       },
       onOpen: ({ reconnected }) => {
         outbox.drain(transmit);
-        if (reconnected) {
-          reconnects += 1;
-          registry.dispatch(RESYNC, {});
-        }
+        if (reconnected) reconnects += 1;
+        awaitingRecovery = resuming;
+        if (reconnected && !resuming) resync(false);
       },
       onText: receive,
       onClose: () => requests.failSent(),
       onStateChange: announce2
     });
+    function resync(recovered) {
+      if (recovered) recoveries += 1;
+      else recoveryFailures += 1;
+      registry.dispatch(RESYNC, { recovered });
+    }
+    function resumeFrom(value) {
+      const given = typeof value === "string" ? parsePosition(value) : readPosition(value);
+      if (given === null) {
+        log.warn('DFSignals: ignored a malformed position (expected "EPOCH:OFFSET"):', value);
+      } else {
+        position.set(given);
+      }
+    }
     function transmit(item) {
       const { frame, requestId } = item;
       if (requestId !== void 0 && !requests.isPending(requestId)) return true;
@@ -561,9 +660,20 @@
       }
       switch (frame.type) {
         case "signal":
+          if (frame.offset !== null) position.raise(frame.offset);
           if (recentSignals.record(frame.signalId)) {
             registry.dispatch(frame.name, frame.opts, frame.signalId);
           }
+          break;
+        case "position":
+          position.set(frame.position);
+          if (awaitingRecovery) {
+            awaitingRecovery = false;
+            resync(frame.recovered === true);
+          }
+          break;
+        case "invalid":
+          log.warn(`DFSignals: ignored a malformed frame: ${frame.reason}`);
           break;
         case "reply":
           requests.settle(frame);
@@ -689,36 +799,45 @@
       },
       /**
        * Counters, for a status page or a test: the state, the calls waiting for a connection,
-       * the calls dropped because too many waited, the requests waiting for a reply, and the
-       * reconnections since the first connection.
+       * the calls dropped because too many waited, the requests waiting for a reply, the
+       * reconnections since the first connection, the position to resume from, and how many
+       * connections recovered what was missed or could not.
        * @returns {import("./types.js").Stats}
        */
       stats() {
+        const current = position.current;
         return {
           state: connection.state,
           queued: outbox.size,
           dropped: outbox.dropped,
           pendingRequests: requests.size,
-          reconnects
+          reconnects,
+          position: current && { epoch: current.epoch, offset: current.offset },
+          recoveries,
+          recoveryFailures
         };
       },
       /**
-       * Sets the URL and/or window key instead of reading them from the page. Call it before
-       * the DOM is ready; values given later are used from the next connection attempt on.
-       * @param {import("./types.js").Endpoint} [options]
+       * Sets the URL, window key and/or position to resume from instead of reading them from
+       * the page. Call it before the DOM is ready; values given later are used from the next
+       * connection attempt on.
+       * @param {import("./types.js").ConfigureOptions} [options]
        */
-      configure({ url, key } = {}) {
+      configure({ url, key, position: resumeAt } = {}) {
         if (url !== void 0) overrides.url = url;
         if (key !== void 0) overrides.key = key;
+        if (resumeAt !== void 0) resumeFrom(resumeAt);
         connectIfReady();
       },
       /**
-       * Reads the endpoint from the page and connects. Runs by itself once the DOM is ready;
-       * later calls do nothing.
+       * Reads the endpoint (and the position, unless `configure` gave one) from the page and
+       * connects. Runs by itself once the DOM is ready; later calls do nothing.
        */
       start() {
         if (found !== null) return;
         found = discoverEndpoint(env.document);
+        const pagePosition = discoverPosition(env.document);
+        if (pagePosition !== null && position.current === null) resumeFrom(pagePosition);
         listenForWakeUps();
         connectIfReady();
       }

@@ -103,6 +103,8 @@ impl Conn {
                 Ok(Some(Ok(message))) => message,
             };
             return match message {
+                // The position of PROTOCOL.md §5.6 comes first on every connection.
+                Message::Text(text) if text.starts_with(r#"{"position":"#) => continue,
                 Message::Text(text) => match serde_json::from_str(&text) {
                     Ok(value) => Event::Frame(value),
                     Err(_) => Event::Text(text.to_string()),

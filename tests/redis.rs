@@ -724,7 +724,11 @@ async fn nodes_survive_a_redis_outage_and_resync_their_windows() {
     // Every window is told it may have missed something.
     for (name, client) in [("a1", &mut a1), ("a2", &mut a2), ("b1", &mut b1)] {
         let frame = client.signal("df.resync").await;
-        assert_eq!(frame["opts"], json!({}), "{name}: {frame}");
+        assert_eq!(
+            frame["opts"],
+            json!({"recovered": false}),
+            "{name}: {frame}"
+        );
         let id = frame["signal_id"].as_str().expect("a signal_id");
         uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("{name}: {e}: {frame}"));
     }

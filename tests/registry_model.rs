@@ -309,9 +309,10 @@ impl Harness {
             signal_id: Uuid::new_v4(),
             topics,
             payload,
+            offset: None,
         };
         self.broker
-            .publish(Arc::new(publication))
+            .publish(publication)
             .await
             .expect("the memory broker accepts publications");
     }

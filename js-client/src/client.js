@@ -2,16 +2,24 @@
  * The DFSignals API: local handlers, calls and requests to the server, and the connection
  * state, assembled from the other modules. Everything the outside world provides (WebSocket,
  * timers, clock, randomness, console, where to connect) is passed in, so tests can fake it.
+ *
+ * Recovery (PROTOCOL.md §5.6): the client keeps the position the server sends, raised by the
+ * offsets of the signal frames, and resumes from it (`since`) on every later attempt; the
+ * server replays what was missed before the connection's `position` frame.
  */
 import { createConnection } from "./connection.js";
-import { discoverEndpoint, socketUrl } from "./discovery.js";
+import { discoverEndpoint, discoverPosition, hasQuery, socketUrl, withQuery } from "./discovery.js";
 import { createOutbox } from "./outbox.js";
+import { createPosition, formatPosition, parsePosition, readPosition } from "./position.js";
 import { encodeCall, parseFrame } from "./protocol.js";
 import { createRecentIds } from "./recent-ids.js";
 import { createRegistry } from "./registry.js";
 import { createRequests } from "./requests.js";
 
-/** The local signal run after a reconnect, so that pages can fetch what they missed. */
+/**
+ * The local signal run when a connection is back, `{recovered}`: whether the server replayed
+ * what was missed, or the page should fetch it.
+ */
 const RESYNC = "df.resync";
 
 /** Timings (ms) and bounds used unless `createClient`'s `settings` say otherwise. */
@@ -59,6 +67,13 @@ export function createClient(env) {
   /** @type {Set<(state: import("./connection.js").State) => void>} */
   const stateListeners = new Set();
   let reconnects = 0;
+  let recoveries = 0;
+  let recoveryFailures = 0;
+  const position = createPosition();
+  // Whether the socket being opened asks to resume (its URL carries `since`), and, once it
+  // is open, whether its `position` frame, which says if it did, is still to come.
+  let resuming = false;
+  let awaitingRecovery = false;
 
   const registry = createRegistry({
     onError: (name, err) => log.error(`DFSignals: a handler of "${name}" failed:`, err),
@@ -76,19 +91,47 @@ export function createClient(env) {
     timing: settings,
     url: () => {
       const { url, key } = endpoint();
-      return socketUrl(/** @type {string} */ (url), key);
+      const since = position.current && formatPosition(position.current);
+      const full = withQuery(socketUrl(/** @type {string} */ (url), key), "since", since);
+      resuming = hasQuery(full, "since");
+      return full;
     },
     onOpen: ({ reconnected }) => {
       outbox.drain(transmit);
-      if (reconnected) {
-        reconnects += 1;
-        registry.dispatch(RESYNC, {});
-      }
+      if (reconnected) reconnects += 1;
+      // A resuming connection runs `df.resync` when its `position` frame says whether it
+      // recovered (not at all if the socket closes first: the next attempt resumes again).
+      // Any other reconnection lost whatever was sent meanwhile.
+      awaitingRecovery = resuming;
+      if (reconnected && !resuming) resync(false);
     },
     onText: receive,
     onClose: () => requests.failSent(),
     onStateChange: announce,
   });
+
+  /**
+   * Runs `df.resync` locally, and counts it.
+   * @param {boolean} recovered whether the server replayed everything missed
+   */
+  function resync(recovered) {
+    if (recovered) recoveries += 1;
+    else recoveryFailures += 1;
+    registry.dispatch(RESYNC, { recovered });
+  }
+
+  /**
+   * Takes the position the page gives (`configure`, the `df-ws-position` meta tag).
+   * @param {unknown} value `E:N`, or `{epoch, offset}`
+   */
+  function resumeFrom(value) {
+    const given = typeof value === "string" ? parsePosition(value) : readPosition(value);
+    if (given === null) {
+      log.warn("DFSignals: ignored a malformed position (expected \"EPOCH:OFFSET\"):", value);
+    } else {
+      position.set(given);
+    }
+  }
 
   /**
    * Sends a queued or new frame if the socket is open. A request that already ended (timed
@@ -120,9 +163,23 @@ export function createClient(env) {
     }
     switch (frame.type) {
       case "signal":
+        // A repeat raises the position too: its offset was sent to this window all the same.
+        if (frame.offset !== null) position.raise(frame.offset);
         if (recentSignals.record(frame.signalId)) {
           registry.dispatch(frame.name, frame.opts, frame.signalId);
         }
+        break;
+      case "position":
+        // Null: the server keeps no history, so there is nothing to resume from.
+        position.set(frame.position);
+        if (awaitingRecovery) {
+          awaitingRecovery = false;
+          // A position frame without `recovered` answers a `since` the server did not read.
+          resync(frame.recovered === true);
+        }
+        break;
+      case "invalid":
+        log.warn(`DFSignals: ignored a malformed frame: ${frame.reason}`);
         break;
       case "reply":
         requests.settle(frame);
@@ -264,38 +321,47 @@ export function createClient(env) {
 
     /**
      * Counters, for a status page or a test: the state, the calls waiting for a connection,
-     * the calls dropped because too many waited, the requests waiting for a reply, and the
-     * reconnections since the first connection.
+     * the calls dropped because too many waited, the requests waiting for a reply, the
+     * reconnections since the first connection, the position to resume from, and how many
+     * connections recovered what was missed or could not.
      * @returns {import("./types.js").Stats}
      */
     stats() {
+      const current = position.current;
       return {
         state: connection.state,
         queued: outbox.size,
         dropped: outbox.dropped,
         pendingRequests: requests.size,
         reconnects,
+        position: current && { epoch: current.epoch, offset: current.offset },
+        recoveries,
+        recoveryFailures,
       };
     },
 
     /**
-     * Sets the URL and/or window key instead of reading them from the page. Call it before
-     * the DOM is ready; values given later are used from the next connection attempt on.
-     * @param {import("./types.js").Endpoint} [options]
+     * Sets the URL, window key and/or position to resume from instead of reading them from
+     * the page. Call it before the DOM is ready; values given later are used from the next
+     * connection attempt on.
+     * @param {import("./types.js").ConfigureOptions} [options]
      */
-    configure({ url, key } = {}) {
+    configure({ url, key, position: resumeAt } = {}) {
       if (url !== undefined) overrides.url = url;
       if (key !== undefined) overrides.key = key;
+      if (resumeAt !== undefined) resumeFrom(resumeAt);
       connectIfReady();
     },
 
     /**
-     * Reads the endpoint from the page and connects. Runs by itself once the DOM is ready;
-     * later calls do nothing.
+     * Reads the endpoint (and the position, unless `configure` gave one) from the page and
+     * connects. Runs by itself once the DOM is ready; later calls do nothing.
      */
     start() {
       if (found !== null) return;
       found = discoverEndpoint(env.document);
+      const pagePosition = discoverPosition(env.document);
+      if (pagePosition !== null && position.current === null) resumeFrom(pagePosition);
       listenForWakeUps();
       connectIfReady();
     },

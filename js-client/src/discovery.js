@@ -1,7 +1,8 @@
 /**
  * Where to connect, and as which window (PROTOCOL.md §2): the `df-window-key` and
- * `df-ws-url` meta tags first, then df_websockets' `dfwskey` and `dfwsurl` cookies; and the
- * socket URL that carries the key.
+ * `df-ws-url` meta tags first, then df_websockets' `dfwskey` and `dfwsurl` cookies; the
+ * position to resume from, when the page gives one (`df-ws-position`, §5.6); and the socket
+ * URL that carries the key and the position.
  */
 
 /**
@@ -20,6 +21,16 @@ export function discoverEndpoint(doc) {
     url: readMeta(doc, "df-ws-url") ?? readCookie(doc.cookie, "dfwsurl"),
     key: readMeta(doc, "df-window-key") ?? readCookie(doc.cookie, "dfwskey"),
   };
+}
+
+/**
+ * Reads the position the page's state was rendered at, to resume from (PROTOCOL.md §5.6).
+ * @param {Pick<Document, "querySelector">} doc
+ * @returns {string | null} the content of the `df-ws-position` meta tag, `E:N` unless
+ *   malformed; null when absent or empty
+ */
+export function discoverPosition(doc) {
+  return readMeta(doc, "df-ws-position");
 }
 
 /**
@@ -69,7 +80,28 @@ function decodeQuotePlus(encoded) {
  * @returns {string}
  */
 export function socketUrl(url, key) {
-  if (!key || /[?&]dfwskey=/.test(url)) return url;
+  return withQuery(url, "dfwskey", key);
+}
+
+/**
+ * `url` with `NAME=VALUE` added to its query (after `?`, or `&` when it has a query already),
+ * the value percent-encoded.
+ * @param {string} url
+ * @param {string} name a query parameter name, as it is written in the URL
+ * @param {string | null} value nothing is added without one
+ * @returns {string} `url` itself when there is no value or it already has a `NAME` parameter
+ */
+export function withQuery(url, name, value) {
+  if (!value || hasQuery(url, name)) return url;
   const separator = url.includes("?") ? "&" : "?";
-  return `${url}${separator}dfwskey=${encodeURIComponent(key)}`;
+  return `${url}${separator}${name}=${encodeURIComponent(value)}`;
+}
+
+/**
+ * @param {string} url
+ * @param {string} name a query parameter name, as it is written in the URL
+ * @returns {boolean} whether `url` has a `NAME=` parameter
+ */
+export function hasQuery(url, name) {
+  return new RegExp(`[?&]${name}=`).test(url);
 }

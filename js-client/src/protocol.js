@@ -4,6 +4,7 @@
  */
 import { ErrorCode } from "./codes.js";
 import { SignalError } from "./errors.js";
+import { isOffset, readPosition } from "./position.js";
 
 /** The literal keep-alive frame, sent by the client and echoed by the server. */
 export const HEARTBEAT = "--heartbeat--";
@@ -38,17 +39,26 @@ export function encodeCall(name, opts, id) {
 }
 
 /**
- * @typedef {{type: "signal", name: string, opts: object, signalId: string}} SignalFrame
+ * A signal frame's `offset` is null when it has none (history off, an older server) or when
+ * it is not an offset. A position frame's `recovered` is null when the frame has none (a
+ * connection that did not ask to recover).
+ * @typedef {{type: "signal", name: string, opts: object, signalId: string,
+ *   offset: number | null}} SignalFrame
  * @typedef {{type: "reply", id: string | number, ok: true, result: unknown}} ReplyOk
  * @typedef {{type: "reply", id: string | number, ok: false, error: SignalError}} ReplyError
  * @typedef {{type: "error", error: SignalError}} ErrorFrame
+ * @typedef {{type: "position", position: import("./types.js").Position | null,
+ *   recovered: boolean | null}} PositionFrame
+ * @typedef {{type: "invalid", reason: string}} InvalidFrame a known kind of frame, malformed
  * @typedef {{type: "other"}} OtherFrame
- * @typedef {SignalFrame | ReplyOk | ReplyError | ErrorFrame | OtherFrame} Inbound
+ * @typedef {SignalFrame | ReplyOk | ReplyError | ErrorFrame | PositionFrame | InvalidFrame |
+ *   OtherFrame} Inbound
  */
 
 /**
  * Classifies a JSON text frame from the server. Frames of an unknown shape are `other`, so
- * that a newer server's additions are ignored rather than misread.
+ * that a newer server's additions are ignored rather than misread. A `position` frame
+ * (§5.6) whose fields do not have their documented types is `invalid`.
  *
  * @param {string} text the frame text (never the heartbeat)
  * @returns {Inbound}
@@ -66,12 +76,43 @@ export function parseFrame(text) {
   }
   if (frame.signal && frame.signal_id) {
     const opts = frame.opts !== null && typeof frame.opts === "object" ? frame.opts : {};
-    return { type: "signal", name: frame.signal, opts, signalId: frame.signal_id };
+    const offset = isOffset(frame.offset) ? frame.offset : null;
+    return { type: "signal", name: frame.signal, opts, signalId: frame.signal_id, offset };
   }
   if (frame.error) {
     return { type: "error", error: toSignalError(frame.error) };
   }
+  if ("position" in frame) {
+    return toPositionFrame(frame.position, frame.recovered);
+  }
   return { type: "other" };
+}
+
+/**
+ * @param {unknown} position the `position` member: `{epoch, offset}`, or null
+ * @param {unknown} recovered the `recovered` member: a boolean, or absent
+ * @returns {PositionFrame | InvalidFrame}
+ */
+function toPositionFrame(position, recovered) {
+  const read = position === null ? null : readPosition(position);
+  if (position !== null && read === null) {
+    return { type: "invalid", reason: `a position must be null or {epoch, offset}, not ${preview(position)}` };
+  }
+  if (recovered !== undefined && typeof recovered !== "boolean") {
+    return { type: "invalid", reason: `\`recovered\` must be a boolean, not ${preview(recovered)}` };
+  }
+  if (read === null && recovered === true) {
+    return { type: "invalid", reason: "`recovered` cannot be true without a position" };
+  }
+  return { type: "position", position: read, recovered: recovered ?? null };
+}
+
+/**
+ * @param {unknown} value a JSON value from a frame
+ * @returns {string} its start, for a log message
+ */
+function preview(value) {
+  return JSON.stringify(value).slice(0, 100);
 }
 
 /**

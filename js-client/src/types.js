@@ -30,6 +30,16 @@
  */
 
 /**
+ * A position in the server's history (PROTOCOL.md §5.6): the window has received every
+ * trigger addressed to it up to `offset`, in the history named `epoch`. Written `E:N` in the
+ * `df-ws-position` meta tag and the `since` query parameter.
+ * @typedef {object} Position
+ * @property {string} epoch Names the server's history; a new epoch means the history was lost.
+ * @property {number} offset Counts the server's triggers (to every window): an integer, 0 or
+ *   more, below 2^53.
+ */
+
+/**
  * What `stats()` returns.
  * @typedef {object} Stats
  * @property {ConnectionState} state The connection state.
@@ -37,13 +47,41 @@
  * @property {number} dropped Calls dropped, oldest first, because more than 1000 waited.
  * @property {number} pendingRequests Requests waiting for their reply.
  * @property {number} reconnects Connections opened after the first one.
+ * @property {Position | null} position The position the next connection resumes from (a
+ *   copy); null until the server sent one (or the page gave one), and while the server keeps
+ *   no history.
+ * @property {number} recoveries Connections on which the server replayed everything missed
+ *   (`df.resync` with `{recovered: true}`).
+ * @property {number} recoveryFailures Connections on which it could not, and reconnections
+ *   without a position (`df.resync` with `{recovered: false}`).
  */
 
 /**
- * Where `configure` connects.
+ * Where to connect: the `url` and `key` of `ConfigureOptions`.
  * @typedef {object} Endpoint
  * @property {string} [url] The websocket URL, e.g. `wss://example.com/ws/`.
  * @property {string} [key] The window key, sent as `?dfwskey=`.
+ */
+
+/**
+ * What `configure` sets: where to connect, and the position to resume from.
+ * @typedef {object} ConfigureOptions
+ * @property {string} [url] The websocket URL, e.g. `wss://example.com/ws/`.
+ * @property {string} [key] The window key, sent as `?dfwskey=`.
+ * @property {string | Position} [position] The position the page's state was loaded at,
+ *   `"E:N"` or `{epoch, offset}`: the next connection (the first one, when given before the
+ *   DOM is ready) asks the server to replay what came after it, and `df.resync` says whether
+ *   it could. Overrides the `df-ws-position` meta tag.
+ */
+
+/**
+ * Arguments of `df.resync`. The client runs it on a reconnection, and on a first connection
+ * that resumes from a position the page gave: when the server's `position` frame says whether
+ * it replayed what was missed, or at once when there was no position to resume from. The
+ * server sends it too, with `{recovered: false}` (an older server: `{}`).
+ * @typedef {object} ResyncOptions
+ * @property {boolean} recovered True when the server replayed every signal missed meanwhile,
+ *   so there is nothing to refetch; false when signals may have been missed: refetch state.
  */
 
 /**
@@ -67,8 +105,8 @@
  */
 
 /**
- * The arguments of the built-in signals, by name (df_websockets' names). `df.resync` runs
- * locally after every reconnect (not the first connection), with `{}`.
+ * The arguments of the built-in signals, by name (df_websockets' names). `df.resync` is run
+ * by the client itself, after reconnecting (see `ResyncOptions`).
  * @typedef {{
  *   "html.after": {selector: string, content: string},
  *   "html.append": {selector: string, content: string},
@@ -88,7 +126,7 @@
  *   "html.download_file": {url: string, filename?: string},
  *   "html.forms.set": {selector: string, values: Array<{name: string, value: FieldValue}>},
  *   "df.notify": NotifyOptions,
- *   "df.resync": Record<string, never>,
+ *   "df.resync": ResyncOptions,
  * }} BuiltinSignals
  */
 
@@ -126,9 +164,11 @@
  *   handlers do not run. Rejects with a SignalError.
  * @property {(fn: (state: ConnectionState) => void) => () => void} onStateChange Calls `fn` on
  *   every state change; returns a function that stops it.
- * @property {() => Stats} stats Counters: queue, drops, pending requests, reconnections.
- * @property {(endpoint?: Endpoint) => void} configure Connects elsewhere than the page's meta
- *   tags or cookies say (best before the DOM is ready).
+ * @property {() => Stats} stats Counters: queue, drops, pending requests, reconnections,
+ *   recoveries; and the position.
+ * @property {(options?: ConfigureOptions) => void} configure Connects elsewhere than the
+ *   page's meta tags or cookies say, or resumes from another position (best before the DOM
+ *   is ready).
  * @property {() => void} start Reads the endpoint and connects; runs by itself once the DOM is
  *   ready.
  */

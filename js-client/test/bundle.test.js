@@ -52,6 +52,20 @@ describe("static/switchboard.js", () => {
     assert.deepEqual(sockets.map((s) => s.url), ["ws://h/ws/?dfwskey=abc"]);
   });
 
+  it("resumes from the df-ws-position meta tag and runs df.resync with the server's answer", () => {
+    const { context, sockets } = loadPage({ "df-ws-url": "ws://h/ws/", "df-ws-position": "e1:5" });
+    const { DFSignals } = context;
+    const resyncs = [];
+    DFSignals.connect("df.resync", (opts) => resyncs.push(JSON.stringify(opts)));
+    const [socket] = sockets;
+    assert.equal(socket.url, "ws://h/ws/?since=e1%3A5");
+    socket.accept();
+    socket.deliver({ signal: "x", opts: {}, signal_id: "1", offset: 6 });
+    socket.deliver({ position: { epoch: "e1", offset: 6 }, recovered: true });
+    assert.deepEqual(resyncs, ['{"recovered":true}']);
+    assert.equal(JSON.stringify(DFSignals.stats().position), '{"epoch":"e1","offset":6}');
+  });
+
   it("stays offline on a page that names no websocket URL", () => {
     const { context, sockets, log } = loadPage({});
     assert.equal(context.DFSignals.state, "closed");

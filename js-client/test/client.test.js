@@ -50,18 +50,21 @@ describe("call", () => {
 
   it("counts the queued and dropped calls in stats()", async () => {
     const t = setup({ settings: { queueLimit: 3 } });
-    assert.deepEqual(t.client.stats(), { state: "connecting", queued: 0, dropped: 0, pendingRequests: 0, reconnects: 0 });
+    const recovery = { position: null, recoveries: 0, recoveryFailures: 0 };
+    assert.deepEqual(t.client.stats(), { state: "connecting", queued: 0, dropped: 0, pendingRequests: 0, reconnects: 0, ...recovery });
     for (let n = 1; n <= 5; n += 1) t.client.call("a", { n });
     const request = t.client.request("b");
-    assert.deepEqual(t.client.stats(), { state: "connecting", queued: 3, dropped: 3, pendingRequests: 1, reconnects: 0 });
+    assert.deepEqual(t.client.stats(), { state: "connecting", queued: 3, dropped: 3, pendingRequests: 1, reconnects: 0, ...recovery });
     t.socket.accept();
     assert.deepEqual(t.socket.frames().map((f) => f.opts.n ?? f.signal), [4, 5, "b"]);
-    assert.deepEqual(t.client.stats(), { state: "open", queued: 0, dropped: 3, pendingRequests: 1, reconnects: 0 });
+    assert.deepEqual(t.client.stats(), { state: "open", queued: 0, dropped: 3, pendingRequests: 1, reconnects: 0, ...recovery });
     t.socket.drop();
     await assert.rejects(request, { code: "disconnected" });
     t.clock.advance(250);
     t.socket.accept();
-    assert.deepEqual(t.client.stats(), { state: "open", queued: 0, dropped: 3, pendingRequests: 0, reconnects: 1 });
+    assert.deepEqual(t.client.stats(), {
+      state: "open", queued: 0, dropped: 3, pendingRequests: 0, reconnects: 1, ...recovery, recoveryFailures: 1,
+    });
   });
 
   it("queues again when the socket closes, and flushes on reconnect", () => {
@@ -225,20 +228,19 @@ describe("frames from the server", () => {
 });
 
 describe("df.resync", () => {
-  it("runs locally after a reconnect, not after the first open", () => {
+  it("runs locally after a reconnect, not after the first open, with {recovered: false} without a position", () => {
     const t = setup();
-    let resyncs = 0;
-    t.client.connect("df.resync", (opts) => {
-      assert.deepEqual(opts, {});
-      resyncs += 1;
-    });
+    const resyncs = [];
+    t.client.connect("df.resync", (opts) => resyncs.push(opts));
     t.socket.accept();
-    assert.equal(resyncs, 0);
+    assert.deepEqual(resyncs, []);
     t.socket.drop();
     t.clock.advance(250);
+    assert.equal(t.socket.url, t.sockets[0].url, "no since without a position");
     t.socket.accept();
-    assert.equal(resyncs, 1);
+    assert.deepEqual(resyncs, [{ recovered: false }]);
     assert.deepEqual(t.socket.sent, [], "not sent to the server");
+    assert.deepEqual(t.log.lines.error, []);
   });
 
   it("runs after the queued calls went out", () => {

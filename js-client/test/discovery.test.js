@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { discoverEndpoint, readCookie, socketUrl } from "../src/discovery.js";
+import { discoverEndpoint, discoverPosition, readCookie, socketUrl, withQuery } from "../src/discovery.js";
 import { fakeDocument } from "./helpers.js";
 
 describe("discoverEndpoint", () => {
@@ -22,6 +22,14 @@ describe("discoverEndpoint", () => {
 
   it("finds nothing on a page without them", () => {
     assert.deepEqual(discoverEndpoint(fakeDocument()), { url: null, key: null });
+  });
+});
+
+describe("discoverPosition", () => {
+  it("reads the df-ws-position meta tag as it is", () => {
+    assert.equal(discoverPosition(fakeDocument({ meta: { "df-ws-position": "e1:42" } })), "e1:42");
+    assert.equal(discoverPosition(fakeDocument({ meta: { "df-ws-position": "" } })), null);
+    assert.equal(discoverPosition(fakeDocument({ cookie: "df-ws-position=e1:42" })), null, "no cookie");
   });
 });
 
@@ -47,5 +55,18 @@ describe("socketUrl", () => {
   it("leaves the URL alone without a key or when it already carries one", () => {
     assert.equal(socketUrl("ws://h/ws/", null), "ws://h/ws/");
     assert.equal(socketUrl("ws://h/ws/?dfwskey=old", "abc"), "ws://h/ws/?dfwskey=old");
+  });
+});
+
+describe("withQuery", () => {
+  it("adds a percent-encoded parameter, after the query the URL has", () => {
+    assert.equal(withQuery("ws://h/ws/", "since", "e1:42"), "ws://h/ws/?since=e1%3A42");
+    assert.equal(withQuery("ws://h/ws/?dfwskey=k", "since", "a b&c:1"), "ws://h/ws/?dfwskey=k&since=a%20b%26c%3A1");
+  });
+
+  it("adds nothing without a value, or when the URL has the parameter already", () => {
+    assert.equal(withQuery("ws://h/ws/?dfwskey=k", "since", null), "ws://h/ws/?dfwskey=k");
+    assert.equal(withQuery("ws://h/ws/?since=e0:1", "since", "e1:2"), "ws://h/ws/?since=e0:1");
+    assert.equal(withQuery("ws://h/ws/?oldsince=1", "since", "e1:2"), "ws://h/ws/?oldsince=1&since=e1%3A2");
   });
 });

@@ -22,9 +22,58 @@ describe("encodeCall", () => {
 describe("parseFrame", () => {
   it("reads signal frames, defaulting missing opts to {}", () => {
     assert.deepEqual(parseFrame('{"signal":"a.b","opts":{"x":1},"signal_id":"u1"}'), {
-      type: "signal", name: "a.b", opts: { x: 1 }, signalId: "u1",
+      type: "signal", name: "a.b", opts: { x: 1 }, signalId: "u1", offset: null,
     });
     assert.deepEqual(parseFrame('{"signal":"a","signal_id":"u2"}').opts, {});
+  });
+
+  it("reads a signal frame's offset, when it is one", () => {
+    assert.equal(parseFrame('{"signal":"a","opts":{},"signal_id":"u1","offset":42}').offset, 42);
+    assert.equal(parseFrame('{"signal":"a","opts":{},"signal_id":"u1","offset":0}').offset, 0);
+    const max = Number.MAX_SAFE_INTEGER;
+    assert.equal(parseFrame(`{"signal":"a","opts":{},"signal_id":"u1","offset":${max}}`).offset, max);
+    for (const offset of ['"42"', "-1", "1.5", "null", "9007199254740992", "1e300", "[1]"]) {
+      const frame = parseFrame(`{"signal":"a","opts":{},"signal_id":"u1","offset":${offset}}`);
+      assert.equal(frame.type, "signal", offset);
+      assert.equal(frame.offset, null, offset);
+    }
+  });
+
+  it("reads position frames, with or without recovered", () => {
+    assert.deepEqual(parseFrame('{"position":{"epoch":"e1","offset":7}}'), {
+      type: "position", position: { epoch: "e1", offset: 7 }, recovered: null,
+    });
+    assert.deepEqual(parseFrame('{"position":{"epoch":"e1","offset":0},"recovered":true}'), {
+      type: "position", position: { epoch: "e1", offset: 0 }, recovered: true,
+    });
+    assert.deepEqual(parseFrame('{"position":null,"recovered":false}'), {
+      type: "position", position: null, recovered: false,
+    });
+    assert.deepEqual(parseFrame('{"position":{"epoch":"e1","offset":3,"more":1},"recovered":false,"future":2}'), {
+      type: "position", position: { epoch: "e1", offset: 3 }, recovered: false,
+    });
+  });
+
+  it("calls a position frame whose fields have the wrong types invalid", () => {
+    for (const text of [
+      '{"position":{"epoch":"e1"}}',
+      '{"position":{"offset":1}}',
+      '{"position":{"epoch":"","offset":1}}',
+      '{"position":{"epoch":7,"offset":1}}',
+      '{"position":{"epoch":"e1","offset":-1}}',
+      '{"position":{"epoch":"e1","offset":1.5}}',
+      '{"position":{"epoch":"e1","offset":"1"}}',
+      '{"position":{"epoch":"e1","offset":9007199254740992}}',
+      '{"position":"e1:1"}',
+      '{"position":[]}',
+      '{"position":{"epoch":"e1","offset":1},"recovered":"yes"}',
+      '{"position":{"epoch":"e1","offset":1},"recovered":null}',
+      '{"position":null,"recovered":true}',
+    ]) {
+      const frame = parseFrame(text);
+      assert.equal(frame.type, "invalid", text);
+      assert.equal(typeof frame.reason, "string", text);
+    }
   });
 
   it("reads replies, successful or not", () => {

@@ -6,6 +6,7 @@
 import DFSignals, { CLOSE_CODES, CloseCode, ErrorCode, SignalError, reconnectAfter } from "switchboard-client";
 import type {
   BuiltinSignals,
+  ConfigureOptions,
   ConnectionState,
   DataSignalBinding,
   DFSignalsClient,
@@ -13,7 +14,9 @@ import type {
   FieldValue,
   NotifyLevel,
   NotifyOptions,
+  Position,
   RequestOptions,
+  ResyncOptions,
   SignalErrorCode,
   SignalHandler,
   SignalOptions,
@@ -70,6 +73,19 @@ client.call("df.notify", toast);
 const binding: DataSignalBinding = { name: "article.save", form: "data", prevent: null };
 console.log(binding);
 
+// Recovery: the position to resume from, and whether a reconnection recovered.
+const position: Position | null = stats.position;
+console.log(position?.epoch.length, position?.offset, stats.recoveries + stats.recoveryFailures);
+client.configure({ position: "4f1c:1207" });
+const resumeAt: ConfigureOptions = { url: "wss://example.com/ws/", position: { epoch: "4f1c", offset: 1207 } };
+client.configure(resumeAt);
+DFSignals.connect("df.resync", (opts) => {
+  const recovered: boolean = opts.recovered;
+  if (!recovered) console.log("refetch");
+});
+const resynced: SignalHandler<ResyncOptions> = ({ recovered }) => console.log(recovered);
+client.connect("df.resync", resynced);
+
 // @ts-expect-error: request options are an object, not a number
 DFSignals.request("demo.add", {}, 5);
 // @ts-expect-error: a built-in's handler gets its documented arguments
@@ -80,6 +96,10 @@ DFSignals.state = "open";
 DFSignals.call = () => false;
 // @ts-expect-error: the code tables are read-only
 ErrorCode.TIMEOUT = "late";
+// @ts-expect-error: a position's offset is a number
+DFSignals.configure({ position: { epoch: "4f1c", offset: "1207" } });
+// @ts-expect-error: df.resync's argument has `recovered`, nothing else
+DFSignals.connect("df.resync", (opts) => opts.missed);
 // @ts-expect-error: a handler's options are an object
 const bad: SignalHandler<string> = () => {};
 console.log(bad);

@@ -1,4 +1,7 @@
 //! The in-memory broker: one process, no external service. The embedded default.
+//!
+//! Its history (`streams.rs`) lives in this process: a restart starts a new epoch, and every
+//! window that comes back is told that nothing could be recovered.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +11,11 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
-use super::{Broker, BrokerError, BrokerEvent, Publication, TopicChange, WindowRecord};
+use super::streams::Streams;
+use super::{
+    Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, Recovery,
+    RecoveryFailure, TopicChange, TopicHistory, WindowRecord,
+};
 use crate::identity::WindowKey;
 
 /// How many registrations between two sweeps of expired ones.
@@ -45,16 +52,26 @@ pub struct MemoryBroker {
     events: mpsc::Sender<BrokerEvent>,
     /// The receiving end, until the registry takes it.
     receiver: Mutex<Option<mpsc::Receiver<BrokerEvent>>>,
+    /// Every topic's recent triggers and the offset sequence; `None` when history is off.
+    /// Its lock is never held across an await.
+    streams: Option<Mutex<Streams>>,
 }
 
 impl MemoryBroker {
-    /// A broker whose event queue holds at most `capacity` events.
+    /// A broker whose event queue holds at most `capacity` events, keeping no history.
     pub fn new(capacity: usize) -> MemoryBroker {
+        MemoryBroker::with_history(capacity, HistorySettings::OFF)
+    }
+
+    /// A broker whose event queue holds at most `capacity` events, keeping history as
+    /// `history` says (off when its size or time-to-live is zero).
+    pub fn with_history(capacity: usize, history: HistorySettings) -> MemoryBroker {
         let (events, receiver) = mpsc::channel(capacity.max(1));
         MemoryBroker {
             windows: Mutex::new(Windows::default()),
             events,
             receiver: Mutex::new(Some(receiver)),
+            streams: history.enabled().then(|| Mutex::new(Streams::new(history))),
         }
     }
 
@@ -75,8 +92,9 @@ impl MemoryBroker {
 }
 
 impl Default for MemoryBroker {
+    /// Room for 65,536 events, and the default history.
     fn default() -> Self {
-        MemoryBroker::new(65_536)
+        MemoryBroker::with_history(65_536, HistorySettings::default())
     }
 }
 
@@ -90,8 +108,53 @@ impl Broker for MemoryBroker {
         self.receiver.lock().take()
     }
 
-    async fn publish(&self, publication: Arc<Publication>) -> Result<(), BrokerError> {
-        self.emit(BrokerEvent::Deliver(publication)).await
+    async fn publish(&self, mut publication: Publication) -> Result<(), BrokerError> {
+        let Some(streams) = &self.streams else {
+            return self.emit(BrokerEvent::Deliver(Arc::new(publication))).await;
+        };
+        // Room in the queue first (the only wait); then the offset is given out and the
+        // event queued under one lock, so the registry sees offsets in increasing order.
+        let permit = self
+            .events
+            .reserve()
+            .await
+            .map_err(|_| BrokerError::Stopped)?;
+        let mut streams = streams.lock();
+        let entry = streams.append(&publication.topics, &publication.payload, Instant::now());
+        publication.payload = entry.frame;
+        publication.offset = Some(entry.offset);
+        permit.send(BrokerEvent::Deliver(Arc::new(publication)));
+        Ok(())
+    }
+
+    fn keeps_history(&self) -> bool {
+        self.streams.is_some()
+    }
+
+    async fn position(&self) -> Result<Option<Position>, BrokerError> {
+        Ok(self.streams.as_ref().map(|s| s.lock().position()))
+    }
+
+    async fn recover(&self, topics: &[String], since: &Position) -> Result<Recovery, BrokerError> {
+        Ok(match &self.streams {
+            Some(streams) => streams.lock().recover(topics, since, Instant::now()),
+            None => Recovery::Failed {
+                reason: RecoveryFailure::Off,
+                position: None,
+            },
+        })
+    }
+
+    async fn history(
+        &self,
+        topic: &str,
+        since: Option<u64>,
+        limit: usize,
+    ) -> Result<Option<TopicHistory>, BrokerError> {
+        Ok(self
+            .streams
+            .as_ref()
+            .map(|s| s.lock().history(topic, since, limit, Instant::now())))
     }
 
     fn subscribe(&self, _topic: &str) {}

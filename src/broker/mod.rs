@@ -10,13 +10,17 @@
 //!
 //! # Delivery guarantees
 //!
-//! Publishing is at-most-once: a trigger accepted by [`Broker::publish`] is handed to every
-//! node subscribed at that moment, but nothing is stored or replayed. A window that is
-//! disconnected when a trigger is published never sees it; pages refetch state after a
-//! reconnect.
+//! Live delivery is at-most-once: a trigger accepted by [`Broker::publish`] is handed to every
+//! node subscribed at that moment. With history on (`history`), the broker also keeps it
+//! in each targeted topic's history under one position, so a window that was disconnected
+//! gets it back with [`Broker::recover`] when it returns: everything it missed, once each and
+//! in order, or nothing (and it is told so). Today only [`MemoryBroker`] keeps history; the
+//! [`RedisBroker`] reports it as off.
 
+mod history;
 mod memory;
 mod redis;
+mod streams;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -30,6 +34,10 @@ use uuid::Uuid;
 
 use crate::identity::{WindowInfo, WindowKey};
 
+pub use history::{
+    Entry, HistorySettings, MalformedPosition, Position, Recovery, RecoveryFailure, TopicHistory,
+    MAX_OFFSET,
+};
 pub use memory::MemoryBroker;
 pub use redis::{RedisBroker, RedisConfig};
 
@@ -40,8 +48,12 @@ pub struct Publication {
     pub signal_id: Uuid,
     /// Every topic targeted by the trigger, so a node delivers once to the union of members.
     pub topics: Vec<String>,
-    /// The frame `{"signal", "opts", "signal_id"}`, serialised once for every recipient.
+    /// The frame `{"signal", "opts", "signal_id"}`, serialised once for every recipient. A
+    /// broker that keeps history appends `"offset"` to it (once per trigger).
     pub payload: ByteString,
+    /// Its place in the history, set by the broker; `None` without history (or for a message
+    /// a backend published by hand to a Redis channel).
+    pub offset: Option<u64>,
 }
 
 /// A registered window as the broker stores it.
@@ -125,8 +137,30 @@ pub trait Broker: Send + Sync + 'static {
     /// `None`.
     fn take_events(&self) -> Option<mpsc::Receiver<BrokerEvent>>;
 
-    /// Hands a trigger to every node with members in its topics (this one included).
-    async fn publish(&self, publication: Arc<Publication>) -> Result<(), BrokerError>;
+    /// Hands a trigger to every node with members in its topics (this one included), after
+    /// giving it an offset and appending it to each topic's history when history is on.
+    async fn publish(&self, publication: Publication) -> Result<(), BrokerError>;
+
+    /// Whether this broker keeps history: published frames carry offsets, connections get a
+    /// position.
+    fn keeps_history(&self) -> bool;
+
+    /// Where the history stands now (`None` when the broker keeps none): a new connection
+    /// receives live everything above it.
+    async fn position(&self) -> Result<Option<Position>, BrokerError>;
+
+    /// What `topics` received after `since`: all of it, in offset order and once each, or
+    /// nothing (PROTOCOL.md §5.6).
+    async fn recover(&self, topics: &[String], since: &Position) -> Result<Recovery, BrokerError>;
+
+    /// A topic's history after `since` (the newest `limit` entries without one); `None`
+    /// when the broker keeps no history.
+    async fn history(
+        &self,
+        topic: &str,
+        since: Option<u64>,
+        limit: usize,
+    ) -> Result<Option<TopicHistory>, BrokerError>;
 
     /// This node now has a member in `topic`: start receiving its publications.
     fn subscribe(&self, topic: &str);

@@ -162,6 +162,25 @@ pub struct Config {
         default_value_t = 100
     )]
     pub connection_burst_per_ip: u32,
+    /// Triggers kept per topic so that windows coming back after a lost connection receive
+    /// what they missed (PROTOCOL.md §5.6); 0 turns history and recovery off.
+    #[arg(long, env = "SWITCHBOARD_HISTORY_SIZE", default_value_t = 100)]
+    pub history_size: usize,
+    /// Seconds a trigger stays in its topics' history; a window away longer cannot recover.
+    #[arg(long, env = "SWITCHBOARD_HISTORY_TTL_SECS", default_value_t = 300)]
+    pub history_ttl_secs: u64,
+    /// Most triggers replayed to one returning window; beyond it the window is told that
+    /// nothing was recovered, and refetches.
+    #[arg(long, env = "SWITCHBOARD_RECOVERY_MAX", default_value_t = 300)]
+    pub recovery_max: usize,
+    /// Bound of the in-memory history of all topics together, in bytes; the oldest entries
+    /// go first.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_HISTORY_MAX_BYTES",
+        default_value_t = 64 * 1024 * 1024
+    )]
+    pub history_max_bytes: usize,
     /// Limits per named handler queue (`[queues.slow] concurrency = 4`). A TOML table has no
     /// single clap type: its flag, `--queue`, is declared on [`ServeArgs`].
     #[arg(skip)]
@@ -245,6 +264,11 @@ impl Config {
         if self.outbound_queue == 0 {
             return invalid("outbound_queue must be at least 1");
         }
+        if self.history_size > 0 && (self.history_ttl_secs == 0 || self.recovery_max == 0) {
+            return invalid(
+                "with history_size above 0, history_ttl_secs and recovery_max must be positive",
+            );
+        }
         if self.window_ttl_secs == 0 || self.handler_timeout_ms == 0 {
             return invalid("window_ttl_secs and handler_timeout_ms must be positive");
         }
@@ -317,6 +341,10 @@ mod tests {
         assert_eq!(config.redis_url, None);
         assert_eq!(config.redis_prefix, "switchboard:");
         assert!(!config.redis_cluster);
+        assert_eq!(config.history_size, 100);
+        assert_eq!(config.history_ttl_secs, 300);
+        assert_eq!(config.recovery_max, 300);
+        assert_eq!(config.history_max_bytes, 64 << 20);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::views::ws_base_url;
 use super::{ApiError, AppState};
+use crate::broker::Position;
 use crate::identity::{User, WindowInfo, WindowKey};
 use crate::signal::{Destinations, To};
 use crate::topic::TopicName;
@@ -38,7 +39,7 @@ pub(super) struct Call {
 }
 
 /// Every call of the HTTP API (PROTOCOL.md §6).
-pub(super) const CALLS: [Call; 4] = [
+pub(super) const CALLS: [Call; 5] = [
     Call {
         method: Method::POST,
         path: "/windows",
@@ -59,7 +60,15 @@ pub(super) const CALLS: [Call; 4] = [
         path: "/trigger",
         handler: || web::to(trigger),
     },
+    Call {
+        method: Method::GET,
+        path: "/topics/{topic}/history",
+        handler: || web::to(topic_history),
+    },
 ];
+
+/// Most history entries one read returns.
+const MAX_HISTORY_LIMIT: usize = 10_000;
 
 /// The `/api/v1` scope: every call of [`CALLS`], a JSON 405 for a known path with another
 /// method, a JSON 404 for any other path.
@@ -362,6 +371,84 @@ async fn trigger(
         )
         .await?;
     Ok(HttpResponse::Accepted().json(json!({"signal_id": signal_id})))
+}
+
+/// Query of `GET /api/v1/topics/{topic}/history`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    /// `EPOCH:OFFSET`: entries after it; the newest ones without it.
+    since: Option<String>,
+    /// Most entries returned (default 100; 0 returns only the position).
+    limit: Option<usize>,
+}
+
+/// A topic named in a path: an application topic, or an implicit one (`-broadcast`,
+/// `-user.42`, ...), which backends may read too.
+fn any_topic(name: String) -> Result<String, ApiError> {
+    let implicit = name.starts_with('-')
+        && name.len() <= crate::topic::MAX_TOPIC_LEN
+        && !name.chars().any(char::is_control);
+    if implicit {
+        return Ok(name);
+    }
+    TopicName::new(name)
+        .map(|t| t.as_str().to_owned())
+        .map_err(|e| ApiError::bad_request(format!("topic: {}", e.rule)))
+}
+
+/// `GET /api/v1/topics/{topic}/history?since=EPOCH:OFFSET&limit=N` (PROTOCOL.md §6.6): the
+/// topic's recent triggers and the history's position, so a backend can load its state and
+/// have pages resume from that position.
+async fn topic_history(
+    req: HttpRequest,
+    topic: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let topic = any_topic(topic.into_inner())?;
+    let query = web::Query::<HistoryQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::bad_request(format!("query: {e}")))?
+        .into_inner();
+    let since = query
+        .since
+        .map(|s| {
+            s.parse::<Position>()
+                .map_err(|e| ApiError::bad_request(format!("`since`: {e}")))
+        })
+        .transpose()?;
+    let limit = query.limit.unwrap_or(100);
+    if limit > MAX_HISTORY_LIMIT {
+        return Err(ApiError::bad_request(format!(
+            "`limit`: at most {MAX_HISTORY_LIMIT}"
+        )));
+    }
+    let Some(mut history) = state
+        .history
+        .topic(&topic, since.as_ref().map(|p| p.offset), limit)
+        .await?
+    else {
+        return Err(ApiError::not_found(
+            "this server keeps no history (history_size = 0)",
+        ));
+    };
+    // A position from another epoch is not in this history: nothing after it is known.
+    if since.is_some_and(|s| s.epoch != history.position.epoch) {
+        history.entries.clear();
+        history.complete = false;
+    }
+    let publications = history
+        .entries
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(&e.frame))
+        .collect::<Result<Vec<Value>, _>>()
+        .map_err(|e| ApiError::unavailable(format!("malformed history entry: {e}")))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "topic": topic,
+        "position": {"epoch": history.position.epoch, "offset": history.position.offset},
+        "complete": history.complete,
+        "publications": publications,
+    })))
 }
 
 /// Runs every body decoder of the HTTP API on arbitrary bytes, for the `api_body` fuzz target

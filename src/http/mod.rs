@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::limit::ConnectionLimits;
 use crate::metrics::Metrics;
 use crate::signal::SignalRouter;
-use crate::topic::{TopicRegistry, Windows};
+use crate::topic::{History, TopicRegistry, Windows};
 
 /// What every HTTP handler of a node shares (registered as actix-web app data).
 #[derive(Clone)]
@@ -33,6 +33,8 @@ pub(crate) struct AppState {
     pub(crate) windows: Windows,
     /// This node's topic registry.
     pub(crate) registry: Addr<TopicRegistry>,
+    /// The topic history: positions and recoveries for windows, reads for the API.
+    pub(crate) history: History,
     /// The node's metrics, rendered at `/metrics` and counted into by windows.
     pub(crate) metrics: Arc<Metrics>,
     /// The node's configuration.

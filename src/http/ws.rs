@@ -18,18 +18,29 @@ use crate::window::{self, Joining, WindowSettings};
 struct UpgradeQuery {
     /// The window key (preferred over the cookie, so tabs never share one).
     dfwskey: Option<String>,
+    /// The last position the client holds, to recover what it missed (PROTOCOL.md §5.6).
+    since: Option<String>,
 }
 
 fn forbidden(message: &str) -> HttpResponse {
     HttpResponse::Forbidden().json(json!({"error": {"code": "forbidden", "message": message}}))
 }
 
+/// The query string of an upgrade; an unreadable one counts as empty.
+fn upgrade_query(req: &HttpRequest) -> UpgradeQuery {
+    web::Query::<UpgradeQuery>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or(UpgradeQuery {
+            dfwskey: None,
+            since: None,
+        })
+}
+
 /// The window key of an upgrade: the `dfwskey` query parameter, then the cookie.
-fn upgrade_key(req: &HttpRequest) -> Option<WindowKey> {
-    let from_query = web::Query::<UpgradeQuery>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.into_inner().dfwskey);
-    from_query
+fn upgrade_key(req: &HttpRequest, query: &UpgradeQuery) -> Option<WindowKey> {
+    query
+        .dfwskey
+        .clone()
         .or_else(|| req.cookie(WINDOW_KEY_COOKIE).map(|c| c.value().to_owned()))
         .and_then(|key| WindowKey::parse(&key).ok())
 }
@@ -62,7 +73,8 @@ fn window_settings(config: &Config) -> WindowSettings {
 /// that refuses it (503 when the broker cannot be asked, 403 when unknown windows are
 /// refused).
 async fn joining(req: &HttpRequest, state: &AppState) -> Result<Joining, HttpResponse> {
-    let record = match upgrade_key(req) {
+    let query = upgrade_query(req);
+    let record = match upgrade_key(req, &query) {
         Some(key) => state.windows.get(&key).await.map_err(|e| {
             HttpResponse::ServiceUnavailable()
                 .json(json!({"error": {"code": "unavailable", "message": e.to_string()}}))
@@ -75,11 +87,15 @@ async fn joining(req: &HttpRequest, state: &AppState) -> Result<Joining, HttpRes
             version: record.version,
             ttl: Duration::from_secs(record.ttl_secs),
             info: record.info,
+            since: query.since,
         }),
         None if state.config.refuse_unknown_windows => {
             Err(forbidden("unknown or expired window key"))
         }
-        None => Ok(Joining::default()),
+        None => Ok(Joining {
+            since: query.since,
+            ..Joining::default()
+        }),
     }
 }
 
@@ -113,6 +129,7 @@ pub(super) async fn upgrade(
         router: state.router.clone(),
         windows: state.windows.clone(),
         registry: state.registry.clone(),
+        history: state.history.clone(),
         metrics: state.metrics.clone(),
         admission,
     };

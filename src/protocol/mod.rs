@@ -11,7 +11,9 @@ mod outbound;
 pub use close::Disconnect;
 pub use error::ErrorCode;
 pub use inbound::{parse_frame, CallId, Inbound, MAX_SIGNAL_NAME_LEN};
-pub use outbound::{error_frame, reply_error, reply_ok, resync_frame, signal_frame, HEARTBEAT};
+pub use outbound::{
+    error_frame, position_frame, reply_error, reply_ok, resync_frame, signal_frame, HEARTBEAT,
+};
 
 /// Whether `name` is a valid signal name (PROTOCOL.md §1): dot-separated identifiers of
 /// `[_A-Za-z][_A-Za-z0-9]*`, at most 128 bytes.

@@ -100,11 +100,39 @@ pub fn error_frame(code: ErrorCode, message: &str) -> ByteString {
     .expect("strings always serialise")
 }
 
-/// A `df.resync` signal frame with a fresh `signal_id` (each one must be new, or a client
-/// would drop it as a duplicate of the last).
+/// A `df.resync` signal frame with opts `{"recovered": false}` and a fresh `signal_id` (each
+/// one must be new, or a client would drop it as a duplicate of the last).
 pub fn resync_frame() -> ByteString {
-    signal_frame(RESYNC_SIGNAL, &serde_json::Map::new(), Uuid::new_v4())
-        .expect("an empty object serialises")
+    signal_frame(
+        RESYNC_SIGNAL,
+        &serde_json::json!({"recovered": false}),
+        Uuid::new_v4(),
+    )
+    .expect("an object serialises")
+}
+
+#[derive(Serialize)]
+struct Position<'a> {
+    epoch: &'a str,
+    offset: u64,
+}
+
+#[derive(Serialize)]
+struct PositionFrame<'a> {
+    position: Option<Position<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovered: Option<bool>,
+}
+
+/// `{"position": {"epoch": E, "offset": N}}`, plus `"recovered": B` for a connection that
+/// asked to recover; `{"position": null, "recovered": false}` without a position
+/// (PROTOCOL.md §5.6).
+pub fn position_frame(position: Option<(&str, u64)>, recovered: Option<bool>) -> ByteString {
+    encode(&PositionFrame {
+        position: position.map(|(epoch, offset)| Position { epoch, offset }),
+        recovered,
+    })
+    .expect("strings and numbers serialise")
 }
 
 #[cfg(test)]
@@ -123,5 +151,19 @@ mod tests {
         );
         let err: Value = serde_json::from_str(&error_frame(ErrorCode::BadFrame, "m")).unwrap();
         assert_eq!(err, json!({"error": {"code": "bad_frame", "message": "m"}}));
+        assert_eq!(
+            &*position_frame(Some(("e1", 7)), None),
+            r#"{"position":{"epoch":"e1","offset":7}}"#
+        );
+        assert_eq!(
+            &*position_frame(Some(("e1", 7)), Some(true)),
+            r#"{"position":{"epoch":"e1","offset":7},"recovered":true}"#
+        );
+        assert_eq!(
+            &*position_frame(None, Some(false)),
+            r#"{"position":null,"recovered":false}"#
+        );
+        let resync: Value = serde_json::from_str(&resync_frame()).unwrap();
+        assert_eq!(resync["opts"], json!({"recovered": false}));
     }
 }

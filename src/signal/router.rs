@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::queue::{Queue, Queues};
 use super::{Destinations, HandlerSpec, Origin, SignalHandler, To, TriggerError};
-use crate::broker::{Broker, MemoryBroker, Publication};
+use crate::broker::{Broker, HistorySettings, MemoryBroker, Publication};
 use crate::config::{Config, QueueConfig};
 use crate::metrics::Metrics;
 use crate::protocol::{is_valid_signal_name, signal_frame};
@@ -30,6 +30,9 @@ pub struct RouterSettings {
     pub queues: HashMap<String, QueueConfig>,
     /// How the router's [`Windows`] keeps registrations (time-to-live, topic limit).
     pub windows: RegistrationSettings,
+    /// The history the default (in-memory) broker keeps; a broker given to the builder
+    /// brings its own.
+    pub history: HistorySettings,
 }
 
 impl From<&Config> for RouterSettings {
@@ -42,6 +45,12 @@ impl From<&Config> for RouterSettings {
                 ttl: Duration::from_secs(config.window_ttl_secs),
                 max_topics: config.max_topics_per_window,
             },
+            history: HistorySettings {
+                size: config.history_size,
+                ttl: Duration::from_secs(config.history_ttl_secs),
+                recovery_max: config.recovery_max,
+                max_bytes: config.history_max_bytes,
+            },
         }
     }
 }
@@ -52,6 +61,7 @@ impl Default for RouterSettings {
             handler_timeout: Duration::from_secs(30),
             queues: HashMap::new(),
             windows: RegistrationSettings::default(),
+            history: HistorySettings::default(),
         }
     }
 }
@@ -233,8 +243,9 @@ impl SignalRouter {
                 signal_id,
                 topics,
                 payload,
+                offset: None,
             };
-            self.broker().publish(Arc::new(publication)).await?;
+            self.broker().publish(publication).await?;
         }
         if to.contains(&To::Server) {
             self.spawn_server_handlers(origin.window(), signal, opts);
@@ -315,8 +326,9 @@ impl SignalRouterBuilder {
             inner: Arc::new(Inner {
                 handlers,
                 windows: Windows::new(
-                    self.broker
-                        .unwrap_or_else(|| Arc::new(MemoryBroker::default())),
+                    self.broker.unwrap_or_else(|| {
+                        Arc::new(MemoryBroker::with_history(65_536, self.settings.history))
+                    }),
                     self.settings.windows,
                 ),
                 metrics: self.metrics.unwrap_or_default(),

@@ -15,9 +15,11 @@ pub enum Eviction {
 
 /// One connection as the registry holds it.
 pub trait Member: Send + Sync + 'static {
-    /// Queues an already-serialised frame without waiting. Returns `false` when it was not
-    /// queued (the member is gone, or too slow and closing itself).
-    fn deliver(&self, frame: ByteString) -> bool;
+    /// Queues an already-serialised frame without waiting; `offset` is its place in the
+    /// history, if it has one (a member recovering what it missed uses it to drop what it
+    /// replays). Returns `false` when it was not queued (the member is gone, or too slow and
+    /// closing itself).
+    fn deliver(&self, frame: ByteString, offset: Option<u64>) -> bool;
 
     /// Asks the connection to close for `reason`.
     fn evict(&self, reason: Eviction);

@@ -6,14 +6,16 @@
 //! the connections of this node, and fans deliveries out to them. Neither knows anything of
 //! HTTP, websockets or frames: connections are [`Member`]s that take already-serialised bytes.
 
+mod history;
 mod member;
 mod name;
 mod registry;
 mod windows;
 
+pub use history::History;
 pub use member::{Eviction, Member};
 pub(crate) use name::topic_names;
-pub use name::{InvalidTopic, TopicName, TopicRule};
+pub use name::{InvalidTopic, TopicName, TopicRule, MAX_TOPIC_LEN};
 pub use registry::{
     ConnId, EvictAll, Join, Leave, MembersOf, RegistryStats, SetTopics, SharedMember, Stats,
     TopicRegistry,

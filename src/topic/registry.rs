@@ -167,7 +167,8 @@ impl TopicRegistry {
                     .into_iter()
                     .flat_map(|m| m.values())
                 {
-                    queued += u64::from(member.deliver(publication.payload.clone()));
+                    queued +=
+                        u64::from(member.deliver(publication.payload.clone(), publication.offset));
                 }
             }
             topics => {
@@ -175,7 +176,9 @@ impl TopicRegistry {
                 for members in topics.iter().filter_map(|t| self.topics.get(t.as_str())) {
                     for (conn, member) in members {
                         if seen.insert(*conn) {
-                            queued += u64::from(member.deliver(publication.payload.clone()));
+                            queued += u64::from(
+                                member.deliver(publication.payload.clone(), publication.offset),
+                            );
                         }
                     }
                 }
@@ -225,7 +228,7 @@ impl StreamHandler<BrokerEvent> for TopicRegistry {
             BrokerEvent::Resync => {
                 let frame = (self.resync_frame)();
                 for state in self.conns.values() {
-                    state.member.deliver(frame.clone());
+                    state.member.deliver(frame.clone(), None);
                 }
             }
         }

@@ -13,11 +13,11 @@ use crate::identity::WindowInfo;
 use crate::limit::{ConnectionGuard, TokenBucket};
 use crate::metrics::Metrics;
 use crate::protocol::{
-    error_frame, parse_frame, reply_error, reply_ok, CallId, Disconnect, ErrorCode, Inbound,
-    HEARTBEAT,
+    error_frame, parse_frame, position_frame, reply_error, reply_ok, CallId, Disconnect, ErrorCode,
+    Inbound, HEARTBEAT,
 };
 use crate::signal::{Opts, SignalRouter};
-use crate::topic::{ConnId, Join, Leave, SetTopics, TopicRegistry, Windows};
+use crate::topic::{ConnId, History, Join, Leave, SetTopics, TopicRegistry, Windows};
 
 /// Everything a window needs to start; built by [`super::start`].
 pub(super) struct Setup {
@@ -26,6 +26,7 @@ pub(super) struct Setup {
     pub(super) topics: Vec<String>,
     pub(super) version: u64,
     pub(super) ttl: Duration,
+    pub(super) resume: Option<Option<String>>,
     pub(super) services: super::Services,
     pub(super) outbox: Outbox,
     pub(super) control: Arc<Control>,
@@ -41,8 +42,14 @@ pub struct Window {
     conn: ConnId,
     /// Who is behind the window; shared with every handler it calls.
     info: Arc<WindowInfo>,
-    /// Topics to join at start (from the registration read at upgrade).
+    /// Topics to join at start (from the registration read at upgrade); what a recovery
+    /// replays.
     initial_topics: Vec<String>,
+    /// Set while the outbox holds deliveries back until the connection has sent its
+    /// position (and what it missed since the position the client sent, if any).
+    resume: Option<Option<String>>,
+    /// Where the position and the missed triggers come from.
+    history: History,
     /// Version of that registration.
     version: u64,
     /// Dispatches the browser's calls.
@@ -83,6 +90,8 @@ impl Window {
             conn: setup.conn,
             info: setup.info,
             initial_topics: setup.topics,
+            resume: setup.resume,
+            history: setup.services.history,
             version: setup.version,
             router: setup.services.router,
             windows: setup.services.windows,
@@ -259,10 +268,14 @@ impl Window {
     /// events reach the registry on a stream of their own, which could otherwise overtake
     /// the join.)
     fn join_registry(&mut self, ctx: &mut Context<Self>) {
+        let topics = match self.resume {
+            Some(_) => self.initial_topics.clone(),
+            None => std::mem::take(&mut self.initial_topics),
+        };
         let join = Join {
             conn: self.conn,
             key: self.info.window_key.clone(),
-            topics: std::mem::take(&mut self.initial_topics),
+            topics,
             version: self.version,
             member: self.outbox.clone().into_member(),
         };
@@ -277,6 +290,34 @@ impl Window {
                 }
             })
             .wait(ctx);
+    }
+
+    /// Sends what the connection missed and its position, then lets live deliveries through
+    /// (PROTOCOL.md §5.6). Runs once joined: a delivery to the connection from then on is
+    /// either after the position it announces, or held back and dropped when replayed.
+    fn resume(&mut self, ctx: &mut Context<Self>) {
+        let Some(since) = self.resume.take() else {
+            return;
+        };
+        let topics = std::mem::take(&mut self.initial_topics);
+        let history = self.history.clone();
+        let outbox = self.outbox.clone();
+        ctx.spawn(
+            async move {
+                let resumption = history.resume(&topics, since.as_deref()).await;
+                let position = resumption
+                    .position
+                    .as_ref()
+                    .map(|p| (p.epoch.as_str(), p.offset));
+                // Nothing to announce without a position, unless a recovery was asked.
+                let frame = (position.is_some() || resumption.recovered.is_some()).then(|| {
+                    let offset = position.map_or(u64::MAX, |(_, offset)| offset);
+                    (offset, position_frame(position, resumption.recovered))
+                });
+                outbox.resume(resumption.replay, frame);
+            }
+            .into_actor(self),
+        );
     }
 
     /// Renews the registration every third of its time-to-live while connected.
@@ -324,6 +365,7 @@ impl Actor for Window {
         self.metrics.windows_connected.inc();
         self.metrics.connections_total.inc();
         self.join_registry(ctx);
+        self.resume(ctx);
         self.refresh_registration(ctx);
         self.keep_registration_alive(ctx);
         self.stop_when_closed(ctx);

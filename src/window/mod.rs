@@ -25,7 +25,7 @@ use crate::identity::WindowInfo;
 use crate::limit::ConnectionGuard;
 use crate::metrics::Metrics;
 use crate::signal::SignalRouter;
-use crate::topic::{ConnId, TopicRegistry, Windows};
+use crate::topic::{ConnId, History, TopicRegistry, Windows};
 
 /// Per-connection limits and timings.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +56,8 @@ pub struct Services {
     pub windows: Windows,
     /// Holds its topic memberships.
     pub registry: Addr<TopicRegistry>,
+    /// Tells where live delivery starts, and what it missed while away.
+    pub history: History,
     /// Counts connections, disconnects and refused calls.
     pub metrics: Arc<Metrics>,
     /// Its place in the per-address and per-user connection counts, released when it stops.
@@ -73,6 +75,8 @@ pub struct Joining {
     pub version: u64,
     /// The registration's time-to-live, which the connection renews (zero without one).
     pub ttl: Duration,
+    /// The position the client asked to recover from (`EPOCH:OFFSET`, unchecked), if any.
+    pub since: Option<String>,
 }
 
 /// Upgrades an HTTP request to a websocket and starts its [`Window`] actor.
@@ -92,8 +96,16 @@ pub fn start(
         topics,
         version,
         ttl,
+        since,
     } = joining;
-    let (outbox, outgoing) = Outbox::new(settings.outbound_queue);
+    // A connection that gets a position (history on) or asked to recover holds live
+    // deliveries back until it has sent what it missed (PROTOCOL.md §5.6).
+    let resume = (services.history.enabled() || since.is_some()).then_some(since);
+    let (outbox, outgoing) = if resume.is_some() {
+        Outbox::held(settings.outbound_queue)
+    } else {
+        Outbox::new(settings.outbound_queue)
+    };
     let control = Arc::new(body::Control::default());
     let (head, inbound_guard) = response.into_parts();
     let response = head
@@ -111,6 +123,7 @@ pub fn start(
             topics,
             version,
             ttl,
+            resume,
             services,
             outbox,
             control,

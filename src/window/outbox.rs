@@ -23,6 +23,22 @@ use crate::topic::{Eviction, Member, SharedMember};
 /// A queue this large when empty is shrunk back (a burst must not pin its memory).
 const SHRINK_ABOVE: usize = 64;
 
+/// The frames of one connection, behind one lock.
+#[derive(Debug, Default)]
+struct Queue {
+    /// Frames for the writer, oldest first; never longer than the capacity (except right
+    /// after a recovery, by at most the replay).
+    frames: VecDeque<ByteString>,
+    /// While the connection recovers what it missed: what was delivered meanwhile, with the
+    /// offsets, held back until the replay is queued before it. `None` otherwise, so an idle
+    /// window pays one pointer for it.
+    held: Option<Box<Held>>,
+}
+
+/// Deliveries held back during a recovery.
+#[derive(Debug, Default)]
+struct Held(Vec<(Option<u64>, ByteString)>);
+
 /// What the producers and the writer of one connection share.
 ///
 /// A mutex-guarded `VecDeque` rather than a tokio channel: it allocates nothing until the
@@ -31,8 +47,8 @@ const SHRINK_ABOVE: usize = 64;
 /// entry of a fan-out profile).
 #[derive(Debug)]
 struct Shared {
-    /// Frames waiting to be written, oldest first; never longer than `capacity`.
-    queue: Mutex<VecDeque<ByteString>>,
+    /// Frames waiting to be written, and those held back during a recovery.
+    queue: Mutex<Queue>,
     /// Frames that may wait (1013 beyond).
     capacity: usize,
     /// The reason the connection must close, set at most once.
@@ -75,8 +91,22 @@ pub struct OutboxReceiver {
 impl Outbox {
     /// A queue holding at most `capacity` frames (at least one).
     pub fn new(capacity: usize) -> (Outbox, OutboxReceiver) {
+        Outbox::with_queue(capacity, Queue::default())
+    }
+
+    /// A queue that holds back what is pushed until [`Outbox::resume`]: the writer sees
+    /// nothing before (except a close). For a connection that first recovers what it missed.
+    pub fn held(capacity: usize) -> (Outbox, OutboxReceiver) {
+        let queue = Queue {
+            frames: VecDeque::new(),
+            held: Some(Box::default()),
+        };
+        Outbox::with_queue(capacity, queue)
+    }
+
+    fn with_queue(capacity: usize, queue: Queue) -> (Outbox, OutboxReceiver) {
         let shared = Arc::new(Shared {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(queue),
             capacity: capacity.max(1),
             reason: OnceLock::new(),
             writer: AtomicWaker::new(),
@@ -95,7 +125,49 @@ impl Outbox {
     /// Queues a frame. Returns `false` when it was not queued: the queue was full (the
     /// connection is then closed with 1013) or the connection is already gone.
     pub fn push(&self, frame: ByteString) -> bool {
-        self.shared.push(frame)
+        self.shared.push(frame, None)
+    }
+
+    /// Ends the hold of [`Outbox::held`], queuing, in this order:
+    ///
+    /// 1. `replay` (what the connection missed, with offsets) merged in offset order with the
+    ///    held deliveries at or below the position's offset that it does not contain;
+    /// 2. the position frame;
+    /// 3. every other held frame, in arrival order (deliveries after the position, replies).
+    ///
+    /// So nothing at or below the announced position arrives after it (a client that keeps
+    /// the highest offset it saw loses nothing when the connection drops), and nothing is
+    /// sent twice. Without a position, the held frames follow `replay` as they came.
+    pub fn resume(&self, replay: Vec<(u64, ByteString)>, position: Option<(u64, ByteString)>) {
+        let mut queue = self.shared.queue.lock();
+        let held = queue.held.take().map(|h| h.0).unwrap_or_default();
+        let top = position.as_ref().map(|(offset, _)| *offset);
+        let mut before: Vec<(u64, ByteString)> = replay;
+        let replayed = before.len();
+        let mut after = Vec::with_capacity(held.len());
+        for (offset, frame) in held {
+            match (offset, top) {
+                (Some(o), Some(top)) if o <= top => {
+                    if before[..replayed]
+                        .binary_search_by_key(&o, |(r, _)| *r)
+                        .is_err()
+                    {
+                        before.push((o, frame));
+                    }
+                }
+                _ => after.push(frame),
+            }
+        }
+        if before.len() > replayed {
+            before.sort_by_key(|(offset, _)| *offset);
+        }
+        queue
+            .frames
+            .extend(before.into_iter().map(|(_, frame)| frame));
+        queue.frames.extend(position.map(|(_, frame)| frame));
+        queue.frames.extend(after);
+        drop(queue);
+        self.shared.writer.wake();
     }
 
     /// Asks the writer to close the connection. The first reason given wins.
@@ -134,17 +206,26 @@ impl Outbox {
 }
 
 impl Shared {
-    fn push(&self, frame: ByteString) -> bool {
+    fn push(&self, frame: ByteString, offset: Option<u64>) -> bool {
         if self.receiver_gone.load(Ordering::Acquire) {
             return false;
         }
         let mut queue = self.queue.lock();
-        if queue.len() >= self.capacity {
+        let Queue { frames, held } = &mut *queue;
+        let waiting = held.as_ref().map_or(frames.len(), |h| h.0.len());
+        if waiting >= self.capacity {
             drop(queue);
             self.close(Disconnect::TooSlow);
             return false;
         }
-        queue.push_back(frame);
+        match held {
+            // Held back: the writer must not see it yet.
+            Some(held) => {
+                held.0.push((offset, frame));
+                return true;
+            }
+            None => frames.push_back(frame),
+        }
         drop(queue);
         self.writer.wake();
         true
@@ -167,8 +248,8 @@ impl Shared {
 
 /// The registry delivers into the queue, and evicts by closing it with the matching code.
 impl Member for Shared {
-    fn deliver(&self, frame: ByteString) -> bool {
-        self.push(frame)
+    fn deliver(&self, frame: ByteString, offset: Option<u64>) -> bool {
+        self.push(frame, offset)
     }
 
     fn evict(&self, reason: Eviction) {
@@ -223,9 +304,10 @@ impl OutboxReceiver {
     /// A frame still queued, if any: lets a writer flush what was accepted before a close.
     pub fn try_frame(&mut self) -> Option<ByteString> {
         let mut queue = self.shared.queue.lock();
-        let frame = queue.pop_front();
-        if queue.is_empty() && queue.capacity() > SHRINK_ABOVE {
-            *queue = VecDeque::new();
+        let frames = &mut queue.frames;
+        let frame = frames.pop_front();
+        if frames.is_empty() && frames.capacity() > SHRINK_ABOVE {
+            *frames = VecDeque::new();
         }
         frame
     }
@@ -301,7 +383,7 @@ mod tests {
     async fn a_member_counts_as_a_producer_until_released() {
         let (outbox, mut rx) = Outbox::new(4);
         let member = outbox.into_member();
-        assert!(member.deliver("m".into()));
+        assert!(member.deliver("m".into(), None));
         assert_eq!(rx.next().await, Outgoing::Frame("m".into()));
         member.evict(Eviction::Deleted);
         assert_eq!(rx.next().await, Outgoing::Close(Disconnect::Policy));
@@ -314,6 +396,46 @@ mod tests {
         );
         member.release();
         assert_eq!(rx.next().await, Outgoing::Finished);
+    }
+
+    #[tokio::test]
+    async fn a_held_outbox_queues_the_replay_first_and_drops_what_it_replayed() {
+        let (outbox, mut rx) = Outbox::held(5);
+        let member = outbox.clone().into_member();
+        assert!(member.deliver("live 5".into(), Some(5)));
+        assert!(outbox.push("reply".into()));
+        assert!(member.deliver("live 7".into(), Some(7)));
+        assert_eq!(
+            futures_util::FutureExt::now_or_never(rx.next()),
+            None,
+            "nothing reaches the writer while held"
+        );
+        assert!(member.deliver("live 4".into(), Some(4)));
+        outbox.resume(
+            vec![(3, "replay 3".into()), (5, "replay 5".into())],
+            Some((6, "position 6".into())),
+        );
+        for frame in [
+            "replay 3",
+            "live 4",
+            "replay 5",
+            "position 6",
+            "reply",
+            "live 7",
+        ] {
+            assert_eq!(rx.next().await, Outgoing::Frame(frame.into()));
+        }
+        assert!(member.deliver("live 8".into(), Some(8)), "live again");
+        assert_eq!(rx.next().await, Outgoing::Frame("live 8".into()));
+    }
+
+    #[tokio::test]
+    async fn a_held_outbox_is_bounded_too() {
+        let (outbox, mut rx) = Outbox::held(2);
+        assert!(outbox.push("a".into()));
+        assert!(outbox.push("b".into()));
+        assert!(!outbox.push("c".into()));
+        assert_eq!(rx.next().await, Outgoing::Close(Disconnect::TooSlow));
     }
 
     #[test]

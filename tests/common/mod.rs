@@ -200,6 +200,12 @@ pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// Frames read while looking for something else (a reply, a given signal), in order.
     pending: std::collections::VecDeque<Value>,
+    /// The last `{"position": ...}` frame (PROTOCOL.md §5.6). The helpers that read frames
+    /// set it aside here, so tests of other rules see the frames of 1.1.
+    pub position: Option<Value>,
+    /// The `offset` of every signal frame [`Client::recv`] returned, in order; the helpers
+    /// remove the field from the frame (tests/recovery.rs reads frames whole).
+    pub offsets: Vec<u64>,
 }
 
 impl Client {
@@ -242,6 +248,8 @@ impl Client {
         Client {
             ws,
             pending: std::collections::VecDeque::new(),
+            position: None,
+            offsets: Vec::new(),
         }
     }
 
@@ -260,8 +268,27 @@ impl Client {
         self.send_text(&value.to_string()).await;
     }
 
-    /// The next text frame (pings are answered by tungstenite and skipped).
+    /// The next text frame (pings are answered by tungstenite and skipped; a position frame
+    /// is kept in [`Client::position`] and skipped).
     pub async fn recv_text(&mut self) -> String {
+        loop {
+            let text = self.recv_raw_text().await;
+            if text.starts_with(r#"{"position":"#) {
+                self.position = Some(serde_json::from_str(&text).expect("a JSON position"));
+                continue;
+            }
+            return text;
+        }
+    }
+
+    /// The next frame as the server sent it, position frames and offsets included.
+    pub async fn recv_raw(&mut self) -> Value {
+        let text = self.recv_raw_text().await;
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    /// The next text frame, whatever it is.
+    pub async fn recv_raw_text(&mut self) -> String {
         loop {
             let message = tokio::time::timeout(WAIT, self.ws.next())
                 .await
@@ -288,7 +315,15 @@ impl Client {
     /// The next JSON frame from the socket.
     async fn recv_fresh(&mut self) -> Value {
         let text = self.recv_text().await;
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        let mut frame: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        if let Some(offset) = frame.as_object_mut().and_then(|f| f.remove("offset")) {
+            let offset = offset
+                .as_u64()
+                .expect("an offset is a non-negative integer");
+            self.offsets.push(offset);
+        }
+        frame
     }
 
     /// The first frame matching `wanted`, from the set-aside ones then the socket; frames
@@ -343,10 +378,16 @@ impl Client {
             "unexpected frames: {:?}",
             self.pending
         );
-        match tokio::time::timeout(QUIET, self.ws.next()).await {
-            Err(_) => {}
-            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
-            Ok(other) => panic!("expected silence, got {other:?}"),
+        let deadline = tokio::time::Instant::now() + QUIET;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+                Ok(Some(Ok(Message::Text(text)))) if text.starts_with(r#"{"position":"#) => {
+                    self.position = Some(serde_json::from_str(&text).unwrap());
+                }
+                Ok(other) => panic!("expected silence, got {other:?}"),
+            }
         }
     }
 

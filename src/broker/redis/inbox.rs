@@ -169,6 +169,7 @@ impl Inbox {
             signal_id: header.signal_id,
             topics: header.topics,
             payload: ByteString::from(frame),
+            offset: None,
         })));
     }
 }

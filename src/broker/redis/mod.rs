@@ -60,7 +60,10 @@ use self::connection::{bounded, Connection};
 use self::inbox::Inbox;
 use self::subscriptions::Subscriptions;
 use self::wire::Control;
-use super::{Broker, BrokerError, BrokerEvent, Publication, TopicChange, WindowRecord};
+use super::{
+    Broker, BrokerError, BrokerEvent, Position, Publication, Recovery, RecoveryFailure,
+    TopicChange, TopicHistory, WindowRecord,
+};
 use crate::identity::{WindowInfo, WindowKey};
 use crate::metrics::Metrics;
 
@@ -208,7 +211,8 @@ impl Broker for RedisBroker {
         self.receiver.lock().take()
     }
 
-    async fn publish(&self, publication: Arc<Publication>) -> Result<(), BrokerError> {
+    async fn publish(&self, publication: Publication) -> Result<(), BrokerError> {
+        let publication = Arc::new(publication);
         // This node's windows first: local delivery never waits on Redis.
         self.emit_local(BrokerEvent::Deliver(publication.clone()))
             .await?;
@@ -243,6 +247,36 @@ impl Broker for RedisBroker {
             .broker_publishes
             .inc_by(publication.topics.len() as u64);
         Ok(())
+    }
+
+    // History in Redis Streams is not built yet: this broker keeps none, so frames carry no
+    // offset and every recovery answers `recovered: false` (PROTOCOL.md §5.6).
+    fn keeps_history(&self) -> bool {
+        false
+    }
+
+    async fn position(&self) -> Result<Option<Position>, BrokerError> {
+        Ok(None)
+    }
+
+    async fn recover(
+        &self,
+        _topics: &[String],
+        _since: &Position,
+    ) -> Result<Recovery, BrokerError> {
+        Ok(Recovery::Failed {
+            reason: RecoveryFailure::Off,
+            position: None,
+        })
+    }
+
+    async fn history(
+        &self,
+        _topic: &str,
+        _since: Option<u64>,
+        _limit: usize,
+    ) -> Result<Option<TopicHistory>, BrokerError> {
+        Ok(None)
     }
 
     fn subscribe(&self, topic: &str) {

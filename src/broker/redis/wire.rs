@@ -123,6 +123,7 @@ mod tests {
             signal_id: Uuid::nil(),
             topics: vec!["room:lobby".into(), "-broadcast".into()],
             payload: ByteString::from_static(r#"{"signal":"a"}"#),
+            offset: None,
         };
         let node = Uuid::max();
         let message = encode_publication(&publication, node);
