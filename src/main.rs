@@ -60,6 +60,7 @@ async fn serve(config: Config) -> Result<(), String> {
             url: url.clone(),
             prefix: config.redis_prefix.clone(),
             cluster: config.redis_cluster,
+            history: RouterSettings::from(&config).history,
         };
         let broker = RedisBroker::connect(redis, metrics)
             .await

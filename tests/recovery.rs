@@ -7,75 +7,15 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::resume::{position_after, resume, since_of, Resumed};
 use common::{Client, TestServer, WAIT};
 use serde_json::{json, Value};
 use switchboard::config::Config;
 use switchboard::To;
 
-/// A connection opened with `?since=`, and what came before live delivery.
-struct Resumed {
-    client: Client,
-    /// Signal frames before the position frame, whole.
-    replayed: Vec<Value>,
-    /// The position frame.
-    position: Value,
-}
-
-/// `EPOCH:OFFSET` of a position frame.
-fn since_of(position: &Value) -> String {
-    format!(
-        "{}:{}",
-        position["position"]["epoch"].as_str().unwrap(),
-        position["position"]["offset"]
-    )
-}
-
-/// Connects with the window key and `since`, and reads up to the position frame.
+/// Connects to `server` as window `key`, with `since`, and reads up to the position frame.
 async fn connect(server: &TestServer, key: &str, since: Option<&str>) -> Resumed {
-    let mut url = format!("{}?dfwskey={key}", server.ws_url());
-    if let Some(since) = since {
-        url.push_str("&since=");
-        url.push_str(&urlencode(since));
-    }
-    let (ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("websocket upgrade");
-    let mut client = Client::from_stream(ws);
-    let mut replayed = Vec::new();
-    loop {
-        let frame = client.recv_raw().await;
-        if frame.get("position").is_some() {
-            return Resumed {
-                client,
-                replayed,
-                position: frame,
-            };
-        }
-        assert!(frame.get("signal").is_some(), "unexpected frame {frame}");
-        replayed.push(frame);
-    }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The position after the frames a client received: the position frame's, raised by every
-/// signal frame's offset.
-fn position_after(position: &Value, frames: &[Value]) -> String {
-    let epoch = position["position"]["epoch"].as_str().unwrap();
-    let offset = frames
-        .iter()
-        .filter_map(|f| f["offset"].as_u64())
-        .chain(position["position"]["offset"].as_u64())
-        .max()
-        .unwrap();
-    format!("{epoch}:{offset}")
+    resume(&format!("{}?dfwskey={key}", server.ws_url()), since).await
 }
 
 async fn trigger(server: &TestServer, signal: &str, to: Value) -> String {

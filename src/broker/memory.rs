@@ -131,7 +131,7 @@ impl Broker for MemoryBroker {
         self.streams.is_some()
     }
 
-    async fn position(&self) -> Result<Option<Position>, BrokerError> {
+    async fn position(&self, _topics: &[String]) -> Result<Option<Position>, BrokerError> {
         Ok(self.streams.as_ref().map(|s| s.lock().position()))
     }
 

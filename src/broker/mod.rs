@@ -14,8 +14,8 @@
 //! node subscribed at that moment. With history on (`history`), the broker also keeps it
 //! in each targeted topic's history under one position, so a window that was disconnected
 //! gets it back with [`Broker::recover`] when it returns: everything it missed, once each and
-//! in order, or nothing (and it is told so). Today only [`MemoryBroker`] keeps history; the
-//! [`RedisBroker`] reports it as off.
+//! in order, or nothing (and it is told so). [`MemoryBroker`] keeps it in the process;
+//! [`RedisBroker`] in Redis streams (standalone Redis only).
 
 mod history;
 mod memory;
@@ -145,9 +145,10 @@ pub trait Broker: Send + Sync + 'static {
     /// position.
     fn keeps_history(&self) -> bool;
 
-    /// Where the history stands now (`None` when the broker keeps none): a new connection
-    /// receives live everything above it.
-    async fn position(&self) -> Result<Option<Position>, BrokerError>;
+    /// Where the history stands now (`None` when the broker keeps none): a new connection in
+    /// `topics` receives live everything above it (the broker makes sure it listens to them
+    /// before answering).
+    async fn position(&self, topics: &[String]) -> Result<Option<Position>, BrokerError>;
 
     /// What `topics` received after `since`: all of it, in offset order and once each, or
     /// nothing (PROTOCOL.md §5.6).

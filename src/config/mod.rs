@@ -174,7 +174,7 @@ pub struct Config {
     #[arg(long, env = "SWITCHBOARD_RECOVERY_MAX", default_value_t = 300)]
     pub recovery_max: usize,
     /// Bound of the in-memory history of all topics together, in bytes; the oldest entries
-    /// go first.
+    /// go first (with Redis, `history_size` and `history_ttl_secs` bound each topic's stream).
     #[arg(
         long,
         env = "SWITCHBOARD_HISTORY_MAX_BYTES",

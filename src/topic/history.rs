@@ -49,7 +49,7 @@ impl History {
     /// `recovered: false`; and the position where live delivery takes over.
     pub async fn resume(&self, topics: &[String], since: Option<&str>) -> Resumption {
         let Some(since) = since else {
-            let position = match self.broker.position().await {
+            let position = match self.broker.position(topics).await {
                 Ok(position) => position,
                 Err(error) => {
                     tracing::warn!(%error, "cannot read the history position");
@@ -63,7 +63,7 @@ impl History {
         };
         let outcome = match since.parse::<Position>() {
             Ok(since) => self.broker.recover(topics, &since).await,
-            Err(_) => match self.broker.position().await {
+            Err(_) => match self.broker.position(topics).await {
                 Ok(position) => Ok(Recovery::Failed {
                     reason: RecoveryFailure::Malformed,
                     position,

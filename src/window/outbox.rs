@@ -33,6 +33,10 @@ struct Queue {
     /// offsets, held back until the replay is queued before it. `None` otherwise, so an idle
     /// window pays one pointer for it.
     held: Option<Box<Held>>,
+    /// The offset of the position the connection announced: a delivery at or below it that
+    /// comes later (the registry was behind the history when it was read) was replayed or
+    /// precedes the connection, and is dropped.
+    floor: u64,
 }
 
 /// Deliveries held back during a recovery.
@@ -100,6 +104,7 @@ impl Outbox {
         let queue = Queue {
             frames: VecDeque::new(),
             held: Some(Box::default()),
+            floor: 0,
         };
         Outbox::with_queue(capacity, queue)
     }
@@ -142,6 +147,7 @@ impl Outbox {
         let mut queue = self.shared.queue.lock();
         let held = queue.held.take().map(|h| h.0).unwrap_or_default();
         let top = position.as_ref().map(|(offset, _)| *offset);
+        queue.floor = top.unwrap_or(0);
         let mut before: Vec<(u64, ByteString)> = replay;
         let replayed = before.len();
         let mut after = Vec::with_capacity(held.len());
@@ -211,7 +217,15 @@ impl Shared {
             return false;
         }
         let mut queue = self.queue.lock();
-        let Queue { frames, held } = &mut *queue;
+        let Queue {
+            frames,
+            held,
+            floor,
+        } = &mut *queue;
+        if offset.is_some_and(|o| o <= *floor) {
+            // Replayed already, or older than the connection's position.
+            return true;
+        }
         let waiting = held.as_ref().map_or(frames.len(), |h| h.0.len());
         if waiting >= self.capacity {
             drop(queue);
@@ -427,6 +441,16 @@ mod tests {
         }
         assert!(member.deliver("live 8".into(), Some(8)), "live again");
         assert_eq!(rx.next().await, Outgoing::Frame("live 8".into()));
+        assert!(
+            member.deliver("late 5".into(), Some(5)),
+            "accepted, to be dropped"
+        );
+        assert!(member.deliver("live 9".into(), Some(9)));
+        assert_eq!(
+            rx.next().await,
+            Outgoing::Frame("live 9".into()),
+            "a delivery at or below the position, late, is not sent again"
+        );
     }
 
     #[tokio::test]

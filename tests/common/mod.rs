@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod node;
 pub mod process;
 pub mod redis_server;
+pub mod resume;
 
 use std::net::SocketAddr;
 use std::time::Duration;

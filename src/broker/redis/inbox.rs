@@ -92,6 +92,12 @@ impl Inbox {
         }
     }
 
+    /// Remembers `signal_id` as delivered on this node, so a copy arriving later from Redis
+    /// is dropped.
+    pub(super) fn delivered(&self, signal_id: Uuid) {
+        self.recent.lock().insert(signal_id);
+    }
+
     /// Hands an event to the registry without waiting: drops it (and counts) if it is behind.
     pub(super) fn emit(&self, event: BrokerEvent) {
         if self.events.try_send(event).is_err() {
@@ -158,7 +164,10 @@ impl Inbox {
                 return;
             }
         };
-        if header.node == Some(self.node) || !self.recent.lock().insert(header.signal_id) {
+        // A node delivers its own triggers locally, except those published with a history
+        // offset: those reach every node, this one too, in offset order, from here.
+        let own = header.node == Some(self.node) && header.offset.is_none();
+        if own || !self.recent.lock().insert(header.signal_id) {
             return;
         }
         let Ok(frame) = String::from_utf8(frame) else {
@@ -169,7 +178,7 @@ impl Inbox {
             signal_id: header.signal_id,
             topics: header.topics,
             payload: ByteString::from(frame),
-            offset: None,
+            offset: header.offset,
         })));
     }
 }

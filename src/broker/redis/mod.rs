@@ -43,6 +43,7 @@
 
 mod connection;
 mod health;
+mod history;
 mod inbox;
 mod scripts;
 mod subscriptions;
@@ -57,12 +58,13 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use self::connection::{bounded, Connection};
+use self::history::HistoryKeys;
 use self::inbox::Inbox;
 use self::subscriptions::Subscriptions;
 use self::wire::Control;
 use super::{
-    Broker, BrokerError, BrokerEvent, Position, Publication, Recovery, RecoveryFailure,
-    TopicChange, TopicHistory, WindowRecord,
+    Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, Recovery,
+    RecoveryFailure, TopicChange, TopicHistory, WindowRecord,
 };
 use crate::identity::{WindowInfo, WindowKey};
 use crate::metrics::Metrics;
@@ -80,6 +82,8 @@ pub struct RedisConfig {
     pub prefix: String,
     /// A Redis Cluster (7+): sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`) instead of `SUBSCRIBE`.
     pub cluster: bool,
+    /// The topic history to keep in Redis (standalone Redis only; see `history.rs`).
+    pub history: HistorySettings,
 }
 
 /// A broker for many nodes sharing one Redis.
@@ -95,6 +99,9 @@ pub struct RedisBroker {
     receiver: Mutex<Option<mpsc::Receiver<BrokerEvent>>>,
     /// Topic channels wanted by this node.
     subscriptions: Arc<Subscriptions>,
+    /// The history's keys and settings; `None` when no history is kept (turned off, or a
+    /// Redis Cluster).
+    history: Option<HistoryKeys>,
 }
 
 /// The Redis keys of one window (see the layout above).
@@ -121,12 +128,23 @@ impl RedisBroker {
         let conn = Connection::open(&config, inbox.push_sender()).await?;
         let subscriptions = Arc::new(Subscriptions::default());
         subscriptions.set(inbox.control.clone(), true);
+        let history = match (config.history.enabled(), config.cluster) {
+            (true, false) => Some(HistoryKeys::new(&config.prefix, config.history)),
+            (true, true) => {
+                tracing::warn!(
+                    "topic history is not kept with a Redis Cluster yet: recoveries will fail"
+                );
+                None
+            }
+            (false, _) => None,
+        };
         let broker = Arc::new(RedisBroker {
             conn,
             prefix: config.prefix,
             inbox,
             receiver: Mutex::new(Some(receiver)),
             subscriptions,
+            history,
         });
         broker.spawn_tasks();
         Ok(broker)
@@ -167,6 +185,56 @@ impl RedisBroker {
         .await?;
         self.inbox.metrics.broker_publishes.inc();
         Ok(())
+    }
+
+    /// Publishes through the history script: the trigger gets its offset and reaches every
+    /// node, this one too, from Redis, in offset order. When Redis cannot be reached it is
+    /// delivered to this node's windows without an offset (live only) and the error returned.
+    async fn publish_with_history(
+        &self,
+        keys: &HistoryKeys,
+        publication: Publication,
+    ) -> Result<(), BrokerError> {
+        let channels: Vec<String> = publication
+            .topics
+            .iter()
+            .map(|t| self.topic_channel(t))
+            .collect();
+        let header = wire::encode_header(&publication, self.inbox.node);
+        let mut conn = self.conn.clone();
+        match history::publish(&mut conn, keys, &channels, &header, &publication.payload).await {
+            Ok(_offset) => {
+                self.inbox
+                    .metrics
+                    .broker_publishes
+                    .inc_by(channels.len() as u64);
+                Ok(())
+            }
+            Err(error) => {
+                // The script may still have run: a copy arriving later is dropped.
+                self.inbox.delivered(publication.signal_id);
+                self.emit_local(BrokerEvent::Deliver(Arc::new(publication)))
+                    .await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Waits until this node listens to the channels of `topics` (see
+    /// [`history::SUBSCRIBED_WITHIN`]).
+    async fn wait_subscribed(&self, topics: &[String]) -> Result<(), BrokerError> {
+        let channels: Vec<String> = topics.iter().map(|t| self.topic_channel(t)).collect();
+        if self
+            .subscriptions
+            .wait_applied(&channels, history::SUBSCRIBED_WITHIN)
+            .await
+        {
+            Ok(())
+        } else {
+            Err(BrokerError::Unavailable(
+                "redis: the subscriptions of a recovering window were not confirmed in time".into(),
+            ))
+        }
     }
 
     /// Delivers an event to this node's registry (waiting if it is behind).
@@ -212,6 +280,9 @@ impl Broker for RedisBroker {
     }
 
     async fn publish(&self, publication: Publication) -> Result<(), BrokerError> {
+        if let Some(keys) = &self.history {
+            return self.publish_with_history(keys, publication).await;
+        }
         let publication = Arc::new(publication);
         // This node's windows first: local delivery never waits on Redis.
         self.emit_local(BrokerEvent::Deliver(publication.clone()))
@@ -249,34 +320,46 @@ impl Broker for RedisBroker {
         Ok(())
     }
 
-    // History in Redis Streams is not built yet: this broker keeps none, so frames carry no
-    // offset and every recovery answers `recovered: false` (PROTOCOL.md §5.6).
     fn keeps_history(&self) -> bool {
-        false
+        self.history.is_some()
     }
 
-    async fn position(&self) -> Result<Option<Position>, BrokerError> {
-        Ok(None)
+    async fn position(&self, topics: &[String]) -> Result<Option<Position>, BrokerError> {
+        let Some(keys) = &self.history else {
+            return Ok(None);
+        };
+        self.wait_subscribed(topics).await?;
+        let mut conn = self.conn.clone();
+        history::position(&mut conn, keys).await.map(Some)
     }
 
-    async fn recover(
-        &self,
-        _topics: &[String],
-        _since: &Position,
-    ) -> Result<Recovery, BrokerError> {
-        Ok(Recovery::Failed {
-            reason: RecoveryFailure::Off,
-            position: None,
-        })
+    async fn recover(&self, topics: &[String], since: &Position) -> Result<Recovery, BrokerError> {
+        let Some(keys) = &self.history else {
+            return Ok(Recovery::Failed {
+                reason: RecoveryFailure::Off,
+                position: None,
+            });
+        };
+        self.wait_subscribed(topics).await?;
+        let channels: Vec<String> = topics.iter().map(|t| self.topic_channel(t)).collect();
+        let mut conn = self.conn.clone();
+        history::recover(&mut conn, keys, &channels, since).await
     }
 
     async fn history(
         &self,
-        _topic: &str,
-        _since: Option<u64>,
-        _limit: usize,
+        topic: &str,
+        since: Option<u64>,
+        limit: usize,
     ) -> Result<Option<TopicHistory>, BrokerError> {
-        Ok(None)
+        let Some(keys) = &self.history else {
+            return Ok(None);
+        };
+        let mut conn = self.conn.clone();
+        let channel = self.topic_channel(topic);
+        history::read(&mut conn, keys, &channel, since, limit)
+            .await
+            .map(Some)
     }
 
     fn subscribe(&self, topic: &str) {

@@ -30,6 +30,11 @@ pub(super) struct Subscriptions {
     dirty: Mutex<HashSet<String>>,
     /// Wakes the task that applies them.
     wake: Notify,
+    /// Channels Redis confirmed this node is subscribed to: from then on, everything
+    /// published on them reaches this node (a recovery reads the history only after).
+    applied: Mutex<HashSet<String>>,
+    /// Wakes whoever waits for a channel to be applied.
+    changed: Notify,
 }
 
 impl Subscriptions {
@@ -45,6 +50,38 @@ impl Subscriptions {
         }
         self.dirty.lock().insert(channel);
         self.wake.notify_one();
+    }
+
+    /// Waits until every channel of `channels` is subscribed, at most `timeout`; returns
+    /// whether they all are.
+    pub(super) async fn wait_applied(&self, channels: &[String], timeout: Duration) -> bool {
+        let wait = async {
+            loop {
+                let changed = self.changed.notified();
+                tokio::pin!(changed);
+                changed.as_mut().enable();
+                let done = {
+                    let applied = self.applied.lock();
+                    channels.iter().all(|c| applied.contains(c))
+                };
+                if done {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.is_ok()
+    }
+
+    /// Records what Redis confirmed: `added` are subscribed, `removed` no longer are.
+    fn confirm(&self, added: &[String], removed: &[String]) {
+        let mut applied = self.applied.lock();
+        applied.extend(added.iter().cloned());
+        for channel in removed {
+            applied.remove(channel);
+        }
+        drop(applied);
+        self.changed.notify_waiters();
     }
 
     /// Marks every wanted channel to be subscribed again (after a reconnection).
@@ -73,12 +110,17 @@ pub(super) async fn apply_subscriptions(
             batch.into_iter().partition(|c| wanted.contains(c));
         let mut failed = Vec::new();
         if !add.is_empty() {
-            if let Err(e) = bounded(conn.subscribe(&add)).await {
-                tracing::debug!(error = %e, "subscribing failed; will retry");
-                failed.extend(add);
+            match bounded(conn.subscribe(&add)).await {
+                Ok(()) => subscriptions.confirm(&add, &[]),
+                Err(e) => {
+                    tracing::debug!(error = %e, "subscribing failed; will retry");
+                    failed.extend(add);
+                }
             }
         }
         if !remove.is_empty() {
+            // Not subscribed from the moment the unsubscription is sent.
+            subscriptions.confirm(&[], &remove);
             if let Err(e) = bounded(conn.unsubscribe(&remove)).await {
                 tracing::debug!(error = %e, "unsubscribing failed; will retry");
                 failed.extend(remove);

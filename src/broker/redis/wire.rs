@@ -17,9 +17,13 @@ pub(super) struct Header {
     pub(super) signal_id: Uuid,
     /// Every topic of the trigger.
     pub(super) topics: Vec<String>,
-    /// The node that published it (it delivered locally already).
+    /// The node that published it (without an offset, it delivered locally already).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) node: Option<Uuid>,
+    /// Its place in the history, when it was published with one (the script that publishes
+    /// it appends this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) offset: Option<u64>,
 }
 
 /// A message on the control channel.
@@ -69,14 +73,20 @@ pub(super) enum Malformed {
     Header(serde_json::Error),
 }
 
-/// The message published on a topic channel for `publication`, sent by `node`.
-pub(super) fn encode_publication(publication: &Publication, node: Uuid) -> Vec<u8> {
+/// The header line of `publication`, sent by `node`, without its newline.
+pub(super) fn encode_header(publication: &Publication, node: Uuid) -> Vec<u8> {
     let header = Header {
         signal_id: publication.signal_id,
         topics: publication.topics.clone(),
         node: Some(node),
+        offset: publication.offset,
     };
-    let mut message = serde_json::to_vec(&header).expect("headers serialise");
+    serde_json::to_vec(&header).expect("headers serialise")
+}
+
+/// The message published on a topic channel for `publication`, sent by `node`.
+pub(super) fn encode_publication(publication: &Publication, node: Uuid) -> Vec<u8> {
+    let mut message = encode_header(publication, node);
     message.push(b'\n');
     message.extend_from_slice(publication.payload.as_bytes());
     message
