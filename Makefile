@@ -14,8 +14,8 @@ run:
 	./target/release/switchboard serve --demo --bind $(BIND)
 
 ## Everything CI checks: formatting, lints, Rust tests, a small run of every benchmark
-## scenario, a short fuzz run, JS lint/tests/build, browser tests.
-test: deps lint rust-test bench-smoke fuzz-smoke js-test js-check js-pack e2e
+## scenario and of the jitter benchmark, a short fuzz run, JS lint/tests/build, browser tests.
+test: deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-check js-pack e2e
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
@@ -48,6 +48,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p switchboard
 	cd $(JS) && $(NPM) run lint
+	cd bench/jitter && $(NPM) run lint
 
 rust-test:
 	$(CARGO) test --workspace
@@ -149,6 +150,31 @@ bench-smoke:
 	./target/debug/switchboard-bench suite --smoke --peers switchboard,floor \
 		--switchboard-bin target/debug/switchboard --floor-bin target/debug/bench-floor \
 		--out target/bench-smoke.json
+
+## Jitter benchmark (bench/jitter/, BENCHMARKS.md "Jitter (reconnects)"): windows of the
+## bundled JS client whose sockets are cut without a close frame and kept offline, while
+## triggers are sent; delivery, duplicates, order and replay latency per target, written
+## to JITTER_OUT. `bench-jitter`: 1,000 windows, 60 s, Switchboard with and without history
+## and Django Channels (in-memory layer). `bench-jitter-smoke`: 200 windows, 10 s, debug
+## build, history on and off; fails unless history on delivers 100.00%, once each, in
+## order, and history off loses some.
+JITTER := bench/jitter
+JITTER_OUT ?= bench/results/jitter.json
+
+.PHONY: bench-jitter bench-jitter-smoke
+
+$(JITTER)/node_modules/.package-lock.json: $(JITTER)/package-lock.json
+	cd $(JITTER) && $(NPM) ci --no-audit --no-fund
+
+bench-jitter: bench-build node $(JITTER)/node_modules/.package-lock.json
+	VENV=$(CURDIR)/$(BENCH_VENV) bash bench/peers/channels/setup.sh
+	node $(JITTER)/jitter.js --switchboard-bin target/release/switchboard \
+		--venv $(BENCH_VENV) --out $(JITTER_OUT)
+
+bench-jitter-smoke: node $(JITTER)/node_modules/.package-lock.json
+	$(CARGO) build -p switchboard
+	node $(JITTER)/jitter.js --smoke --switchboard-bin target/debug/switchboard \
+		--out target/jitter-smoke.json
 
 clean:
 	$(CARGO) clean

@@ -23,7 +23,8 @@ Input schema (written by the Rust load generator, ``version`` 1)::
       "machine": {"cpus": 2, "cpu_model": "...", "mem_kib": 24000000, "kernel": "6.x"},
       "runs": [
         {"scenario": "idle" | "fanout" | "calls" | "churn" | "capacity",
-         "peer": "switchboard" | "floor" | "channels-memory" | "channels-redis",
+         "peer": "switchboard" | "switchboard-nohistory" | "floor" | "channels-memory"
+                 | "channels-redis",
          "params": {...},        # idle: windows; fanout: windows, triggers, rate;
                                  # calls: windows, seconds, in_flight; churn: clients, seconds
          "metrics": {...},       # see SCENARIOS below for the fields read
@@ -61,7 +62,8 @@ SCHEMA_VERSION = 1
 SWITCHBOARD = "switchboard"
 FLOOR = "floor"
 CHANNELS_PEERS = ("channels-memory", "channels-redis")
-KNOWN_PEERS = (SWITCHBOARD, FLOOR, *CHANNELS_PEERS)
+NO_HISTORY = "switchboard-nohistory"
+KNOWN_PEERS = (SWITCHBOARD, NO_HISTORY, FLOOR, *CHANNELS_PEERS)
 PEER_COLOURS = {
     SWITCHBOARD: "#1f77b4",
     FLOOR: "#333333",

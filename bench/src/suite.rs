@@ -34,6 +34,9 @@ pub const NEAR_20K: usize = 19_500;
 pub enum Peer {
     /// This project, release build.
     Switchboard,
+    /// This project with its topic history turned off (`--history-size 0`): what history
+    /// costs.
+    SwitchboardNoHistory,
     /// The raw tokio-tungstenite broadcast server.
     Floor,
     /// Django Channels with the in-memory channel layer.
@@ -47,6 +50,7 @@ impl Peer {
     pub fn parse(name: &str) -> Result<Peer, String> {
         match name {
             "switchboard" => Ok(Peer::Switchboard),
+            "switchboard-nohistory" => Ok(Peer::SwitchboardNoHistory),
             "floor" => Ok(Peer::Floor),
             "channels-memory" => Ok(Peer::ChannelsMemory),
             "channels-redis" => Ok(Peer::ChannelsRedis),
@@ -58,6 +62,7 @@ impl Peer {
     pub fn name(self) -> &'static str {
         match self {
             Peer::Switchboard => "switchboard",
+            Peer::SwitchboardNoHistory => "switchboard-nohistory",
             Peer::Floor => "floor",
             Peer::ChannelsMemory => "channels-memory",
             Peer::ChannelsRedis => "channels-redis",
@@ -386,6 +391,12 @@ impl Running {
         let (mut target, child) = match peer {
             Peer::Switchboard => {
                 let child = spawn(&mut switchboard_command(options, &addr))?;
+                (Target::switchboard(&addr, API_KEY), child)
+            }
+            Peer::SwitchboardNoHistory => {
+                let mut command = switchboard_command(options, &addr);
+                command.args(["--history-size", "0"]);
+                let child = spawn(&mut command)?;
                 (Target::switchboard(&addr, API_KEY), child)
             }
             Peer::Floor => {

@@ -1,7 +1,8 @@
 /**
  * The demo page's entry point (built into static/demo/demo.js): wires the page's parts to
  * `window.DFSignals`, and shows who this window is in the header. Everything is (re)read
- * when the socket first opens and after every `df.resync`.
+ * when the socket first opens, and after a `df.resync` that could not recover what the page
+ * missed (after a recovery, the missed signals were replayed: nothing to refetch).
  */
 import { initChat } from "./chat.js";
 import { byId, describeError, h, paintAvatar } from "./dom.js";
@@ -56,4 +57,6 @@ const stopWaiting = signals.onStateChange((state) => {
     sync();
   }
 });
-signals.connect("df.resync", sync);
+signals.connect("df.resync", (/** @type {{recovered?: boolean}} */ opts) => {
+  if (!opts?.recovered) sync();
+});

@@ -520,5 +520,7 @@
       sync();
     }
   });
-  signals.connect("df.resync", sync);
+  signals.connect("df.resync", (opts) => {
+    if (!opts?.recovered) sync();
+  });
 })();
