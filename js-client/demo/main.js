@@ -51,12 +51,18 @@ function sync() {
   chat.sync();
 }
 
-const stopWaiting = signals.onStateChange((state) => {
-  if (state === "open") {
-    stopWaiting();
-    sync();
-  }
-});
+// The client may have connected before this script ran (both scripts are deferred): then
+// there is no "open" state change left to wait for.
+if (signals.state === "open") {
+  sync();
+} else {
+  const stopWaiting = signals.onStateChange((state) => {
+    if (state === "open") {
+      stopWaiting();
+      sync();
+    }
+  });
+}
 signals.connect("df.resync", (/** @type {{recovered?: boolean}} */ opts) => {
   if (!opts?.recovered) sync();
 });

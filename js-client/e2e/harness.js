@@ -91,6 +91,8 @@ function serverEnv() {
  * @property {string} baseURL e.g. http://127.0.0.1:41234
  * @property {number} port
  * @property {string} apiKey
+ * @property {string[]} args the options it was started with beyond `--bind`, `--demo` and
+ *   `--api-key`, to restart it alike
  * @property {import("node:child_process").ChildProcess} child
  * @property {() => string} logs the process's recent output, for failure messages
  * @property {Promise<{code: number | null, signal: string | null}>} exited settles when the
@@ -100,14 +102,14 @@ function serverEnv() {
 
 /**
  * Starts one server process and waits for `listening on http://ADDR`.
- * @param {{port: number, apiKey: string}} options
+ * @param {{port: number, apiKey: string, args: string[]}} options
  * @returns {Promise<Server>}
  */
-function spawnServer({ port, apiKey }) {
+function spawnServer({ port, apiKey, args: extraArgs }) {
   if (!existsSync(SERVER_BIN)) {
     throw new Error(`no server binary at ${SERVER_BIN}: run \`cargo build\` or set SWITCHBOARD_BIN`);
   }
-  const args = ["serve", "--bind", `127.0.0.1:${port}`, "--demo", "--api-key", apiKey];
+  const args = ["serve", "--bind", `127.0.0.1:${port}`, "--demo", "--api-key", apiKey, ...extraArgs];
   const child = spawn(SERVER_BIN, args, { env: serverEnv(), stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   const lines = [];
@@ -148,6 +150,7 @@ function spawnServer({ port, apiKey }) {
     baseURL,
     port: Number(new URL(baseURL).port),
     apiKey,
+    args: extraArgs,
     child,
     logs,
     exited,
@@ -166,15 +169,16 @@ function spawnServer({ port, apiKey }) {
  * Starts a server serving the demo, with the HTTP API enabled.
  *
  * With a `port`, binds exactly that port, retrying for a few seconds while the old listener's
- * port is still taken (a restart on the same address).
- * @param {{port?: number, apiKey?: string}} [options]
+ * port is still taken (a restart on the same address). `args` are more `switchboard serve`
+ * options, e.g. `["--history-size", "2"]`.
+ * @param {{port?: number, apiKey?: string, args?: string[]}} [options]
  * @returns {Promise<Server>}
  */
-export async function startServer({ port = 0, apiKey = newApiKey() } = {}) {
+export async function startServer({ port = 0, apiKey = newApiKey(), args = [] } = {}) {
   const deadline = Date.now() + 5_000;
   for (;;) {
     try {
-      return await spawnServer({ port, apiKey });
+      return await spawnServer({ port, apiKey, args });
     } catch (err) {
       const busy = /address already in use|AddrInUse|os error 98/i.test(err.logs ?? "");
       if (port === 0 || !busy || Date.now() > deadline) throw err;
@@ -220,10 +224,13 @@ export class Suite {
   /** Extra servers to stop on close (restarts). */
   #servers = new Set();
 
-  /** @returns {Promise<Suite>} a started server and browser */
-  static async start() {
+  /**
+   * @param {{args?: string[]}} [options] more `switchboard serve` options for the server
+   * @returns {Promise<Suite>} a started server and browser
+   */
+  static async start({ args = [] } = {}) {
     const suite = new Suite();
-    const [server, browser] = await Promise.allSettled([startServer(), launchBrowser()]);
+    const [server, browser] = await Promise.allSettled([startServer({ args }), launchBrowser()]);
     if (server.status === "fulfilled") suite.adopt(server.value);
     if (browser.status === "fulfilled") suite.browser = browser.value;
     const failure = [server, browser].find((r) => r.status === "rejected");

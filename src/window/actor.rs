@@ -310,11 +310,17 @@ impl Window {
                     .as_ref()
                     .map(|p| (p.epoch.as_str(), p.offset));
                 // Nothing to announce without a position, unless a recovery was asked.
-                let frame = (position.is_some() || resumption.recovered.is_some()).then(|| {
-                    let offset = position.map_or(u64::MAX, |(_, offset)| offset);
-                    (offset, position_frame(position, resumption.recovered))
-                });
-                outbox.resume(resumption.replay, frame);
+                let announce = (position.is_some() || resumption.recovered.is_some())
+                    .then(|| position_frame(position, resumption.recovered));
+                // After a failed recovery the page refetches: deliveries it held at or
+                // below the position are not sent before the news.
+                let keep_earlier = resumption.recovered != Some(false);
+                outbox.resume(
+                    resumption.replay,
+                    position.map(|(_, offset)| offset),
+                    announce,
+                    keep_earlier,
+                );
             }
             .into_actor(self),
         );

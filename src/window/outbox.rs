@@ -135,18 +135,26 @@ impl Outbox {
 
     /// Ends the hold of [`Outbox::held`], queuing, in this order:
     ///
-    /// 1. `replay` (what the connection missed, with offsets) merged in offset order with the
-    ///    held deliveries at or below the position's offset that it does not contain;
-    /// 2. the position frame;
-    /// 3. every other held frame, in arrival order (deliveries after the position, replies).
+    /// 1. `replay` (what the connection missed, with offsets), merged in offset order with
+    ///    the held deliveries at or below `top` that it does not contain, when
+    ///    `keep_earlier` (else those are dropped: after a failed recovery the page refetches
+    ///    its state instead);
+    /// 2. `announce`, the position frame;
+    /// 3. every other held frame, in arrival order (deliveries above `top`, replies).
     ///
-    /// So nothing at or below the announced position arrives after it (a client that keeps
-    /// the highest offset it saw loses nothing when the connection drops), and nothing is
-    /// sent twice. Without a position, the held frames follow `replay` as they came.
-    pub fn resume(&self, replay: Vec<(u64, ByteString)>, position: Option<(u64, ByteString)>) {
+    /// From then on, deliveries at or below `top` are dropped: nothing at or below the
+    /// announced position comes after it (a client that keeps the highest offset it saw loses
+    /// nothing when the connection drops), and nothing is sent twice. Without `top` (no
+    /// position could be read), held frames follow `replay` as they came.
+    pub fn resume(
+        &self,
+        replay: Vec<(u64, ByteString)>,
+        top: Option<u64>,
+        announce: Option<ByteString>,
+        keep_earlier: bool,
+    ) {
         let mut queue = self.shared.queue.lock();
         let held = queue.held.take().map(|h| h.0).unwrap_or_default();
-        let top = position.as_ref().map(|(offset, _)| *offset);
         queue.floor = top.unwrap_or(0);
         let mut before: Vec<(u64, ByteString)> = replay;
         let replayed = before.len();
@@ -154,10 +162,10 @@ impl Outbox {
         for (offset, frame) in held {
             match (offset, top) {
                 (Some(o), Some(top)) if o <= top => {
-                    if before[..replayed]
+                    let in_replay = before[..replayed]
                         .binary_search_by_key(&o, |(r, _)| *r)
-                        .is_err()
-                    {
+                        .is_ok();
+                    if keep_earlier && !in_replay {
                         before.push((o, frame));
                     }
                 }
@@ -170,7 +178,7 @@ impl Outbox {
         queue
             .frames
             .extend(before.into_iter().map(|(_, frame)| frame));
-        queue.frames.extend(position.map(|(_, frame)| frame));
+        queue.frames.extend(announce);
         queue.frames.extend(after);
         drop(queue);
         self.shared.writer.wake();
@@ -427,7 +435,9 @@ mod tests {
         assert!(member.deliver("live 4".into(), Some(4)));
         outbox.resume(
             vec![(3, "replay 3".into()), (5, "replay 5".into())],
-            Some((6, "position 6".into())),
+            Some(6),
+            Some("position 6".into()),
+            true,
         );
         for frame in [
             "replay 3",
@@ -451,6 +461,30 @@ mod tests {
             Outgoing::Frame("live 9".into()),
             "a delivery at or below the position, late, is not sent again"
         );
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_recovery_nothing_at_or_below_the_position_is_sent() {
+        let (outbox, mut rx) = Outbox::held(4);
+        let member = outbox.clone().into_member();
+        assert!(member.deliver("live 4".into(), Some(4)));
+        assert!(member.deliver("live 7".into(), Some(7)));
+        outbox.resume(Vec::new(), Some(6), Some("position 6".into()), false);
+        for frame in ["position 6", "live 7"] {
+            assert_eq!(rx.next().await, Outgoing::Frame(frame.into()));
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_position_held_frames_follow_and_nothing_is_dropped() {
+        let (outbox, mut rx) = Outbox::held(4);
+        let member = outbox.clone().into_member();
+        assert!(member.deliver("live 4".into(), Some(4)));
+        outbox.resume(Vec::new(), None, Some("no position".into()), false);
+        assert!(member.deliver("live 5".into(), Some(5)));
+        for frame in ["no position", "live 4", "live 5"] {
+            assert_eq!(rx.next().await, Outgoing::Frame(frame.into()));
+        }
     }
 
     #[tokio::test]

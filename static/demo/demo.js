@@ -514,12 +514,16 @@
     notifications.refresh();
     chat.sync();
   }
-  var stopWaiting = signals.onStateChange((state) => {
-    if (state === "open") {
-      stopWaiting();
-      sync();
-    }
-  });
+  if (signals.state === "open") {
+    sync();
+  } else {
+    const stopWaiting = signals.onStateChange((state) => {
+      if (state === "open") {
+        stopWaiting();
+        sync();
+      }
+    });
+  }
   signals.connect("df.resync", (opts) => {
     if (!opts?.recovered) sync();
   });
