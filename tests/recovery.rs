@@ -7,8 +7,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::resume::{position_after, resume, since_of, Resumed};
-use common::{Client, TestServer, WAIT};
+use common::resume::{count_across_a_drop, position_after, resume, since_of, Resumed};
+use common::{Client, TestServer};
 use serde_json::{json, Value};
 use switchboard::config::Config;
 use switchboard::To;
@@ -295,9 +295,7 @@ async fn live_signals_during_a_recovery_are_neither_lost_nor_doubled() {
     let server = TestServer::start();
     let key = server.register(json!({"topics": ["busy"]})).await;
     let Resumed {
-        mut client,
-        position,
-        ..
+        client, position, ..
     } = connect(&server, &key, None).await;
     let router = server.router.clone();
     let sender = tokio::spawn(async move {
@@ -312,31 +310,12 @@ async fn live_signals_during_a_recovery_are_neither_lost_nor_doubled() {
             }
         }
     });
-    let mut seen: Vec<u64> = Vec::new();
-    let mut frames = Vec::new();
-    // Drop the connection after a few, without a close frame.
-    while seen.len() < 20 {
-        let frame = client.recv_raw().await;
-        seen.push(frame["opts"]["n"].as_u64().unwrap());
-        frames.push(frame);
-    }
-    let since = position_after(&position, &frames);
-    drop(client);
-    let resumed = connect(&server, &key, Some(&since)).await;
-    assert_eq!(resumed.position["recovered"], json!(true));
-    seen.extend(
-        resumed
-            .replayed
-            .iter()
-            .map(|f| f["opts"]["n"].as_u64().unwrap()),
-    );
-    let mut client = resumed.client;
-    while seen.last() != Some(&(TOTAL - 1)) {
-        let frame = tokio::time::timeout(WAIT, client.recv_raw())
-            .await
-            .unwrap_or_else(|_| panic!("stalled after {:?}", seen.last()));
-        seen.push(frame["opts"]["n"].as_u64().unwrap());
-    }
+    let (seen, mut client) = count_across_a_drop(client, &position, 20, TOTAL, |since| {
+        let server = &server;
+        let key = &key;
+        async move { connect(server, key, Some(&since)).await }
+    })
+    .await;
     sender.await.unwrap();
     assert_eq!(seen, (0..TOTAL).collect::<Vec<_>>(), "each once, in order");
     client.expect_silence().await;

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use common::node::{Cluster, Node};
 use common::redis_server::RedisServer;
-use common::resume::{position_after, resume, since_of, Resumed};
-use common::WAIT;
+use common::resume::{count_across_a_drop, position_after, resume, since_of, Resumed};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -93,15 +92,26 @@ async fn a_window_that_moves_to_another_node_gets_what_it_missed() {
     client.expect_silence().await;
 }
 
+/// A node on `redis` with `options`, and a window in topic `room` that connected once and left:
+/// the node, the window's key and the position it left at.
+async fn node_and_a_window_that_left(
+    redis: &RedisServer,
+    options: &[&str],
+) -> (Node, String, String) {
+    let url = redis.url();
+    let mut args = vec!["--redis", url.as_str()];
+    args.extend_from_slice(options);
+    let node = Node::start_with("A", &args, &[]).await;
+    let key = node.register(json!({"topics": ["room"]})).await;
+    let first = connect(&node, &key, None).await;
+    let since = since_of(&first.position);
+    (node, key, since)
+}
+
 #[tokio::test]
 async fn a_gap_larger_than_the_history_is_not_recovered_on_redis() {
     let redis = RedisServer::start();
-    let url = redis.url();
-    let a = Node::start_with("A", &["--redis", &url, "--history-size", "2"], &[]).await;
-    let key = a.register(json!({"topics": ["room"]})).await;
-    let first = connect(&a, &key, None).await;
-    let since = since_of(&first.position);
-    drop(first);
+    let (a, key, since) = node_and_a_window_that_left(&redis, &["--history-size", "2"]).await;
     for _ in 0..3 {
         trigger(&a, "gap.t", json!([{"topic": "room"}])).await;
     }
@@ -156,12 +166,7 @@ async fn a_redis_that_lost_its_data_starts_a_new_epoch() {
 #[tokio::test]
 async fn expired_history_is_not_recovered_on_redis() {
     let redis = RedisServer::start();
-    let url = redis.url();
-    let a = Node::start_with("A", &["--redis", &url, "--history-ttl-secs", "1"], &[]).await;
-    let key = a.register(json!({"topics": ["room"]})).await;
-    let first = connect(&a, &key, None).await;
-    let since = since_of(&first.position);
-    drop(first);
+    let (a, key, since) = node_and_a_window_that_left(&redis, &["--history-ttl-secs", "1"]).await;
     trigger(&a, "old.t", json!([{"topic": "room"}])).await;
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     trigger(&a, "new.t", json!([{"topic": "elsewhere"}])).await;
@@ -178,9 +183,7 @@ async fn live_triggers_during_a_recovery_across_nodes_are_neither_lost_nor_doubl
     let cluster = Cluster::start().await;
     let key = cluster.a.register(json!({"topics": ["busy"]})).await;
     let Resumed {
-        mut client,
-        position,
-        ..
+        client, position, ..
     } = connect(&cluster.b, &key, None).await;
     let sender_addr = cluster.a.addr;
     let http = cluster.a.http.clone();
@@ -196,35 +199,12 @@ async fn live_triggers_during_a_recovery_across_nodes_are_neither_lost_nor_doubl
             assert_eq!(response.status(), 202);
         }
     });
-    let mut seen: Vec<u64> = Vec::new();
-    let mut frames = Vec::new();
-    while seen.len() < 20 {
-        let frame = client.recv_raw().await;
-        seen.push(frame["opts"]["n"].as_u64().unwrap());
-        frames.push(frame);
-    }
-    let since = position_after(&position, &frames);
-    drop(client);
-    let resumed = connect(&cluster.b, &key, Some(&since)).await;
-    assert_eq!(
-        resumed.position["recovered"],
-        json!(true),
-        "{}",
-        resumed.position
-    );
-    seen.extend(
-        resumed
-            .replayed
-            .iter()
-            .map(|f| f["opts"]["n"].as_u64().unwrap()),
-    );
-    let mut client = resumed.client;
-    while seen.last() != Some(&(TOTAL - 1)) {
-        let frame = tokio::time::timeout(WAIT, client.recv_raw())
-            .await
-            .unwrap_or_else(|_| panic!("stalled after {:?}", seen.last()));
-        seen.push(frame["opts"]["n"].as_u64().unwrap());
-    }
+    let (seen, _client) = count_across_a_drop(client, &position, 20, TOTAL, |since| {
+        let node = &cluster.b;
+        let key = &key;
+        async move { connect(node, key, Some(&since)).await }
+    })
+    .await;
     sender.await.unwrap();
     assert_eq!(seen, (0..TOTAL).collect::<Vec<_>>(), "each once, in order");
 }

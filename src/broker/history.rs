@@ -177,6 +177,16 @@ pub enum Recovery {
     },
 }
 
+impl Recovery {
+    /// What a broker that keeps no history answers.
+    pub fn off() -> Recovery {
+        Recovery::Failed {
+            reason: RecoveryFailure::Off,
+            position: None,
+        }
+    }
+}
+
 /// One topic's recent history, for the HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicHistory {

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::streams::Streams;
 use super::{
     Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, Recovery,
-    RecoveryFailure, TopicChange, TopicHistory, WindowRecord,
+    TopicChange, TopicHistory, WindowRecord,
 };
 use crate::identity::WindowKey;
 
@@ -138,10 +138,7 @@ impl Broker for MemoryBroker {
     async fn recover(&self, topics: &[String], since: &Position) -> Result<Recovery, BrokerError> {
         Ok(match &self.streams {
             Some(streams) => streams.lock().recover(topics, since, Instant::now()),
-            None => Recovery::Failed {
-                reason: RecoveryFailure::Off,
-                position: None,
-            },
+            None => Recovery::off(),
         })
     }
 

@@ -1,9 +1,11 @@
 //! Connecting as a window that recovers what it missed (PROTOCOL.md §5.6): the frames before
 //! the position frame, and positions as clients keep them.
 
-use serde_json::Value;
+use std::future::Future;
 
-use super::Client;
+use serde_json::{json, Value};
+
+use super::{Client, WAIT};
 
 /// A connection opened with `?since=`, and what came before live delivery.
 pub struct Resumed {
@@ -71,4 +73,46 @@ pub fn position_after(position: &Value, frames: &[Value]) -> String {
         .max()
         .unwrap();
     format!("{epoch}:{offset}")
+}
+
+/// The `opts.n` of the signal frames a counting sender (`n` = 0, 1, 2, ...) sends while a
+/// window drops: reads `before` frames on `client` (connected at `position`), drops it without
+/// a close frame, comes back through `reconnect` with the position it held (which must
+/// recover), then reads until `n = total - 1`. Returns every `n` seen, in order: a window that
+/// lost nothing and got nothing twice sees `0..total`.
+pub async fn count_across_a_drop<F, Fut>(
+    mut client: Client,
+    position: &Value,
+    before: usize,
+    total: u64,
+    reconnect: F,
+) -> (Vec<u64>, Client)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Resumed>,
+{
+    let n = |frame: &Value| frame["opts"]["n"].as_u64().expect("a counted signal");
+    let mut frames = Vec::new();
+    while frames.len() < before {
+        frames.push(client.recv_raw().await);
+    }
+    let mut seen: Vec<u64> = frames.iter().map(n).collect();
+    let since = position_after(position, &frames);
+    drop(client);
+    let resumed = reconnect(since).await;
+    assert_eq!(
+        resumed.position["recovered"],
+        json!(true),
+        "{}",
+        resumed.position
+    );
+    seen.extend(resumed.replayed.iter().map(n));
+    let mut client = resumed.client;
+    while seen.last() != Some(&(total - 1)) {
+        let frame = tokio::time::timeout(WAIT, client.recv_raw())
+            .await
+            .unwrap_or_else(|_| panic!("stalled after {:?}", seen.last()));
+        seen.push(n(&frame));
+    }
+    (seen, client)
 }

@@ -64,7 +64,7 @@ use self::subscriptions::Subscriptions;
 use self::wire::Control;
 use super::{
     Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, Recovery,
-    RecoveryFailure, TopicChange, TopicHistory, WindowRecord,
+    TopicChange, TopicHistory, WindowRecord,
 };
 use crate::identity::{WindowInfo, WindowKey};
 use crate::metrics::Metrics;
@@ -335,10 +335,7 @@ impl Broker for RedisBroker {
 
     async fn recover(&self, topics: &[String], since: &Position) -> Result<Recovery, BrokerError> {
         let Some(keys) = &self.history else {
-            return Ok(Recovery::Failed {
-                reason: RecoveryFailure::Off,
-                position: None,
-            });
+            return Ok(Recovery::off());
         };
         self.wait_subscribed(topics).await?;
         let channels: Vec<String> = topics.iter().map(|t| self.topic_channel(t)).collect();
