@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::node::{Cluster, Node};
-use common::redis_server::RedisServer;
+use common::redis_server::{RedisCluster, RedisServer};
 use common::resume::{count_across_a_drop, position_after, resume, since_of, Resumed};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -32,17 +32,35 @@ async fn trigger(node: &Node, signal: &str, to: Value) -> String {
 #[tokio::test]
 async fn a_window_that_moves_to_another_node_gets_what_it_missed() {
     let cluster = Cluster::start().await;
-    let key = cluster
-        .a
+    moves_to_another_node(&cluster.a, &cluster.b).await;
+}
+
+/// The same on a Redis Cluster: every key of the history in one slot, triggers kept in history
+/// on one sharded channel, registrations spread over the shards.
+#[tokio::test]
+async fn a_window_that_moves_to_another_node_gets_what_it_missed_on_a_redis_cluster() {
+    let redis = RedisCluster::start();
+    let urls = redis.urls();
+    let args = ["--redis-cluster", "--redis", urls.as_str()];
+    let a = Node::start_with("A", &args, &[]).await;
+    let b = Node::start_with("B", &args, &[]).await;
+    moves_to_another_node(&a, &b).await;
+}
+
+/// A window registered on `a` and connected to it receives a trigger sent through `b`, drops,
+/// misses triggers sent through both, and comes back to `b`: everything it missed, once each,
+/// in trigger order, then live delivery.
+async fn moves_to_another_node(a: &Node, b: &Node) {
+    let key = a
         .register(json!({"user": {"id": "u1"}, "topics": ["room"]}))
         .await;
     let Resumed {
         mut client,
         position,
         ..
-    } = connect(&cluster.a, &key, None).await;
+    } = connect(a, &key, None).await;
     // Live, through the other node: the position frame came once A listens to the topics.
-    trigger(&cluster.b, "live.one", json!([{"topic": "room"}])).await;
+    trigger(b, "live.one", json!([{"topic": "room"}])).await;
     let live = client.recv_raw().await;
     assert_eq!(live["signal"], json!("live.one"));
     let since = position_after(&position, &[live]);
@@ -50,12 +68,12 @@ async fn a_window_that_moves_to_another_node_gets_what_it_missed() {
 
     let mut expected = Vec::new();
     for (via, signal, to) in [
-        (&cluster.a, "away.a_room", json!([{"topic": "room"}])),
-        (&cluster.b, "away.b_user", json!([{"user": "u1"}])),
-        (&cluster.b, "away.b_other", json!([{"topic": "elsewhere"}])),
-        (&cluster.a, "away.a_all", json!(["broadcast"])),
+        (a, "away.a_room", json!([{"topic": "room"}])),
+        (b, "away.b_user", json!([{"user": "u1"}])),
+        (b, "away.b_other", json!([{"topic": "elsewhere"}])),
+        (a, "away.a_all", json!(["broadcast"])),
         (
-            &cluster.b,
+            b,
             "away.b_overlap",
             json!([{"topic": "room"}, {"user": "u1"}, {"user": "u2"}]),
         ),
@@ -65,7 +83,7 @@ async fn a_window_that_moves_to_another_node_gets_what_it_missed() {
             expected.push((signal.to_owned(), id));
         }
     }
-    let resumed = connect(&cluster.b, &key, Some(&since)).await;
+    let resumed = connect(b, &key, Some(&since)).await;
     assert_eq!(
         resumed.position["recovered"],
         json!(true),
@@ -87,7 +105,7 @@ async fn a_window_that_moves_to_another_node_gets_what_it_missed() {
         "once each, in trigger order, from both nodes"
     );
     let mut client = resumed.client;
-    trigger(&cluster.a, "live.two", json!([{"topic": "room"}])).await;
+    trigger(a, "live.two", json!([{"topic": "room"}])).await;
     assert_eq!(client.recv_raw().await["signal"], json!("live.two"));
     client.expect_silence().await;
 }

@@ -15,7 +15,7 @@
 //! in each targeted topic's history under one position, so a window that was disconnected
 //! gets it back with [`Broker::recover`] when it returns: everything it missed, once each and
 //! in order, or nothing (and it is told so). [`MemoryBroker`] keeps it in the process;
-//! [`RedisBroker`] in Redis streams (standalone Redis only).
+//! [`RedisBroker`] in Redis streams.
 
 mod history;
 mod memory;

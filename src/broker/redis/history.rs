@@ -19,11 +19,17 @@
 //!
 //! # Order
 //!
-//! One script gives the trigger its offset, appends it to each topic's stream and publishes it
-//! on each topic's channel, atomically: every node reads the channels of one Redis on one
-//! connection, so it receives triggers in offset order, and a connection's position can be the
-//! highest offset it saw. That needs every key on one Redis: history is kept with a standalone
-//! Redis only (a Redis Cluster spreads the sequence and the streams over nodes).
+//! One script gives the trigger its offset, appends it to each topic's stream and publishes it,
+//! atomically: every node reads the channels of one Redis on one connection, so it receives
+//! triggers in offset order, and a connection's position can be the highest offset it saw.
+//!
+//! On a Redis Cluster a script only reaches the keys and sharded channels of one slot, and
+//! channels of different slots reach a node on different connections, with no order between
+//! them. So there, every history key takes the hash tag `{P history}` (`{P history}`,
+//! `{P history}:clock`, `{P history}:topic:NAME`, `{P history}:topic:NAME:meta`) and the
+//! script publishes each trigger once, on the sharded channel `{P history}:triggers`, which
+//! every node listens to: one shard orders and carries every trigger kept in history (as one
+//! standalone Redis does), while registrations still spread over the cluster.
 
 use std::time::Duration;
 
@@ -37,10 +43,10 @@ use crate::broker::{
 };
 
 /// Gives a trigger the next offset, appends it to each topic's stream (trimmed to the size),
-/// and publishes it on each topic's channel, the header and the frame both carrying the
-/// offset. KEYS: history hash, clock, then per topic its stream and meta. ARGV: candidate
-/// epoch, size, ttl (ms), header (a JSON object), frame (a JSON object), then per topic its
-/// channel. Returns {offset, epoch}.
+/// and publishes it on each channel given, the header and the frame both carrying the offset.
+/// KEYS: history hash, clock, then per topic its stream and meta. ARGV: candidate epoch, size,
+/// ttl (ms), header (a JSON object), frame (a JSON object), the publish command (`PUBLISH`
+/// or `SPUBLISH`), then the channels. Returns {offset, epoch}.
 const PUBLISH: &str = r#"
 local hist, clock = KEYS[1], KEYS[2]
 local size, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -73,7 +79,9 @@ for i = 1, (#KEYS - 2) / 2 do
   end
   redis.call('PEXPIRE', stream, ttl)
   redis.call('PEXPIRE', meta, ttl)
-  redis.call('PUBLISH', ARGV[5 + i], message)
+end
+for i = 7, #ARGV do
+  redis.call(ARGV[6], ARGV[i], message)
 end
 return {offset, epoch}
 "#;
@@ -156,21 +164,56 @@ return {redis.call('HGET', KEYS[1], 'epoch'), tonumber(redis.call('HGET', KEYS[1
 
 /// Where a broker's history lives, and how much of it.
 pub(super) struct HistoryKeys {
-    /// `P history`.
+    /// `P history` (`{P history}` on a cluster).
     hash: String,
     /// `P history:clock`.
     clock: String,
+    /// On a cluster, the one sharded channel every trigger kept in history is published on
+    /// (`{P history}:triggers`); `None` on a standalone Redis, where each topic's channel is.
+    pub(super) funnel: Option<String>,
     /// Sizes and times.
     pub(super) settings: HistorySettings,
 }
 
 impl HistoryKeys {
-    /// The keys under `prefix`.
-    pub(super) fn new(prefix: &str, settings: HistorySettings) -> HistoryKeys {
+    /// The keys under `prefix` on a standalone Redis.
+    pub(super) fn standalone(prefix: &str, settings: HistorySettings) -> HistoryKeys {
         HistoryKeys {
             hash: format!("{prefix}history"),
             clock: format!("{prefix}history:clock"),
+            funnel: None,
             settings,
+        }
+    }
+
+    /// The keys under `prefix` on a Redis Cluster: all in the slot of `{P history}`.
+    pub(super) fn cluster(prefix: &str, settings: HistorySettings) -> HistoryKeys {
+        let tag = format!("{{{prefix}history}}");
+        HistoryKeys {
+            clock: format!("{tag}:clock"),
+            funnel: Some(format!("{tag}:triggers")),
+            hash: tag,
+            settings,
+        }
+    }
+
+    /// The stream and meta keys of a topic whose channel is `channel`.
+    fn topic_keys(&self, channel: &str) -> (String, String) {
+        let stream = match &self.funnel {
+            // Same slot as every other history key.
+            Some(_) => format!("{}:{channel}", self.hash),
+            // Same slot as the topic's channel.
+            None => format!("{{{channel}}}:history"),
+        };
+        let meta = format!("{stream}:meta");
+        (stream, meta)
+    }
+
+    /// The channels a trigger to `channels` is published on, and with which command.
+    fn publish_to<'a>(&'a self, channels: &'a [String]) -> (&'static str, &'a [String]) {
+        match &self.funnel {
+            Some(funnel) => ("SPUBLISH", std::slice::from_ref(funnel)),
+            None => ("PUBLISH", channels),
         }
     }
 
@@ -187,9 +230,8 @@ impl HistoryKeys {
         let mut invocation = script.prepare_invoke();
         invocation.key(&self.hash).key(&self.clock);
         for channel in channels {
-            invocation
-                .key(format!("{{{channel}}}:history"))
-                .key(format!("{{{channel}}}:history:meta"));
+            let (stream, meta) = self.topic_keys(channel);
+            invocation.key(stream).key(meta);
         }
         invocation
     }
@@ -212,13 +254,15 @@ pub(super) async fn publish(
 ) -> Result<u64, BrokerError> {
     let script = redis::Script::new(PUBLISH);
     let mut invocation = keys.invocation(&script, channels);
+    let (command, targets) = keys.publish_to(channels);
     invocation
         .arg(candidate_epoch())
         .arg(keys.settings.size)
         .arg(keys.ttl_ms())
         .arg(header)
         .arg(frame)
-        .arg(channels);
+        .arg(command)
+        .arg(targets);
     let (offset, _epoch): (u64, String) = bounded(invocation.invoke_async(conn)).await?;
     Ok(offset)
 }

@@ -55,6 +55,8 @@ pub(super) struct Inbox {
     topic_prefix: String,
     /// The control channel.
     pub(super) control: String,
+    /// On a Redis Cluster with history, the one channel triggers kept in history arrive on.
+    funnel: std::sync::OnceLock<String>,
     /// Where events go.
     pub(super) events: mpsc::Sender<BrokerEvent>,
     /// Signal ids already delivered.
@@ -76,6 +78,7 @@ impl Inbox {
             node: Uuid::new_v4(),
             topic_prefix: format!("{prefix}topic:"),
             control: format!("{prefix}control"),
+            funnel: std::sync::OnceLock::new(),
             events,
             recent: Mutex::new(RecentSignals::default()),
             down: AtomicBool::new(false),
@@ -90,6 +93,11 @@ impl Inbox {
             inbox.push(push);
             Ok::<(), std::convert::Infallible>(())
         }
+    }
+
+    /// Also reads triggers on `channel` (a cluster's history channel). Set once, at start.
+    pub(super) fn set_funnel(&self, channel: String) {
+        let _ = self.funnel.set(channel);
     }
 
     /// Remembers `signal_id` as delivered on this node, so a copy arriving later from Redis
@@ -119,7 +127,9 @@ impl Inbox {
                 self.metrics.broker_received.inc();
                 if channel == self.control.as_bytes() {
                     self.control(&payload);
-                } else if channel.starts_with(self.topic_prefix.as_bytes()) {
+                } else if channel.starts_with(self.topic_prefix.as_bytes())
+                    || self.funnel.get().is_some_and(|f| channel == f.as_bytes())
+                {
                     self.publication(payload);
                 }
             }

@@ -12,6 +12,8 @@
 //! | `P topic:NAME` | pub/sub channel | triggers to topic NAME (implicit ones included) |
 //! | `P control` | pub/sub channel | topic changes and deletions, for every node |
 //!
+//! The topic history's keys are listed in `history.rs`.
+//!
 //! The braces around the window key are a hash tag, so both keys of a window live in one
 //! cluster slot. A message on a topic channel is a JSON header line, a newline, then the frame
 //! exactly as windows receive it:
@@ -23,14 +25,18 @@
 //!
 //! `topics` lists every topic of the trigger, so a node delivers once to the union of its
 //! members and ignores the copies that arrive on the other channels; `node` (optional) names the
-//! publishing node, which delivered to its own windows already.
+//! publishing node. A header with `"offset"` (appended by the history script) marks a trigger
+//! kept in history: every node delivers it from Redis, its publisher too; without one the
+//! publisher delivered to its own windows already.
 //!
 //! # Delivery and outages
 //!
 //! Redis pub/sub is at-most-once: a node that is not subscribed when a message is published
-//! never sees it. A trigger is delivered to this node's windows first, without Redis, so local
-//! delivery goes on while Redis is down. When the connection comes back, the node subscribes
-//! again and sends `df.resync` to every window, so pages can refetch what they missed.
+//! never sees it; the history (`history.rs`) is what lets a window recover. A recovering window
+//! reads it only once this node listens to the window's topics. While Redis is down, a
+//! trigger is delivered to this node's windows without Redis (and without an offset), so
+//! local delivery goes on. When the connection comes back, the node subscribes again and
+//! sends `df.resync` to every window, so pages can refetch what they missed.
 //!
 //! # Files
 //!
@@ -40,6 +46,7 @@
 //! - `subscriptions`: the channels this node wants, applied in the background.
 //! - `health`: the connection check that resubscribes and resyncs after an outage.
 //! - `scripts`: the Lua scripts that change a window atomically.
+//! - `history`: the topic history: keys, and the scripts that append, publish and read.
 
 mod connection;
 mod health;
@@ -82,7 +89,7 @@ pub struct RedisConfig {
     pub prefix: String,
     /// A Redis Cluster (7+): sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`) instead of `SUBSCRIBE`.
     pub cluster: bool,
-    /// The topic history to keep in Redis (standalone Redis only; see `history.rs`).
+    /// The topic history to keep in Redis (see `history.rs`).
     pub history: HistorySettings,
 }
 
@@ -129,15 +136,14 @@ impl RedisBroker {
         let subscriptions = Arc::new(Subscriptions::default());
         subscriptions.set(inbox.control.clone(), true);
         let history = match (config.history.enabled(), config.cluster) {
-            (true, false) => Some(HistoryKeys::new(&config.prefix, config.history)),
-            (true, true) => {
-                tracing::warn!(
-                    "topic history is not kept with a Redis Cluster yet: recoveries will fail"
-                );
-                None
-            }
+            (true, false) => Some(HistoryKeys::standalone(&config.prefix, config.history)),
+            (true, true) => Some(HistoryKeys::cluster(&config.prefix, config.history)),
             (false, _) => None,
         };
+        if let Some(funnel) = history.as_ref().and_then(|h| h.funnel.clone()) {
+            inbox.set_funnel(funnel.clone());
+            subscriptions.set(funnel, true);
+        }
         let broker = Arc::new(RedisBroker {
             conn,
             prefix: config.prefix,
@@ -220,10 +226,13 @@ impl RedisBroker {
         }
     }
 
-    /// Waits until this node listens to the channels of `topics` (see
-    /// [`history::SUBSCRIBED_WITHIN`]).
+    /// Waits until this node listens to the channels triggers to `topics` arrive on (see
+    /// [`history::SUBSCRIBED_WITHIN`]): their own, or the cluster's one history channel.
     async fn wait_subscribed(&self, topics: &[String]) -> Result<(), BrokerError> {
-        let channels: Vec<String> = topics.iter().map(|t| self.topic_channel(t)).collect();
+        let channels: Vec<String> = match self.history.as_ref().and_then(|h| h.funnel.as_ref()) {
+            Some(funnel) => vec![funnel.clone()],
+            None => topics.iter().map(|t| self.topic_channel(t)).collect(),
+        };
         if self
             .subscriptions
             .wait_applied(&channels, history::SUBSCRIBED_WITHIN)
