@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
@@ -31,6 +33,9 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+
+/** `redis-server`: `REDIS_SERVER`, else the first on `PATH`. */
+export const REDIS_SERVER = process.env.REDIS_SERVER || "redis-server";
 
 /** Time limits (ms) of the waits below. */
 export const TIMEOUT = {
@@ -225,12 +230,14 @@ export class Suite {
   #servers = new Set();
 
   /**
-   * @param {{args?: string[]}} [options] more `switchboard serve` options for the server
+   * @param {{args?: string[], apiKey?: string}} [options] more `switchboard serve` options
+   *   for the server, and its API key (a fresh one by default; give one to start more nodes
+   *   with the same key)
    * @returns {Promise<Suite>} a started server and browser
    */
-  static async start({ args = [] } = {}) {
+  static async start({ args = [], apiKey = newApiKey() } = {}) {
     const suite = new Suite();
-    const [server, browser] = await Promise.allSettled([startServer({ args }), launchBrowser()]);
+    const [server, browser] = await Promise.allSettled([startServer({ args, apiKey }), launchBrowser()]);
     if (server.status === "fulfilled") suite.adopt(server.value);
     if (browser.status === "fulfilled") suite.browser = browser.value;
     const failure = [server, browser].find((r) => r.status === "rejected");
@@ -448,4 +455,146 @@ export async function until(check, { timeout = TIMEOUT.signal, message, describe
     }
     await delay(50);
   }
+}
+
+/**
+ * A private `redis-server`.
+ * @typedef {object} Redis
+ * @property {number} port
+ * @property {string} url `redis://127.0.0.1:PORT/`, for `switchboard serve --redis`
+ * @property {() => string} logs its recent output, for failure messages
+ * @property {() => Promise<void>} stop SIGTERM, then SIGKILL if it does not exit in time
+ */
+
+/**
+ * Whether something on `127.0.0.1:port` answers `PING` with `+PONG`.
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
+function redisPong(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    let reply = "";
+    const done = (ok) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 500);
+    socket.on("error", () => done(false));
+    socket.on("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (chunk) => {
+      reply += chunk.toString("latin1");
+      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+    });
+  });
+}
+
+/**
+ * A port of 127.0.0.1 nobody listens on now, below the usual ephemeral range (32768-60999)
+ * so that no outgoing connection takes it meanwhile.
+ * @returns {Promise<number>}
+ */
+async function freeRedisPort() {
+  for (;;) {
+    const port = 20_000 + randomBytes(2).readUInt16LE(0) % 12_000;
+    const free = await new Promise((resolve) => {
+      const probe = net.createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+/**
+ * Starts `redis-server` on `port` (no persistence) and waits until it answers PING.
+ * @param {number} port
+ * @returns {Promise<Redis>}
+ */
+async function spawnRedis(port) {
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", os.tmpdir()];
+  const child = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  const lines = [];
+  const remember = (line) => {
+    lines.push(line);
+    if (lines.length > 200) lines.shift();
+  };
+  createInterface({ input: child.stdout }).on("line", remember);
+  createInterface({ input: child.stderr }).on("line", remember);
+  const logs = () => lines.join("\n");
+  let failure = null;
+  const exited = new Promise((resolve) => {
+    child.once("error", (err) => {
+      failure = err;
+      children.delete(child);
+      resolve({ code: null, signal: null });
+    });
+    child.once("exit", (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  let gone = false;
+  exited.then(() => (gone = true));
+  const stop = async () => {
+    if (!gone && child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT.serverStop);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+
+  const deadline = Date.now() + TIMEOUT.serverStart;
+  while (!(await redisPong(port))) {
+    if (gone) {
+      if (failure?.code === "ENOENT") {
+        throw new Error(`${REDIS_SERVER} not found: apt-get install redis-server, or set REDIS_SERVER`);
+      }
+      throw new Error(`redis-server on port ${port} exited before answering PING\n${failure?.message ?? logs()}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`redis-server on port ${port} did not answer PING within ${TIMEOUT.serverStart} ms\n${logs()}`);
+    }
+    await delay(20);
+  }
+  if (gone) throw new Error(`redis-server on port ${port} exited: another process answers there\n${logs()}`);
+  return { port, url: `redis://127.0.0.1:${port}/`, logs, stop };
+}
+
+/**
+ * Starts a private, empty `redis-server` on a free port of 127.0.0.1 and waits until it
+ * answers PING. Killed with the servers if the test process ends first; fails (never skips)
+ * when `redis-server` is missing.
+ * @returns {Promise<Redis>}
+ */
+export async function startRedis() {
+  const failures = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await spawnRedis(await freeRedisPort());
+    } catch (err) {
+      if (/not found/.test(err.message)) throw err;
+      failures.push(err.message);
+    }
+  }
+  throw new Error(`redis-server did not start:\n${failures.join("\n")}`);
+}
+
+/**
+ * An init script (`context.addInitScript(recordCloseCodes)`) that records the close code of
+ * every websocket the page opens, in order, in `window.__wsCloseCodes`.
+ */
+export function recordCloseCodes() {
+  const NativeWebSocket = window.WebSocket;
+  window.__wsCloseCodes = [];
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("close", (event) => window.__wsCloseCodes.push(event.code));
+    }
+  };
 }

@@ -6,19 +6,7 @@
 // down are ones that allow everyone.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Suite, TIMEOUT, metric, openDemo, startServer, until, waitFor } from "./harness.js";
-
-/** Records the close code of every websocket the page opens, in `window.__wsCloseCodes`. */
-function recordCloseCodes() {
-  const NativeWebSocket = window.WebSocket;
-  window.__wsCloseCodes = [];
-  window.WebSocket = class extends NativeWebSocket {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("close", (event) => window.__wsCloseCodes.push(event.code));
-    }
-  };
-}
+import { Suite, TIMEOUT, metric, openDemo, recordCloseCodes, startServer, until, waitFor } from "./harness.js";
 
 describe("reconnection after a server restart", { timeout: 30_000 }, () => {
   /** @type {Suite} */

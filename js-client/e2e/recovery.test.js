@@ -7,29 +7,33 @@
 // `df-ws-url` meta tag at the proxy. After the proxy accepts again, the page is nudged with
 // an `online` event (the client then retries at once rather than at the end of its backoff
 // delay, which may be several seconds after a few refused attempts).
+//
+// The last suite runs two nodes on one private Redis (PROTOCOL.md §8): the proxy is pointed
+// at the other node while the page is away, so the page comes back to a node it was never
+// connected to, which recovers from the shared history.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { startCuttingProxy } from "./cutting-proxy.js";
-import { Suite, TIMEOUT, openPage, startServer, trigger, waitFor, windowKey } from "./harness.js";
+import {
+  Suite,
+  TIMEOUT,
+  metric,
+  newApiKey,
+  openPage,
+  recordCloseCodes,
+  startRedis,
+  startServer,
+  trigger,
+  waitFor,
+  windowKey,
+} from "./harness.js";
 
 /** The signal the tests trigger; the page records each one it handles. */
 const SIGNAL = "e2e.recovery";
 
 /** How long reconnections are refused after a cut, in ms: the page tries a few times. */
 const REFUSAL_MS = 3_000;
-
-/** Records the close code of every websocket the page opens, in `window.__wsCloseCodes`. */
-function recordCloseCodes() {
-  const NativeWebSocket = window.WebSocket;
-  window.__wsCloseCodes = [];
-  window.WebSocket = class extends NativeWebSocket {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("close", (event) => window.__wsCloseCodes.push(event.code));
-    }
-  };
-}
 
 /**
  * Starts the proxy and a suite whose pages connect through it.
@@ -347,6 +351,123 @@ describe("recovery impossible: more missed than the history keeps", { timeout: 3
     ]);
     const { recoveries, recoveryFailures, reconnects } = await stats(page);
     assert.deepEqual({ recoveries, recoveryFailures, reconnects }, { recoveries: 0, recoveryFailures: 1, reconnects: 1 });
+    assert.deepEqual(suite.pageErrors, []);
+    await page.context().close();
+  });
+});
+
+describe("recovery across nodes (Redis)", { timeout: 60_000 }, () => {
+  /** @type {import("./harness.js").Redis} */
+  let redis;
+  /** @type {import("./cutting-proxy.js").CuttingProxy} */
+  let proxy;
+  /** @type {Suite} node A (`suite.server`), which serves the page, and the browser */
+  let suite;
+  /** @type {import("./harness.js").Server} node B, which the page comes back to */
+  let nodeB;
+
+  before(async () => {
+    redis = await startRedis();
+    proxy = await startCuttingProxy();
+    // One API key, one Redis: the nodes act as one server. The demo page registers its
+    // window (and `demo.join` its topic) in Redis through node A; node B reads them there.
+    const apiKey = newApiKey();
+    const args = ["--redis", redis.url, "--public-ws-url", proxy.wsURL];
+    const [a, b] = await Promise.allSettled([Suite.start({ apiKey, args }), startServer({ apiKey, args })]);
+    if (a.status === "fulfilled") suite = a.value;
+    if (b.status === "fulfilled") nodeB = b.value;
+    if (a.status === "rejected") throw a.reason;
+    if (b.status === "rejected") throw b.reason;
+    proxy.target = suite.server.port;
+  });
+
+  after(async () => {
+    try {
+      await proxy?.close();
+      await suite?.close();
+      await nodeB?.stop();
+    } finally {
+      await redis?.stop();
+    }
+  });
+
+  it("a page cut from node A comes back to node B and recovers every signal triggered through either node", async () => {
+    const nodeA = suite.server;
+    const { page, key, user, topic } = await openRecordingPage(suite, proxy);
+    /** @type {Array<["signal", number, string]>} what the page should handle, in order */
+    const expected = [];
+    /**
+     * Triggers `SIGNAL` `{n}` to `to` through `node` and returns its signal_id.
+     * @param {import("./harness.js").Server} node
+     * @param {number} n
+     * @param {unknown[]} to
+     */
+    const send = async (node, n, to) => (await trigger(node, SIGNAL, { n }, to)).signal_id;
+    const sendToPage = async (node, n, to) => expected.push(["signal", n, await send(node, n, to)]);
+    const recovered = 'switchboard_recoveries_total{outcome="recovered"}';
+    const nodeMetrics = async (node) => ({
+      recovered: await metric(node, recovered),
+      connections: await metric(node, "switchboard_connections_total"),
+    });
+
+    // Live, through both nodes: the page is on A; B's triggers reach it through Redis.
+    await sendToPage(nodeA, 1, [{ window: key }]);
+    await sendToPage(nodeB, 2, [{ window: key }]);
+    await sendToPage(nodeB, 3, [{ topic }]);
+    await waitForSignals(page, proxy, [1, 2, 3]);
+    const live = await stats(page);
+    assert.equal(typeof live.position?.epoch, "string", "the page holds a position once connected");
+    const beforeA = await nodeMetrics(nodeA);
+    const beforeB = await nodeMetrics(nodeB);
+    assert.equal(beforeA.connections, 1, "the page's socket is on node A");
+    assert.deepEqual(beforeB, { recovered: 0, connections: 0 }, "node B has had no websocket yet");
+
+    const refusal = proxy.refuse(REFUSAL_MS);
+    await cut(page, proxy);
+
+    // While the page is away, through both nodes, alternately: every kind of destination,
+    // one trigger to several at once, and two to a topic the page is not in.
+    await sendToPage(nodeA, 4, [{ window: key }]);
+    await sendToPage(nodeB, 5, [{ window: key }]);
+    await sendToPage(nodeA, 6, [{ user }]);
+    await sendToPage(nodeB, 7, [{ topic }]);
+    await sendToPage(nodeA, 8, ["broadcast"]);
+    await send(nodeB, 9, [{ topic: `${topic}-elsewhere` }]);
+    await sendToPage(nodeB, 10, [{ user }]);
+    await sendToPage(nodeA, 11, [{ topic }]);
+    await send(nodeA, 12, [{ topic: `${topic}-elsewhere` }]);
+    await sendToPage(nodeB, 13, ["broadcast"]);
+    await sendToPage(nodeA, 14, [{ window: key }, { user }, { topic }, "broadcast"]);
+    await sendToPage(nodeB, 15, [{ window: key }, { user }, { topic }, "broadcast"]);
+    assert.ok(proxy.refusing, "every missed signal was triggered while the page was away");
+    assert.deepEqual(await pageLog(page), expected.slice(0, 3), "nothing reached the page while it was away");
+
+    // The page comes back to node B.
+    proxy.target = nodeB.port;
+    await refusal;
+    assert.ok(proxy.counts.refused >= 1, `the page tried to reconnect while refused: ${JSON.stringify(proxy.counts)}`);
+    await waitForComeBack(page, proxy);
+
+    // Live again, triggered through node A: it reaches the page on B through Redis.
+    const after16 = await send(nodeA, 16, [{ window: key }]);
+    await waitForSignals(page, proxy, [16]);
+    assert.deepEqual(
+      await pageLog(page),
+      [...expected, ["resync", { recovered: true }], ["signal", 16, after16]],
+      "each signal once, in trigger order: the live ones, the missed ones, df.resync {recovered: true}, the newer one",
+    );
+    const { recoveries, recoveryFailures, reconnects, position } = await stats(page);
+    assert.deepEqual({ recoveries, recoveryFailures, reconnects }, { recoveries: 1, recoveryFailures: 0, reconnects: 1 });
+    assert.equal(position.epoch, live.position.epoch, "one history for both nodes");
+    assert.ok(position.offset > live.position.offset, "the position moved on");
+
+    // It really is node B that took the page back and recovered it.
+    assert.deepEqual(
+      await nodeMetrics(nodeB),
+      { recovered: 1, connections: 1 },
+      "node B accepted the page's reconnection and recovered it",
+    );
+    assert.deepEqual(await nodeMetrics(nodeA), beforeA, "node A saw no reconnection");
     assert.deepEqual(suite.pageErrors, []);
     await page.context().close();
   });
