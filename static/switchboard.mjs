@@ -370,10 +370,10 @@ function decodeQuotePlus(encoded) {
   }
 }
 function socketUrl(url, key) {
-  return withQuery(url, "dfwskey", key);
+  return key ? withQuery(url, "dfwskey", key) : url;
 }
 function withQuery(url, name, value) {
-  if (!value || hasQuery(url, name)) return url;
+  if (value === null || hasQuery(url, name)) return url;
   const separator = url.includes("?") ? "&" : "?";
   return `${url}${separator}${name}=${encodeURIComponent(value)}`;
 }
@@ -571,6 +571,7 @@ function createRequests({ setTimeout: setTimeout2, clearTimeout: clearTimeout2 }
 
 // src/client.js
 var RESYNC = "df.resync";
+var RESUMING = /[?&]since=[^&#]/;
 var DEFAULTS = Object.freeze({
   heartbeatInterval: 3e4,
   deadAfter: 75e3,
@@ -608,13 +609,13 @@ function createClient(env) {
     timing: settings,
     url: () => {
       const { url, key } = endpoint();
-      const since = position.current && formatPosition(position.current);
+      const since = position.current ? formatPosition(position.current) : "";
       const full = withQuery(socketUrl(
         /** @type {string} */
         url,
         key
       ), "since", since);
-      resuming = hasQuery(full, "since");
+      resuming = RESUMING.test(full);
       return full;
     },
     onOpen: ({ reconnected }) => {

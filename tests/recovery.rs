@@ -40,7 +40,7 @@ fn with_history(size: usize, ttl_secs: u64) -> Config {
 }
 
 #[tokio::test]
-async fn every_connection_gets_a_position_and_frames_carry_offsets() {
+async fn a_connection_that_asks_gets_a_position_and_frames_carry_offsets() {
     let server = TestServer::start();
     let key = server.register(json!({"topics": ["room"]})).await;
     let first = connect(&server, &key, None).await;
@@ -68,6 +68,22 @@ async fn every_connection_gets_a_position_and_frames_carry_offsets() {
         two.ends_with(&format!(r#"","offset":{}}}"#, start + 2)),
         "{two}"
     );
+}
+
+/// A client that does not ask (df_websockets' own) gets no position frame: its first frame is
+/// a signal, which carries an offset it ignores.
+#[tokio::test]
+async fn a_connection_without_since_gets_no_position_frame() {
+    let server = TestServer::start();
+    let key = server.register(json!({"topics": ["room"]})).await;
+    let mut client = Client::connect(&server, Some(&key)).await;
+    assert_eq!(client.position, None, "no position frame was set aside");
+    trigger(&server, "legacy.t", json!([{"topic": "room"}])).await;
+    let frame = client.recv_raw().await;
+    assert_eq!(frame["signal"], json!("legacy.t"));
+    assert!(frame["offset"].is_u64(), "{frame}");
+    client.expect_silence().await;
+    assert_eq!(client.position, None);
 }
 
 #[tokio::test]
@@ -326,10 +342,11 @@ async fn without_history_frames_carry_no_offset_and_recoveries_fail() {
     let server = TestServer::start_with(with_history(0, 300), |b| b);
     let key = server.register(json!({"topics": ["room"]})).await;
     let mut client = Client::connect(&server, Some(&key)).await;
-    assert_eq!(client.position, None, "no position without history");
     trigger(&server, "plain.t", json!([{"topic": "room"}])).await;
     let frame = client.recv_raw().await;
     assert_eq!(frame.as_object().unwrap().len(), 3, "{frame}");
+    let fresh = connect(&server, &key, None).await;
+    assert_eq!(fresh.position, json!({"position": null}));
     let resumed = connect(&server, &key, Some("abc:1")).await;
     assert_eq!(
         resumed.position,

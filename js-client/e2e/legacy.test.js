@@ -60,7 +60,8 @@ describe("a df_websockets 1.x page", { timeout: 60_000 }, () => {
       assert.match(cookies.dfwskey ?? "", /^[a-z0-9]{32}$/, "the dfwskey cookie holds the window key");
       const wsURL = decodeURIComponent(cookies.dfwsurl ?? "");
       assert.match(wsURL, /^ws:\/\/127\.0\.0\.1:\d+\/ws\/$/, "the dfwsurl cookie holds the websocket URL");
-      assert.deepEqual(sockets, [`${wsURL}?dfwskey=${cookies.dfwskey}`], "one socket, to the cookie's URL with its key");
+      // `since=` (empty): the bundled client asks for its position (PROTOCOL.md §5.6).
+      assert.deepEqual(sockets, [`${wsURL}?dfwskey=${cookies.dfwskey}&since=`], "one socket, to the cookie's URL with its key");
     }
     assert.notEqual(first.cookies.dfwskey, second.cookies.dfwskey);
   });

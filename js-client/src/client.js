@@ -8,7 +8,7 @@
  * server replays what was missed before the connection's `position` frame.
  */
 import { createConnection } from "./connection.js";
-import { discoverEndpoint, discoverPosition, hasQuery, socketUrl, withQuery } from "./discovery.js";
+import { discoverEndpoint, discoverPosition, socketUrl, withQuery } from "./discovery.js";
 import { createOutbox } from "./outbox.js";
 import { createPosition, formatPosition, parsePosition, readPosition } from "./position.js";
 import { encodeCall, parseFrame } from "./protocol.js";
@@ -21,6 +21,9 @@ import { createRequests } from "./requests.js";
  * what was missed, or the page should fetch it.
  */
 const RESYNC = "df.resync";
+
+/** A URL that asks to resume: it carries a non-empty `since`. */
+const RESUMING = /[?&]since=[^&#]/;
 
 /** Timings (ms) and bounds used unless `createClient`'s `settings` say otherwise. */
 const DEFAULTS = Object.freeze({
@@ -91,9 +94,11 @@ export function createClient(env) {
     timing: settings,
     url: () => {
       const { url, key } = endpoint();
-      const since = position.current && formatPosition(position.current);
+      // `since=` (empty) still asks for a position frame: the start of what this client
+      // could recover later (PROTOCOL.md §5.6).
+      const since = position.current ? formatPosition(position.current) : "";
       const full = withQuery(socketUrl(/** @type {string} */ (url), key), "since", since);
-      resuming = hasQuery(full, "since");
+      resuming = RESUMING.test(full);
       return full;
     },
     onOpen: ({ reconnected }) => {

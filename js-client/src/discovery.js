@@ -80,19 +80,19 @@ function decodeQuotePlus(encoded) {
  * @returns {string}
  */
 export function socketUrl(url, key) {
-  return withQuery(url, "dfwskey", key);
+  return key ? withQuery(url, "dfwskey", key) : url;
 }
 
 /**
  * `url` with `NAME=VALUE` added to its query (after `?`, or `&` when it has a query already),
- * the value percent-encoded.
+ * the value percent-encoded (an empty value gives `NAME=`).
  * @param {string} url
  * @param {string} name a query parameter name, as it is written in the URL
- * @param {string | null} value nothing is added without one
- * @returns {string} `url` itself when there is no value or it already has a `NAME` parameter
+ * @param {string | null} value nothing is added when it is null
+ * @returns {string} `url` itself when the value is null or it already has a `NAME` parameter
  */
 export function withQuery(url, name, value) {
-  if (!value || hasQuery(url, name)) return url;
+  if (value === null || hasQuery(url, name)) return url;
   const separator = url.includes("?") ? "&" : "?";
   return `${url}${separator}${name}=${encodeURIComponent(value)}`;
 }

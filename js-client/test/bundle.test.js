@@ -49,7 +49,7 @@ describe("static/switchboard.js", () => {
       assert.equal(typeof DFSignals[method], "function", method);
     }
     assert.equal(DFSignals.state, "connecting");
-    assert.deepEqual(sockets.map((s) => s.url), ["ws://h/ws/?dfwskey=abc"]);
+    assert.deepEqual(sockets.map((s) => s.url), ["ws://h/ws/?dfwskey=abc&since="]);
   });
 
   it("resumes from the df-ws-position meta tag and runs df.resync with the server's answer", () => {

@@ -11,7 +11,7 @@ describe("connecting", () => {
     t.client.start();
     t.client.start();
     assert.equal(t.sockets.length, 1);
-    assert.equal(t.socket.url, `${WS_URL}?dfwskey=${KEY}`);
+    assert.equal(t.socket.url, `${WS_URL}?dfwskey=${KEY}&since=`);
     assert.equal(t.client.state, "connecting");
     t.socket.accept();
     assert.equal(t.client.state, "open");
@@ -28,11 +28,11 @@ describe("connecting", () => {
     const before = setup({ page: {}, start: false });
     before.client.configure({ url: "ws://x.test/ws/", key: "k1" });
     before.client.start();
-    assert.equal(before.socket.url, "ws://x.test/ws/?dfwskey=k1");
+    assert.equal(before.socket.url, "ws://x.test/ws/?dfwskey=k1&since=");
 
     const after = setup({ page: {} });
     after.client.configure({ url: "ws://y.test/ws/" });
-    assert.equal(after.socket.url, "ws://y.test/ws/");
+    assert.equal(after.socket.url, "ws://y.test/ws/?since=");
   });
 
   it("reports state changes to listeners and as dfsignals:state events", () => {

@@ -66,6 +66,7 @@ describe("withQuery", () => {
 
   it("adds nothing without a value, or when the URL has the parameter already", () => {
     assert.equal(withQuery("ws://h/ws/?dfwskey=k", "since", null), "ws://h/ws/?dfwskey=k");
+    assert.equal(withQuery("ws://h/ws/?dfwskey=k", "since", ""), "ws://h/ws/?dfwskey=k&since=", "empty is a value");
     assert.equal(withQuery("ws://h/ws/?since=e0:1", "since", "e1:2"), "ws://h/ws/?since=e0:1");
     assert.equal(withQuery("ws://h/ws/?oldsince=1", "since", "e1:2"), "ws://h/ws/?oldsince=1&since=e1%3A2");
   });

@@ -5,6 +5,8 @@ import { describe, it } from "node:test";
 import { KEY, WS_URL, setup } from "./helpers.js";
 
 const BASE_URL = `${WS_URL}?dfwskey=${KEY}`;
+/** The URL of a connection without a position: `since=` empty asks for one. */
+const FRESH_URL = `${BASE_URL}&since=`;
 const PAGE = { "df-ws-url": WS_URL, "df-window-key": KEY };
 
 /** @returns the local df.resync opts, in order (server-sent ones as `{fromServer: opts}`) */
@@ -82,7 +84,7 @@ describe("position", () => {
 describe("since", () => {
   it("is added to every attempt after the first one, once a position is known", () => {
     const t = positioned();
-    assert.equal(t.sockets[0].url, BASE_URL, "not on the first connection");
+    assert.equal(t.sockets[0].url, FRESH_URL, "empty on the first connection: asks for a position");
     t.socket.deliver(signal("u1", 11));
     dropAndRetry(t);
     assert.equal(t.socket.url, `${BASE_URL}&since=e1%3A11`);
@@ -95,7 +97,7 @@ describe("since", () => {
     t.socket.accept();
     t.socket.deliver(signal("u1", 11));
     dropAndRetry(t);
-    assert.equal(t.socket.url, BASE_URL);
+    assert.equal(t.socket.url, FRESH_URL);
   });
 
   it("follows the query the URL has, percent-encoding the position", () => {
@@ -153,7 +155,7 @@ describe("initial position", () => {
     const t = setup({ page: { meta: { ...PAGE, "df-ws-position": "e1" } }, start: false });
     t.client.configure({ position: { epoch: "e1", offset: -1 } });
     t.client.start();
-    assert.equal(t.socket.url, BASE_URL);
+    assert.equal(t.socket.url, FRESH_URL);
     assert.equal(t.client.stats().position, null);
     assert.equal(t.log.lines.warn.length, 2);
     assert.match(t.log.lines.warn[0], /malformed position/);
@@ -195,7 +197,7 @@ describe("df.resync on a resuming connection", () => {
     assert.deepEqual(resyncs, [{ recovered: false }]);
     assert.equal(t.client.stats().position, null);
     dropAndRetry(t);
-    assert.equal(t.socket.url, BASE_URL);
+    assert.equal(t.socket.url, FRESH_URL);
     t.socket.accept();
     assert.deepEqual(resyncs, [{ recovered: false }, { recovered: false }], "then on open, as without a position");
   });

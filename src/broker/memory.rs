@@ -127,10 +127,6 @@ impl Broker for MemoryBroker {
         Ok(())
     }
 
-    fn keeps_history(&self) -> bool {
-        self.streams.is_some()
-    }
-
     async fn position(&self, _topics: &[String]) -> Result<Option<Position>, BrokerError> {
         Ok(self.streams.as_ref().map(|s| s.lock().position()))
     }

@@ -141,10 +141,6 @@ pub trait Broker: Send + Sync + 'static {
     /// giving it an offset and appending it to each topic's history when history is on.
     async fn publish(&self, publication: Publication) -> Result<(), BrokerError>;
 
-    /// Whether this broker keeps history: published frames carry offsets, connections get a
-    /// position.
-    fn keeps_history(&self) -> bool;
-
     /// Where the history stands now (`None` when the broker keeps none): a new connection in
     /// `topics` receives live everything above it (the broker makes sure it listens to them
     /// before answering).

@@ -39,11 +39,6 @@ impl History {
         History { broker, metrics }
     }
 
-    /// Whether the broker keeps history (frames carry offsets, connections get a position).
-    pub fn enabled(&self) -> bool {
-        self.broker.keeps_history()
-    }
-
     /// What a connection in `topics` that sent `since` (the raw `EPOCH:OFFSET`, if any) gets
     /// before live delivery: everything it missed and `recovered: true`, or nothing and
     /// `recovered: false`; and the position where live delivery takes over.

@@ -46,7 +46,8 @@ pub struct Window {
     /// replays.
     initial_topics: Vec<String>,
     /// Set while the outbox holds deliveries back until the connection has sent its
-    /// position (and what it missed since the position the client sent, if any).
+    /// position (and what it missed since the position the client sent, if any): the
+    /// client asked with `since`.
     resume: Option<Option<String>>,
     /// Where the position and the missed triggers come from.
     history: History,
@@ -309,9 +310,7 @@ impl Window {
                     .position
                     .as_ref()
                     .map(|p| (p.epoch.as_str(), p.offset));
-                // Nothing to announce without a position, unless a recovery was asked.
-                let announce = (position.is_some() || resumption.recovered.is_some())
-                    .then(|| position_frame(position, resumption.recovered));
+                let announce = position_frame(position, resumption.recovered);
                 // After a failed recovery the page refetches: deliveries it held at or
                 // below the position are not sent before the news.
                 let keep_earlier = resumption.recovered != Some(false);

@@ -75,7 +75,8 @@ pub struct Joining {
     pub version: u64,
     /// The registration's time-to-live, which the connection renews (zero without one).
     pub ttl: Duration,
-    /// The position the client asked to recover from (`EPOCH:OFFSET`, unchecked), if any.
+    /// The `since` of the upgrade, if any: the position the client asks to recover from
+    /// (`EPOCH:OFFSET`, unchecked), or empty when it asks only for its position.
     pub since: Option<String>,
 }
 
@@ -98,9 +99,10 @@ pub fn start(
         ttl,
         since,
     } = joining;
-    // A connection that gets a position (history on) or asked to recover holds live
-    // deliveries back until it has sent what it missed (PROTOCOL.md §5.6).
-    let resume = (services.history.enabled() || since.is_some()).then_some(since);
+    // A connection that asked for its position (`since`, empty for none yet) holds live
+    // deliveries back until it has sent it, and what it missed (PROTOCOL.md §5.6). Others
+    // (df_websockets' client) start at once, as before.
+    let resume = since.map(|since| (!since.is_empty()).then_some(since));
     let (outbox, outgoing) = if resume.is_some() {
         Outbox::held(settings.outbound_queue)
     } else {

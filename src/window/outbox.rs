@@ -150,7 +150,7 @@ impl Outbox {
         &self,
         replay: Vec<(u64, ByteString)>,
         top: Option<u64>,
-        announce: Option<ByteString>,
+        announce: ByteString,
         keep_earlier: bool,
     ) {
         let mut queue = self.shared.queue.lock();
@@ -178,7 +178,7 @@ impl Outbox {
         queue
             .frames
             .extend(before.into_iter().map(|(_, frame)| frame));
-        queue.frames.extend(announce);
+        queue.frames.push_back(announce);
         queue.frames.extend(after);
         drop(queue);
         self.shared.writer.wake();
@@ -436,7 +436,7 @@ mod tests {
         outbox.resume(
             vec![(3, "replay 3".into()), (5, "replay 5".into())],
             Some(6),
-            Some("position 6".into()),
+            "position 6".into(),
             true,
         );
         for frame in [
@@ -469,7 +469,7 @@ mod tests {
         let member = outbox.clone().into_member();
         assert!(member.deliver("live 4".into(), Some(4)));
         assert!(member.deliver("live 7".into(), Some(7)));
-        outbox.resume(Vec::new(), Some(6), Some("position 6".into()), false);
+        outbox.resume(Vec::new(), Some(6), "position 6".into(), false);
         for frame in ["position 6", "live 7"] {
             assert_eq!(rx.next().await, Outgoing::Frame(frame.into()));
         }
@@ -480,7 +480,7 @@ mod tests {
         let (outbox, mut rx) = Outbox::held(4);
         let member = outbox.clone().into_member();
         assert!(member.deliver("live 4".into(), Some(4)));
-        outbox.resume(Vec::new(), None, Some("no position".into()), false);
+        outbox.resume(Vec::new(), None, "no position".into(), false);
         assert!(member.deliver("live 5".into(), Some(5)));
         for frame in ["no position", "live 4", "live 5"] {
             assert_eq!(rx.next().await, Outgoing::Frame(frame.into()));

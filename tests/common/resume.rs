@@ -26,14 +26,11 @@ pub fn since_of(position: &Value) -> String {
     )
 }
 
-/// Opens `url` (which has a query string already), with `since`, and reads up to the
-/// position frame.
+/// Opens `url` (which has a query string already) with `since` (empty when `None`: a first
+/// connection asking for its position), and reads up to the position frame.
 pub async fn resume(url: &str, since: Option<&str>) -> Resumed {
-    let mut url = url.to_owned();
-    if let Some(since) = since {
-        url.push_str("&since=");
-        url.push_str(&urlencode(since));
-    }
+    // `since=` empty asks only for the position (PROTOCOL.md §5.6).
+    let url = format!("{url}&since={}", urlencode(since.unwrap_or("")));
     let (ws, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("websocket upgrade");

@@ -329,10 +329,6 @@ impl Broker for RedisBroker {
         Ok(())
     }
 
-    fn keeps_history(&self) -> bool {
-        self.history.is_some()
-    }
-
     async fn position(&self, topics: &[String]) -> Result<Option<Position>, BrokerError> {
         let Some(keys) = &self.history else {
             return Ok(None);
