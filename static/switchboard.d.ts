@@ -4,7 +4,8 @@
 
 /**
  * What the client does after the socket closed with `code`: `stay-away` for the codes by
- * which the server refuses the window (1008, 1009), `backoff` for any other, known or not.
+ * which the server refuses the window or its frames (1002, 1007, 1008, 1009), `backoff` for
+ * any other, known or not.
  * @param {number} code a close code
  * @returns {Reconnect}
  */
@@ -54,18 +55,18 @@ declare const ErrorCode: Readonly<{
  * |---|---|---|---|
  * | 1000 | server | normal closure | reconnects with backoff (the page is still open) |
  * | 1001 | server | the server is shutting down | reconnects with backoff |
- * | 1002 | server | protocol error (protocol 1.1) | reconnects with backoff |
+ * | 1002 | server | protocol error: the client broke RFC 6455 | waits at least `refusedDelay` (1 min), like 1008 |
  * | 1006 | browser | the connection was lost without a close frame | reconnects with backoff |
- * | 1007 | server | a text frame is not valid UTF-8 (protocol 1.1) | reconnects with backoff |
+ * | 1007 | server | a text frame is not valid UTF-8 | waits at least `refusedDelay` (1 min), like 1008 |
  * | 1008 | server | policy violation: revoked (deleted) window, persistent abuse of the rate limit | waits at least `refusedDelay` (1 min); `online` and page visibility do not shorten it |
  * | 1009 | server | a frame exceeded the size limit | waits at least `refusedDelay` (1 min), likewise |
  * | 1011 | server | internal error | reconnects with backoff |
  * | 1013 | server | too slow: the window's outbound queue overflowed | reconnects with backoff |
  * | 4000 | client | no frame for 75 s: the client closes the silent socket | reconnects with backoff |
  *
- * PROTOCOL.md §5.5 lists the server's codes; it asks clients to treat 1002 and 1007 like 1008
- * (do not retry in a tight loop). This client does not yet: after them it reconnects with
- * backoff, as it did before they existed; changing their `reconnect` below changes that.
+ * PROTOCOL.md §5.5 lists the server's codes. 1002 and 1007 mean a broken client (this one
+ * never sends such frames, a page's code cannot make it): retrying at once would only fail
+ * again, so it stays away as after 1008.
  */
 declare const CloseCode: Readonly<{
     NORMAL: 1000;

@@ -55,9 +55,9 @@ var CLOSE_CODES = Object.freeze(
   [
     ["NORMAL", "server", "normal closure", "backoff"],
     ["GOING_AWAY", "server", "the server is shutting down", "backoff"],
-    ["PROTOCOL_ERROR", "server", "protocol error", "backoff"],
+    ["PROTOCOL_ERROR", "server", "protocol error: the client broke RFC 6455", "stay-away"],
     ["ABNORMAL", "browser", "the connection was lost without a close frame", "backoff"],
-    ["INVALID_PAYLOAD", "server", "a text frame is not valid UTF-8", "backoff"],
+    ["INVALID_PAYLOAD", "server", "a text frame is not valid UTF-8", "stay-away"],
     ["POLICY_VIOLATION", "server", "policy violation: revoked window or persistent abuse", "stay-away"],
     ["MESSAGE_TOO_BIG", "server", "a frame exceeded the size limit", "stay-away"],
     ["INTERNAL_ERROR", "server", "the server failed", "backoff"],
@@ -327,8 +327,8 @@ function createConnection(deps) {
     /**
      * Opens a socket now instead of at the end of the current wait, e.g. because the
      * network came back. Does nothing unless waiting to retry, nor during the long wait
-     * after close codes 1008 and 1009: the server asked this window to stay away, and
-     * the network coming back does not change its mind.
+     * after close codes 1002, 1007, 1008 and 1009: the server asked this window to stay
+     * away, and the network coming back does not change its mind.
      */
     retryNow() {
       if (timers.retry === null || refused) return;

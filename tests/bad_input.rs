@@ -174,6 +174,17 @@ fn raw(opcode: OpCode, is_final: bool, payload: impl Into<Vec<u8>>) -> Step {
     )))
 }
 
+/// The same frame with its first reserved bit set (no extension was negotiated).
+fn with_rsv1(step: Step) -> Step {
+    match step {
+        Step::Send(Message::Frame(mut frame)) => {
+            frame.header_mut().rsv1 = true;
+            Step::Send(Message::Frame(frame))
+        }
+        other => other,
+    }
+}
+
 fn bad_frame(message: &str) -> Expect {
     Expect::Frames(vec![
         json!({"error": {"code": "bad_frame", "message": message}}),
@@ -554,17 +565,38 @@ fn ws_rows() -> Vec<WsRow> {
                 true,
                 b"{\"signal\":\"demo.add\",\"id\":\"\xff\xfe\"}".to_vec(),
             )],
-            Expect::Close(1000),
+            Expect::Close(1007),
+        ),
+        row(
+            "invalid UTF-8 split over fragments",
+            vec![
+                raw(
+                    OpCode::Data(Data::Text),
+                    false,
+                    b"{\"x\":\"\xe2\x82".to_vec(),
+                ),
+                raw(OpCode::Data(Data::Continue), true, b"\"}".to_vec()),
+            ],
+            Expect::Close(1007),
+        ),
+        row(
+            "a text frame with a reserved bit (RSV1) set",
+            vec![with_rsv1(raw(
+                OpCode::Data(Data::Text),
+                true,
+                b"{}".to_vec(),
+            ))],
+            Expect::Close(1002),
         ),
         row(
             "a ping with a 126-byte payload",
             vec![raw(OpCode::Control(Control::Ping), true, vec![b'p'; 126])],
-            Expect::Close(1008),
+            Expect::Close(1002),
         ),
         row(
             "a reserved data opcode (0x3)",
             vec![raw(OpCode::Data(Data::Reserved(3)), true, b"{}".to_vec())],
-            Expect::Close(1008),
+            Expect::Close(1002),
         ),
         row(
             "a reserved control opcode (0xB)",
@@ -573,12 +605,12 @@ fn ws_rows() -> Vec<WsRow> {
                 true,
                 b"x".to_vec(),
             )],
-            Expect::Close(1008),
+            Expect::Close(1002),
         ),
         row(
             "a continuation frame with nothing to continue",
             vec![raw(OpCode::Data(Data::Continue), true, b"{}".to_vec())],
-            Expect::Close(1008),
+            Expect::Close(1002),
         ),
     ]
 }

@@ -23,7 +23,7 @@ const SILENT_CLOSE_CODE = CloseCode.SILENT;
  * @property {number} reconnectBase ceiling of the first reconnect delay, ms
  * @property {number} reconnectCap highest ceiling of a reconnect delay, ms
  * @property {number} stableAfter ms a socket must stay open before the backoff starts over
- * @property {number} refusedDelay least delay after close codes 1008 and 1009, ms
+ * @property {number} refusedDelay least delay after close codes 1002, 1007, 1008 and 1009, ms
  */
 
 /**
@@ -57,8 +57,8 @@ export function createConnection(deps) {
   let started = false;
   let hasOpened = false;
   let lastHeard = 0;
-  // Whether the current wait follows a close by which the server refused the window (1008,
-  // 1009: `stay-away` in codes.js), which `retryNow` respects.
+  // Whether the current wait follows a close by which the server refused the window or its
+  // frames (1002, 1007, 1008, 1009: `stay-away` in codes.js), which `retryNow` respects.
   let refused = false;
   // One timer per duty, so each can be stopped on its own.
   /** @type {Record<"retry" | "heartbeat" | "watchdog" | "stable", unknown>} */
@@ -201,8 +201,8 @@ export function createConnection(deps) {
     /**
      * Opens a socket now instead of at the end of the current wait, e.g. because the
      * network came back. Does nothing unless waiting to retry, nor during the long wait
-     * after close codes 1008 and 1009: the server asked this window to stay away, and
-     * the network coming back does not change its mind.
+     * after close codes 1002, 1007, 1008 and 1009: the server asked this window to stay
+     * away, and the network coming back does not change its mind.
      */
     retryNow() {
       if (timers.retry === null || refused) return;

@@ -52,11 +52,10 @@ describe("CloseCode and CLOSE_CODES", () => {
     assert.equal(CloseCode.SILENT, 4000);
   });
 
-  it("keeps the window away after 1008 and 1009 only, known codes or not", () => {
+  it("keeps the window away after 1002, 1007, 1008 and 1009 only, known codes or not", () => {
     const away = CLOSE_CODES.filter((row) => row.reconnect === "stay-away").map((row) => row.code);
-    assert.deepEqual(away, [1008, 1009]);
-    assert.equal(reconnectAfter(1008), "stay-away");
-    assert.equal(reconnectAfter(1009), "stay-away");
+    assert.deepEqual(away, [1002, 1007, 1008, 1009]);
+    for (const code of away) assert.equal(reconnectAfter(code), "stay-away", String(code));
     for (const code of [1000, 1001, 1006, 1011, 1013, 4000, 1005, 3000, 4999]) {
       assert.equal(reconnectAfter(code), "backoff", String(code));
     }

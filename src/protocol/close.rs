@@ -6,7 +6,9 @@
 /// |---|---|---|
 /// | `Normal` | 1000 | done; no need to reconnect |
 /// | `Shutdown` | 1001 | the server is going away; reconnect (elsewhere) |
-/// | `Policy` | 1008 | revoked window, abuse or a broken frame; do not retry in a tight loop |
+/// | `Protocol` | 1002 | the client broke RFC 6455 (reserved bits, bad opcode, ...); a broken client: do not retry in a tight loop |
+/// | `InvalidUtf8` | 1007 | a text message was not UTF-8; likewise |
+/// | `Policy` | 1008 | revoked window or abuse; do not retry in a tight loop |
 /// | `TooBig` | 1009 | a frame exceeded the size limit |
 /// | `Internal` | 1011 | the server failed |
 /// | `TooSlow` | 1013 | the client could not keep up; reconnect with backoff |
@@ -16,6 +18,11 @@ pub enum Disconnect {
     Normal,
     /// 1001: the server is shutting down.
     Shutdown,
+    /// 1002: protocol error (RFC 6455: reserved bits, bad opcode, oversized control frame,
+    /// a continuation of nothing, ...).
+    Protocol,
+    /// 1007: a text message was not valid UTF-8.
+    InvalidUtf8,
     /// 1008: policy violation (window deleted, persistent abuse).
     Policy,
     /// 1009: message too big.
@@ -28,9 +35,11 @@ pub enum Disconnect {
 
 impl Disconnect {
     /// Every reason, for tables and the test that holds PROTOCOL.md to the code.
-    pub const ALL: [Disconnect; 6] = [
+    pub const ALL: [Disconnect; 8] = [
         Disconnect::Normal,
         Disconnect::Shutdown,
+        Disconnect::Protocol,
+        Disconnect::InvalidUtf8,
         Disconnect::Policy,
         Disconnect::TooBig,
         Disconnect::Internal,
@@ -42,6 +51,8 @@ impl Disconnect {
         match self {
             Disconnect::Normal => 1000,
             Disconnect::Shutdown => 1001,
+            Disconnect::Protocol => 1002,
+            Disconnect::InvalidUtf8 => 1007,
             Disconnect::Policy => 1008,
             Disconnect::TooBig => 1009,
             Disconnect::Internal => 1011,
@@ -54,6 +65,8 @@ impl Disconnect {
         match self {
             Disconnect::Normal => "normal closure",
             Disconnect::Shutdown => "server shutting down",
+            Disconnect::Protocol => "protocol error",
+            Disconnect::InvalidUtf8 => "invalid UTF-8",
             Disconnect::Policy => "policy violation",
             Disconnect::TooBig => "frame too large",
             Disconnect::Internal => "internal error",

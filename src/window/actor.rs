@@ -396,6 +396,7 @@ impl StreamHandler<Result<Incoming, ReadError>> for Window {
             Ok(Incoming::Pong) => {}
             Ok(Incoming::Close) => self.outbox.close(Disconnect::Normal),
             Err(ReadError::TooBig) => self.outbox.close(Disconnect::TooBig),
+            Err(ReadError::InvalidUtf8) => self.outbox.close(Disconnect::InvalidUtf8),
             Err(ReadError::Transport(error)) => {
                 // The transport failed (peer gone mid-frame): nobody is left to tell.
                 tracing::debug!(conn = ?self.conn, %error, "websocket transport error");
@@ -403,7 +404,7 @@ impl StreamHandler<Result<Incoming, ReadError>> for Window {
             }
             Err(ReadError::Protocol(error)) => {
                 tracing::debug!(conn = ?self.conn, %error, "websocket protocol error");
-                self.outbox.close(Disconnect::Policy);
+                self.outbox.close(Disconnect::Protocol);
             }
         }
     }

@@ -35,10 +35,35 @@ pub(super) enum Incoming {
 pub(super) enum ReadError {
     /// A message, whole or reassembled, exceeds the size limit (1009).
     TooBig,
-    /// The transport failed, or a frame was not UTF-8 where text was required.
+    /// A text message, whole or reassembled, is not UTF-8 (1007).
+    InvalidUtf8,
+    /// The transport failed (the peer is gone).
     Transport(std::io::Error),
-    /// The client broke the websocket protocol (bad opcode, unmasked frame, ...).
+    /// The client broke the websocket protocol: bad opcode, unmasked frame, reserved bits,
+    /// oversized control frame, a continuation of nothing (1002).
     Protocol(ProtocolError),
+}
+
+impl ReadError {
+    /// What an error of the frame reader means. The reader reports invalid UTF-8 and
+    /// reserved bits as `InvalidData` I/O errors: the first wraps a `Utf8Error`.
+    fn of(error: ProtocolError) -> ReadError {
+        match error {
+            ProtocolError::Overflow => ReadError::TooBig,
+            ProtocolError::Io(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+                let utf8 = error
+                    .get_ref()
+                    .is_some_and(|inner| inner.is::<std::str::Utf8Error>());
+                if utf8 {
+                    ReadError::InvalidUtf8
+                } else {
+                    ReadError::Protocol(ProtocolError::Io(error))
+                }
+            }
+            ProtocolError::Io(error) => ReadError::Transport(error),
+            error => ReadError::Protocol(error),
+        }
+    }
 }
 
 /// The kind of the message being reassembled.
@@ -109,9 +134,7 @@ impl Fragments {
             Kind::Binary => Ok(Incoming::Binary),
             Kind::Text => ByteString::try_from(buffer.freeze())
                 .map(Incoming::Text)
-                .map_err(|e| {
-                    ReadError::Transport(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-                }),
+                .map_err(|_| ReadError::InvalidUtf8),
         })
     }
 }
@@ -124,9 +147,7 @@ impl Stream for Reassembled {
         loop {
             let message = match ready!(Pin::new(&mut this.frames).poll_next(cx)) {
                 None => return Poll::Ready(None),
-                Some(Err(ProtocolError::Overflow)) => Err(ReadError::TooBig),
-                Some(Err(ProtocolError::Io(error))) => Err(ReadError::Transport(error)),
-                Some(Err(error)) => Err(ReadError::Protocol(error)),
+                Some(Err(error)) => Err(ReadError::of(error)),
                 Some(Ok(message)) => Ok(message),
             };
             let whole = match message {
@@ -197,14 +218,48 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_is_a_transport_error() {
+    fn invalid_utf8_in_fragments_is_invalid_utf8() {
         let mut f = fragments(8);
         assert!(f
             .push(Some(Kind::Text), Bytes::from_static(&[0xff]), false)
             .is_none());
         assert!(matches!(
             f.push(None, Bytes::new(), true),
-            Some(Err(ReadError::Transport(_)))
+            Some(Err(ReadError::InvalidUtf8))
         ));
+    }
+
+    #[test]
+    fn reader_errors_map_to_their_close_codes() {
+        use std::io::{Error, ErrorKind};
+        let invalid: Vec<u8> = vec![0xff];
+        let utf8 = std::str::from_utf8(&invalid).unwrap_err();
+        let cases = [
+            (ProtocolError::Overflow, "too big"),
+            (
+                ProtocolError::Io(Error::new(ErrorKind::InvalidData, utf8)),
+                "utf8",
+            ),
+            (
+                ProtocolError::Io(Error::new(ErrorKind::InvalidData, "reserved bits")),
+                "protocol",
+            ),
+            (
+                ProtocolError::Io(Error::from(ErrorKind::ConnectionReset)),
+                "transport",
+            ),
+            (ProtocolError::UnmaskedFrame, "protocol"),
+            (ProtocolError::BadOpCode, "protocol"),
+        ];
+        for (error, expected) in cases {
+            let shown = format!("{error:?}");
+            let got = match ReadError::of(error) {
+                ReadError::TooBig => "too big",
+                ReadError::InvalidUtf8 => "utf8",
+                ReadError::Transport(_) => "transport",
+                ReadError::Protocol(_) => "protocol",
+            };
+            assert_eq!(got, expected, "{shown}");
+        }
     }
 }
