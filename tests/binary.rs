@@ -227,7 +227,8 @@ async fn switches_and_lists_come_from_the_environment() {
         upgrade_status(ws_url, Some("https://evil.example")).await,
         403
     );
-    assert_eq!(upgrade_status(ws_url, None).await, 403);
+    // Not a browser: an upgrade without `Origin` is not refused for it (PROTOCOL.md §3.3).
+    assert_eq!(upgrade_status(ws_url, None).await, 101);
     // Unknown windows are refused.
     let anonymous = format!("ws://{addr}/ws/");
     assert_eq!(

@@ -202,6 +202,54 @@ async fn refuse_unknown_windows_answers_403_before_upgrading() {
     );
 }
 
+/// The status of an upgrade of `server` with `origin` (101 when it switched).
+async fn upgrade_with_origin(server: &TestServer, origin: Option<&str>) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = server.ws_url().into_client_request().unwrap();
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("upgrade: {e}"),
+    }
+}
+
+/// Without `allowed_origins` (the default) only pages of the server's own host and port may
+/// open a websocket; clients that send no `Origin` (not browsers) may too.
+#[tokio::test]
+async fn only_same_origin_pages_connect_by_default() {
+    let server = TestServer::start();
+    let port = server.addr.port();
+    let cases = [
+        (Some(format!("http://127.0.0.1:{port}")), 101),
+        (Some(format!("http://127.0.0.1:{}", port + 1)), 403),
+        (Some("https://evil.example".to_owned()), 403),
+        (Some("null".to_owned()), 403),
+        (None, 101),
+    ];
+    for (origin, status) in cases {
+        assert_eq!(
+            upgrade_with_origin(&server, origin.as_deref()).await,
+            status,
+            "{origin:?}"
+        );
+    }
+    let star = switchboard::config::Config {
+        allowed_origins: vec!["*".into()],
+        ..common::config()
+    };
+    let server = TestServer::start_with(star, |b| b);
+    assert_eq!(
+        upgrade_with_origin(&server, Some("https://evil.example")).await,
+        101,
+        "`*` allows any origin"
+    );
+}
+
 #[tokio::test]
 async fn origins_outside_the_allow_list_are_refused() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;

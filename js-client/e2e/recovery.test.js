@@ -32,6 +32,12 @@ import {
 /** The signal the tests trigger; the page records each one it handles. */
 const SIGNAL = "e2e.recovery";
 
+/**
+ * The page is served by the server, its socket goes through the proxy (another port): not the
+ * same origin, so the test servers allow any (PROTOCOL.md §3.3).
+ */
+const PAGE_ELSEWHERE = ["--allowed-origin", "*"];
+
 /** How long reconnections are refused after a cut, in ms: the page tries a few times. */
 const REFUSAL_MS = 3_000;
 
@@ -43,7 +49,7 @@ const REFUSAL_MS = 3_000;
 async function startBehindProxy(args = []) {
   const proxy = await startCuttingProxy();
   try {
-    const suite = await Suite.start({ args: ["--public-ws-url", proxy.wsURL, ...args] });
+    const suite = await Suite.start({ args: ["--public-ws-url", proxy.wsURL, ...PAGE_ELSEWHERE, ...args] });
     proxy.target = suite.server.port;
     return { suite, proxy };
   } catch (err) {
@@ -372,7 +378,7 @@ describe("recovery across nodes (Redis)", { timeout: 60_000 }, () => {
     // One API key, one Redis: the nodes act as one server. The demo page registers its
     // window (and `demo.join` its topic) in Redis through node A; node B reads them there.
     const apiKey = newApiKey();
-    const args = ["--redis", redis.url, "--public-ws-url", proxy.wsURL];
+    const args = ["--redis", redis.url, "--public-ws-url", proxy.wsURL, ...PAGE_ELSEWHERE];
     const [a, b] = await Promise.allSettled([Suite.start({ apiKey, args }), startServer({ apiKey, args })]);
     if (a.status === "fulfilled") suite = a.value;
     if (b.status === "fulfilled") nodeB = b.value;

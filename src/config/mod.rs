@@ -91,8 +91,10 @@ pub struct Config {
     /// instead of accepting them as anonymous windows.
     #[arg(long, env = "SWITCHBOARD_REFUSE_UNKNOWN_WINDOWS")]
     pub refuse_unknown_windows: bool,
-    /// Origins allowed to open websockets (`https://example.com`; repeat the flag, or
-    /// comma-separate in the environment); others get 403. None given allows any.
+    /// Origins allowed to open websockets (`https://example.com`, or `*` for any; repeat the
+    /// flag, or comma-separate in the environment); others get 403. None given: only pages of
+    /// the request's `Host` or of `public_ws_url` (same origin); upgrades without `Origin` are
+    /// always accepted.
     #[arg(
         long = "allowed-origin",
         env = "SWITCHBOARD_ALLOWED_ORIGINS",

@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod error;
 mod health;
+mod origin;
 mod views;
 mod ws;
 

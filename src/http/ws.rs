@@ -1,12 +1,12 @@
 //! `GET /ws/`: the websocket upgrade (PROTOCOL.md §3).
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
+use super::origin;
 use super::views::WINDOW_KEY_COOKIE;
 use super::AppState;
 use crate::config::Config;
@@ -43,16 +43,6 @@ fn upgrade_key(req: &HttpRequest, query: &UpgradeQuery) -> Option<WindowKey> {
         .clone()
         .or_else(|| req.cookie(WINDOW_KEY_COOKIE).map(|c| c.value().to_owned()))
         .and_then(|key| WindowKey::parse(&key).ok())
-}
-
-fn origin_allowed(req: &HttpRequest, allowed: &[String]) -> bool {
-    if allowed.is_empty() {
-        return true;
-    }
-    req.headers()
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .is_some_and(|origin| allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)))
 }
 
 /// The per-connection limits and timings of the configuration.
@@ -106,7 +96,12 @@ pub(super) async fn upgrade(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    if !origin_allowed(&req, &state.config.allowed_origins) {
+    let config = &state.config;
+    if !origin::allowed(
+        &req,
+        &config.allowed_origins,
+        config.public_ws_url.as_deref(),
+    ) {
         return Ok(forbidden("origin not allowed"));
     }
     let joining = match joining(&req, &state).await {
