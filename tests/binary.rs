@@ -8,7 +8,7 @@ use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use common::process::{switchboard, Process, Stream};
-use common::Client;
+use common::{upgrade_status, Client};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -186,23 +186,6 @@ async fn options_come_from_the_environment() {
     let mut client = connect(body["ws_url"].as_str().unwrap()).await;
     let whoami = client.ok("demo.whoami", json!({})).await;
     assert_eq!(whoami, json!({"anonymous": true, "user": null}));
-}
-
-/// The status of a websocket upgrade of `url` with an `Origin`: 101, or the refusal's.
-async fn upgrade_status(url: &str, origin: Option<&str>) -> u16 {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::Error;
-    let mut request = url.into_client_request().unwrap();
-    if let Some(origin) = origin {
-        request
-            .headers_mut()
-            .insert("Origin", origin.parse().unwrap());
-    }
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((_, response)) => response.status().as_u16(),
-        Err(Error::Http(response)) => response.status().as_u16(),
-        Err(e) => panic!("upgrade of {url}: {e}"),
-    }
 }
 
 #[tokio::test]

@@ -204,18 +204,7 @@ async fn refuse_unknown_windows_answers_403_before_upgrading() {
 
 /// The status of an upgrade of `server` with `origin` (101 when it switched).
 async fn upgrade_with_origin(server: &TestServer, origin: Option<&str>) -> u16 {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = server.ws_url().into_client_request().unwrap();
-    if let Some(origin) = origin {
-        request
-            .headers_mut()
-            .insert("Origin", origin.parse().unwrap());
-    }
-    match tokio_tungstenite::connect_async(request).await {
-        Ok((_, response)) => response.status().as_u16(),
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
-        Err(e) => panic!("upgrade: {e}"),
-    }
+    common::upgrade_status(&server.ws_url(), origin).await
 }
 
 /// Without `allowed_origins` (the default) only pages of the server's own host and port may

@@ -82,7 +82,7 @@ assert.deepEqual([error.name, error.code, error.message], ["SignalError", "forbi
 assert.equal(ErrorCode.TIMEOUT, "timeout");
 assert.equal(ErrorCode.DISCONNECTED, "disconnected");
 assert.equal(CloseCode.POLICY_VIOLATION, 1008);
-assert.deepEqual(CLOSE_CODES.filter((row) => row.reconnect === "stay-away").map((row) => row.code), [1008, 1009]);
+assert.deepEqual(CLOSE_CODES.filter((row) => row.reconnect === "stay-away").map((row) => row.code), [1002, 1007, 1008, 1009]);
 assert.equal(reconnectAfter(1013), "backoff");
 
 // Offline, a call waits in the queue; a request for an invalid name fails with bad_frame.

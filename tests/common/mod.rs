@@ -469,3 +469,21 @@ pub mod handlers {
             .signal(burst)
     }
 }
+
+/// The status of a websocket upgrade of `url`, with `Origin: origin` when given: 101 when it
+/// switched, else the refusal's.
+pub async fn upgrade_status(url: &str, origin: Option<&str>) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Error;
+    let mut request = url.into_client_request().unwrap();
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("upgrade of {url}: {e}"),
+    }
+}
