@@ -18,7 +18,8 @@ scenarios=("fanout --windows 1000 --triggers 500" "fanout --windows 10000 --trig
 
 run() { # $1 binary, $2 label
   local port=$((20000 + RANDOM % 20000))
-  RUST_LOG=warn "$1" serve --demo --bind "127.0.0.1:$port" --api-key "$key" \
+  # The environment, not a flag: a binary from before max_connections ignores it.
+  SWITCHBOARD_MAX_CONNECTIONS=19800 RUST_LOG=warn "$1" serve --demo --bind "127.0.0.1:$port" --api-key "$key" \
     --max-connections-per-ip 1000000 --max-connections-per-user 1000000 \
     --connections-per-second-per-ip 1000000 --connection-burst-per-ip 1000000 \
     --calls-per-second 1000000 --call-burst 1000000 >/dev/null 2>&1 &

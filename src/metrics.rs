@@ -26,6 +26,9 @@ pub struct Metrics {
     pub topics: IntGauge,
     /// Connections accepted since start.
     pub connections_total: IntCounter,
+    /// Websocket upgrades refused by a connection limit, by reason (`node_full`, `rate`,
+    /// `per_address`, `per_user`).
+    pub connections_refused: IntCounterVec,
     /// Calls received from browsers.
     pub signals_in: IntCounter,
     /// Triggers published (from handlers, views or the HTTP API).
@@ -70,6 +73,11 @@ impl Metrics {
             windows_connected: new.gauge("windows_connected", "Websocket connections open now."),
             topics: new.gauge("topics", "Topics with at least one local member."),
             connections_total: new.counter("connections_total", "Websocket connections accepted."),
+            connections_refused: new.counter_vec(
+                "connections_refused_total",
+                "Websocket upgrades refused by a connection limit, by reason.",
+                "reason",
+            ),
             signals_in: new.counter("signals_in_total", "Signal calls received from browsers."),
             triggers: new.counter("triggers_total", "Triggers published."),
             signals_out: new.counter(

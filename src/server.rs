@@ -10,8 +10,8 @@ use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpServer};
 
 use crate::config::Config;
-use crate::http::{self, AppState};
-use crate::limit::ConnectionLimits;
+use crate::http::{self, AppState, TrustedProxies};
+use crate::limit::{open_files, ConnectionLimits};
 use crate::protocol::resync_frame;
 use crate::signal::SignalRouter;
 use crate::topic::{EvictAll, Eviction, History, TopicRegistry};
@@ -76,11 +76,13 @@ impl Server {
             registry: registry.clone(),
             history,
             connections: ConnectionLimits::new(
+                max_connections(&config),
                 config.max_connections_per_ip,
                 config.max_connections_per_user,
                 f64::from(config.connections_per_second_per_ip),
                 f64::from(config.connection_burst_per_ip),
             ),
+            trusted_proxies: TrustedProxies::new(&config.trusted_proxies),
             config: config.clone(),
         });
         let routes = http::configure(&config);
@@ -186,6 +188,22 @@ impl Shutdown {
         self.handle.stop(true).await;
         finished
     }
+}
+
+/// The node's connection cap: as configured, or derived from the open-file limit (which is
+/// raised to its hard limit first) when `max_connections` is 0.
+fn max_connections(config: &Config) -> usize {
+    if config.max_connections > 0 {
+        return config.max_connections;
+    }
+    let open_files = open_files::raise_soft_limit().unwrap_or(1024);
+    let max = open_files::derived_max_connections(open_files);
+    tracing::info!(
+        open_files,
+        max_connections = max,
+        "connection cap derived from the open-file limit"
+    );
+    max
 }
 
 /// Turns Nagle's algorithm off on every accepted socket. A push server writes small frames

@@ -1,12 +1,16 @@
 //! Limits against abusive clients: call rate, calls in flight, opts depth, and connections
-//! per address, per user and per second.
+//! per node, per address (the TCP peer, or what a trusted proxy forwards), per user and per
+//! second.
 
 mod common;
 
 use common::{Client, TestServer};
 use serde_json::json;
 use switchboard::config::Config;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 fn with(change: impl FnOnce(&mut Config)) -> TestServer {
     let mut config = common::config();
@@ -14,13 +18,38 @@ fn with(change: impl FnOnce(&mut Config)) -> TestServer {
     TestServer::start_with(config, |b| b)
 }
 
-/// The HTTP status of a refused upgrade.
-async fn refused_status(url: &str) -> u16 {
-    match tokio_tungstenite::connect_async(url).await {
+/// An upgrade of `url` with `X-Forwarded-For: forwarded` when given: the open connection,
+/// or the refusal's status and JSON body.
+async fn upgrade(
+    url: &str,
+    forwarded: Option<&str>,
+) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, (u16, serde_json::Value)> {
+    let mut request = url.into_client_request().unwrap();
+    if let Some(forwarded) = forwarded {
+        request
+            .headers_mut()
+            .insert("X-Forwarded-For", forwarded.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(ws),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            let status = response.status().as_u16();
-            let body: serde_json::Value =
-                serde_json::from_slice(response.body().as_deref().unwrap_or_default()).unwrap();
+            let body = response.body().as_deref().unwrap_or_default();
+            let body = serde_json::from_slice(body).unwrap_or_else(|e| {
+                panic!(
+                    "a refusal has a JSON body: {e}: {}",
+                    String::from_utf8_lossy(body)
+                )
+            });
+            Err((response.status().as_u16(), body))
+        }
+        Err(other) => panic!("expected an answer to the upgrade, got {other}"),
+    }
+}
+
+/// The HTTP status of an upgrade refused by a per-address or per-user limit.
+async fn refused_status(url: &str) -> u16 {
+    match upgrade(url, None).await {
+        Err((status, body)) => {
             assert_eq!(
                 body["error"]["code"],
                 json!("too_many_connections"),
@@ -28,7 +57,6 @@ async fn refused_status(url: &str) -> u16 {
             );
             status
         }
-        Err(other) => panic!("expected an HTTP refusal, got {other}"),
         Ok(_) => panic!("expected an HTTP refusal, the upgrade succeeded"),
     }
 }
@@ -107,6 +135,79 @@ async fn connections_per_address_are_bounded_and_freed_on_close() {
         third.ok("demo.add", json!({"a": 1, "b": 2})).await,
         json!(3)
     );
+}
+
+#[tokio::test]
+async fn the_node_cap_answers_503_and_frees_places_on_close() {
+    let server = with(|c| c.max_connections = 2);
+    let first = Client::connect(&server, None).await;
+    let _second = Client::connect(&server, None).await;
+    let (status, body) = upgrade(&server.ws_url(), Some("203.0.113.9"))
+        .await
+        .expect_err("a third connection is refused");
+    assert_eq!(status, 503);
+    assert_eq!(body["error"]["code"], json!("unavailable"), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("max_connections"), "{message}");
+    let metrics = reqwest::get(server.url("/metrics")).await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains("switchboard_connections_refused_total{reason=\"node_full\"} 1"),
+        "{metrics}"
+    );
+    first.close().await;
+    server.wait_connections(1).await;
+    assert!(upgrade(&server.ws_url(), None).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_defaults_limit_no_address() {
+    let server = TestServer::start();
+    let mut held = Vec::new();
+    // Far beyond the 100-connection burst and the 1,000 connections per address that were
+    // once the defaults: a proxy, a NAT or a load test looks like this.
+    for _ in 0..1_200 {
+        held.push(upgrade(&server.ws_url(), None).await.expect("accepted"));
+    }
+    server.wait_connections(1_200).await;
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client_address() {
+    let server = with(|c| {
+        c.max_connections_per_ip = 1;
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    });
+    let url = server.ws_url();
+    let _a = upgrade(&url, Some("203.0.113.1")).await.expect("client a");
+    let _b = upgrade(&url, Some("203.0.113.2")).await.expect("client b");
+    let (status, _) = upgrade(&url, Some("203.0.113.1"))
+        .await
+        .expect_err("a again");
+    assert_eq!(status, 429, "a's second connection");
+    let (status, _) = upgrade(&url, Some("198.51.100.7, 203.0.113.2"))
+        .await
+        .expect_err("a spoofed left-most entry does not hide b");
+    assert_eq!(status, 429);
+    let _proxy = upgrade(&url, None).await.expect("the proxy itself");
+    let _c = upgrade(&url, Some("127.0.0.5"))
+        .await
+        .expect("a trusted client");
+    let (status, _) = upgrade(&url, Some("127.0.0.5, 127.0.0.6"))
+        .await
+        .expect_err("every hop trusted: the left-most is the client");
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
+    let server = with(|c| c.max_connections_per_ip = 1);
+    let url = server.ws_url();
+    let _a = upgrade(&url, Some("203.0.113.1")).await.expect("first");
+    let (status, _) = upgrade(&url, Some("203.0.113.2"))
+        .await
+        .expect_err("same TCP peer, whatever the header says");
+    assert_eq!(status, 429);
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! table ([`reference_table`]) are all derived from those declarations. [`ServeArgs`] adds the
 //! file option and merges the sources.
 
+mod cidr;
 mod reference;
 mod serve_args;
 
@@ -16,6 +17,7 @@ use std::path::Path;
 use clap::{Args, FromArgMatches};
 use serde::{Deserialize, Serialize};
 
+pub use cidr::{Cidr, InvalidCidr};
 pub use reference::reference_table;
 pub use serve_args::ServeArgs;
 
@@ -134,13 +136,26 @@ pub struct Config {
     /// refused (HTTP 400, `invalid_arguments` from handlers).
     #[arg(long, env = "SWITCHBOARD_MAX_TOPICS_PER_WINDOW", default_value_t = 100)]
     pub max_topics_per_window: usize,
-    /// Simultaneous websockets per client address (the TCP peer: behind a proxy, the proxy);
-    /// HTTP 429 beyond; 0 for no limit.
+    /// Simultaneous websockets this node accepts, whoever opens them; HTTP 503 beyond. 0
+    /// derives it at start from the open-file limit (the soft limit, first raised to the hard
+    /// one), keeping a tenth of it (at least 100) for Redis, logs and HTTP requests.
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+    /// Proxies whose `X-Forwarded-For` (else `Forwarded`) names the client, as CIDR blocks
+    /// or addresses (`10.0.0.0/8`, `::1`; repeat the flag, or comma-separate in the
+    /// environment). The client is the right-most address that is not a trusted proxy. None
+    /// by default: the client address is the TCP peer.
     #[arg(
-        long,
-        env = "SWITCHBOARD_MAX_CONNECTIONS_PER_IP",
-        default_value_t = 1000
+        long = "trusted-proxies",
+        env = "SWITCHBOARD_TRUSTED_PROXIES",
+        value_delimiter = ','
     )]
+    pub trusted_proxies: Vec<Cidr>,
+    /// Simultaneous websockets per client address (the TCP peer, or what `trusted_proxies`
+    /// forward); HTTP 429 beyond; 0 (the default) for no limit. Behind a proxy or a NAT
+    /// every user may share one address: set it only with `trusted_proxies`, or when the
+    /// server faces browsers directly.
+    #[arg(long, env = "SWITCHBOARD_MAX_CONNECTIONS_PER_IP", default_value_t = 0)]
     pub max_connections_per_ip: usize,
     /// Simultaneous websockets per user; HTTP 429 beyond; 0 for no limit.
     #[arg(
@@ -149,15 +164,16 @@ pub struct Config {
         default_value_t = 100
     )]
     pub max_connections_per_user: usize,
-    /// New websockets per second per client address, on average; HTTP 429 beyond; 0 for no
-    /// limit.
+    /// New websockets per second per client address, on average; HTTP 429 beyond; 0 (the
+    /// default) for no limit. Like `max_connections_per_ip`, for a server that sees its
+    /// clients' addresses (a reconnect storm after a deploy comes from every client at once).
     #[arg(
         long,
         env = "SWITCHBOARD_CONNECTIONS_PER_SECOND_PER_IP",
-        default_value_t = 20
+        default_value_t = 0
     )]
     pub connections_per_second_per_ip: u32,
-    /// New websockets per client address in a burst.
+    /// New websockets per client address in a burst (with `connections_per_second_per_ip`).
     #[arg(
         long,
         env = "SWITCHBOARD_CONNECTION_BURST_PER_IP",
@@ -338,7 +354,11 @@ mod tests {
         assert_eq!(config.client_timeout_secs, 60);
         assert_eq!(config.workers, 0);
         assert_eq!(config.calls_per_second, 50);
-        assert_eq!(config.max_connections_per_ip, 1000);
+        assert_eq!(config.max_connections, 0);
+        assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.max_connections_per_ip, 0);
+        assert_eq!(config.connections_per_second_per_ip, 0);
+        assert_eq!(config.max_connections_per_user, 100);
         assert!(config.queues.is_empty());
         assert_eq!(config.redis_url, None);
         assert_eq!(config.redis_prefix, "switchboard:");

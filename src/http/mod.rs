@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+mod client_address;
 mod error;
 mod health;
 mod origin;
@@ -16,6 +17,7 @@ use actix_web::{web, Route};
 
 pub(crate) use api::fuzz_api_body;
 pub use api::json_body;
+pub(crate) use client_address::TrustedProxies;
 pub use error::ApiError;
 pub use views::{trigger, CallingWindow, PageWindow, WINDOW_KEY_COOKIE, WS_URL_COOKIE};
 
@@ -40,8 +42,11 @@ pub(crate) struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// The node's configuration.
     pub(crate) config: Arc<Config>,
-    /// Connections held per client address and per user, shared by every worker.
+    /// Connections held by the node, per client address and per user, shared by every
+    /// worker.
     pub(crate) connections: ConnectionLimits,
+    /// Whose forwarding headers name the client address.
+    pub(crate) trusted_proxies: TrustedProxies,
 }
 
 /// A `GET` endpoint outside the API, at a fixed path.

@@ -1,5 +1,6 @@
 //! `GET /ws/`: the websocket upgrade (PROTOCOL.md §3).
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,6 +12,7 @@ use super::views::WINDOW_KEY_COOKIE;
 use super::AppState;
 use crate::config::Config;
 use crate::identity::WindowKey;
+use crate::limit::Refused;
 use crate::window::{self, Joining, WindowSettings};
 
 /// The query string of an upgrade.
@@ -24,6 +26,20 @@ struct UpgradeQuery {
 
 fn forbidden(message: &str) -> HttpResponse {
     HttpResponse::Forbidden().json(json!({"error": {"code": "forbidden", "message": message}}))
+}
+
+/// The answer to an upgrade beyond a connection limit: 503 when the node is full (another
+/// node may have room; the client retries later), 429 for the per-address and per-user
+/// limits.
+fn refusal(refused: &Refused) -> HttpResponse {
+    match refused {
+        Refused::NodeFull(_) => HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, "5"))
+            .json(json!({"error": {"code": "unavailable", "message": refused.to_string()}})),
+        _ => HttpResponse::TooManyRequests().json(json!({"error": {
+            "code": "too_many_connections", "message": refused.to_string()
+        }})),
+    }
 }
 
 /// The query string of an upgrade; an unreadable one counts as empty.
@@ -108,18 +124,24 @@ pub(super) async fn upgrade(
         Ok(joining) => joining,
         Err(refused) => return Ok(refused),
     };
-    let address = req
+    let peer = req
         .peer_addr()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+    let address = state.trusted_proxies.client_address(peer, req.headers());
     let user = joining.info.user.as_ref().map(|u| u.id.as_str());
     let admission = match state.connections.admit(address, user) {
         Ok(admission) => admission,
         Err(refused) => {
-            return Ok(HttpResponse::TooManyRequests().json(json!({"error": {
-                "code": "too_many_connections", "message": refused.to_string()
-            }})))
+            tracing::debug!(client = %address, reason = %refused, "websocket refused");
+            state
+                .metrics
+                .connections_refused
+                .with_label_values(&[refused.label()])
+                .inc();
+            return Ok(refusal(&refused));
         }
     };
+    tracing::debug!(client = %address, "websocket accepted");
     let services = window::Services {
         router: state.router.clone(),
         windows: state.windows.clone(),
