@@ -15,6 +15,7 @@ use crate::limit::{open_files, ConnectionLimits};
 use crate::protocol::resync_frame;
 use crate::signal::SignalRouter;
 use crate::topic::{EvictAll, Eviction, History, TopicRegistry};
+use crate::window::SocketFd;
 
 /// Routes an application adds next to Switchboard's own.
 type AppRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -99,7 +100,7 @@ impl Server {
                 })
         })
         .disable_signals()
-        .on_connect(disable_nagle);
+        .on_connect(on_connect);
         if config.workers > 0 {
             server = server.workers(config.workers);
         }
@@ -206,12 +207,16 @@ fn max_connections(config: &Config) -> usize {
     max
 }
 
-/// Turns Nagle's algorithm off on every accepted socket. A push server writes small frames
-/// that must leave at once; with Nagle on, a frame written while an earlier one awaits its
-/// ACK waits for the peer's delayed ACK (up to 40 ms on Linux). actix-web leaves the
-/// setting to the OS default (on).
-fn disable_nagle(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+/// Prepares every accepted socket:
+///
+/// - turns Nagle's algorithm off. A push server writes small frames that must leave at once;
+///   with Nagle on, a frame written while an earlier one awaits its ACK waits for the peer's
+///   delayed ACK (up to 40 ms on Linux). actix-web leaves the setting to the OS default (on);
+/// - records its descriptor, so that a websocket whose client takes no bytes can be reset
+///   once closed (`window::SocketFd`).
+fn on_connect(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
     if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
         let _ = stream.set_nodelay(true);
+        data.insert(SocketFd(std::os::fd::AsRawFd::as_raw_fd(stream)));
     }
 }

@@ -89,6 +89,19 @@ pub struct Config {
     /// Frames that may wait for one slow window; beyond it the window closes with 1013.
     #[arg(long, env = "SWITCHBOARD_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
+    /// Bytes of frames that may wait for one slow window (a frame always fits into an empty
+    /// queue); beyond it the window closes with 1013 at once and its queue is freed.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_OUTBOUND_QUEUE_BYTES",
+        default_value_t = 1024 * 1024
+    )]
+    pub outbound_queue_bytes: usize,
+    /// Seconds frames may wait while a window's socket accepts no bytes; beyond it the
+    /// window closes with 1013 (a connection that then cannot take its close frame is reset
+    /// 2 s later).
+    #[arg(long, env = "SWITCHBOARD_WRITE_TIMEOUT_SECS", default_value_t = 5)]
+    pub write_timeout_secs: u64,
     /// Refuse websocket upgrades with a missing, unknown or expired window key (HTTP 403)
     /// instead of accepting them as anonymous windows.
     #[arg(long, env = "SWITCHBOARD_REFUSE_UNKNOWN_WINDOWS")]
@@ -279,8 +292,11 @@ impl Config {
         if self.max_calls_in_flight == 0 || self.max_opts_depth == 0 {
             return invalid("max_calls_in_flight and max_opts_depth must be at least 1");
         }
-        if self.outbound_queue == 0 {
-            return invalid("outbound_queue must be at least 1");
+        if self.outbound_queue == 0 || self.outbound_queue_bytes == 0 {
+            return invalid("outbound_queue and outbound_queue_bytes must be at least 1");
+        }
+        if self.write_timeout_secs == 0 {
+            return invalid("write_timeout_secs must be positive");
         }
         if self.history_size > 0 && (self.history_ttl_secs == 0 || self.recovery_max == 0) {
             return invalid(
@@ -349,6 +365,8 @@ mod tests {
         assert_eq!(config.handler_timeout_ms, 30_000);
         assert_eq!(config.max_frame_bytes, 65_536);
         assert_eq!(config.outbound_queue, 1024);
+        assert_eq!(config.outbound_queue_bytes, 1 << 20);
+        assert_eq!(config.write_timeout_secs, 5);
         assert!(config.allowed_origins.is_empty());
         assert_eq!(config.max_api_body_bytes, 1_048_576);
         assert_eq!(config.client_timeout_secs, 60);

@@ -66,6 +66,8 @@ fn window_settings(config: &Config) -> WindowSettings {
     WindowSettings {
         max_frame_bytes: config.max_frame_bytes,
         outbound_queue: config.outbound_queue,
+        outbound_queue_bytes: config.outbound_queue_bytes,
+        write_timeout: Duration::from_secs(config.write_timeout_secs),
         ping_interval: Duration::from_secs(config.ping_interval_secs),
         client_timeout: Duration::from_secs(config.client_timeout_secs),
         calls_per_second: f64::from(config.calls_per_second),

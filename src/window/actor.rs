@@ -8,6 +8,7 @@ use actix::prelude::*;
 
 use super::body::Control;
 use super::reassembly::{Incoming, ReadError};
+use super::socket::CLOSE_GRACE;
 use super::{Outbox, WindowSettings};
 use crate::identity::WindowInfo;
 use crate::limit::{ConnectionGuard, TokenBucket};
@@ -138,6 +139,9 @@ impl Window {
 
     /// Pings the client, or closes the connection when it has been silent too long.
     fn heartbeat(&mut self, _ctx: &mut Context<Self>) {
+        // A socket that accepts nothing while frames wait is closed even when nothing more
+        // is sent to it (a push behind waiting frames checks too).
+        self.outbox.check_stalled(Instant::now());
         if self.last_seen.elapsed() > self.settings.client_timeout {
             tracing::debug!(conn = ?self.conn, "client silent for too long, closing");
             self.outbox.close(Disconnect::Normal);
@@ -345,10 +349,13 @@ impl Window {
     }
 
     /// Stops the actor when anything asks the connection to close (the client, the
-    /// registry, the API, a limit); the response body then writes the close frame.
+    /// registry, the API, a limit); the response body then writes the close frame. A
+    /// connection still open [`CLOSE_GRACE`] later (its client takes no bytes) is reset.
     fn stop_when_closed(&self, ctx: &mut Context<Self>) {
         let outbox = self.outbox.clone();
         let metrics = self.metrics.clone();
+        let control = self.control.clone();
+        let conn = self.conn;
         ctx.spawn(async move { outbox.closed().await }.into_actor(self).map(
             move |reason, _, ctx| {
                 if reason != Disconnect::Normal {
@@ -357,6 +364,16 @@ impl Window {
                         .with_label_values(&[&reason.code().to_string()])
                         .inc();
                 }
+                actix::spawn(async move {
+                    tokio::time::sleep(CLOSE_GRACE).await;
+                    if control.reset_socket() {
+                        tracing::debug!(
+                            ?conn,
+                            code = reason.code(),
+                            "reset a connection that took no close frame"
+                        );
+                    }
+                });
                 ctx.stop();
             },
         ));

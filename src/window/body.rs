@@ -22,6 +22,7 @@ use futures_util::Stream;
 use parking_lot::Mutex;
 
 use super::outbox::{OutboxReceiver, Outgoing};
+use super::socket::{Socket, SocketFd};
 use crate::protocol::Disconnect;
 
 /// Bytes gathered per poll before handing them to the dispatcher (it asks again at once).
@@ -29,9 +30,12 @@ const CHUNK_BYTES: usize = 64 * 1024;
 
 /// Pings and pongs the window asks the body to send. At most one of each waits: a newer
 /// pong replaces an older one (RFC 6455 §5.5.3 allows answering only the latest ping). A few
-/// dozen bytes per window, where a channel would allocate a block of slots.
+/// dozen bytes per window, where a channel would allocate a block of slots. Also the
+/// connection's socket, to reset when its close frame cannot be written.
 #[derive(Debug, Default)]
 pub(super) struct Control {
+    /// The connection's socket while the body lives.
+    socket: Socket,
     /// A server ping is due.
     ping: AtomicBool,
     /// The payload of the latest client ping, to answer.
@@ -41,6 +45,20 @@ pub(super) struct Control {
 }
 
 impl Control {
+    /// The control of a connection whose socket is `fd` (if known).
+    pub(super) fn new(fd: Option<SocketFd>) -> Control {
+        Control {
+            socket: Socket::new(fd),
+            ..Control::default()
+        }
+    }
+
+    /// Resets the connection if its body still lives (its close frame was not written);
+    /// returns whether it did.
+    pub(super) fn reset_socket(&self) -> bool {
+        self.socket.reset()
+    }
+
     /// Asks for a server ping.
     pub(super) fn ping(&self) {
         self.ping.store(true, Ordering::Release);
@@ -116,6 +134,13 @@ impl WindowBody {
         };
         self.encode(Message::Close(Some(reason)), buf);
         self.state = State::Done;
+    }
+}
+
+impl Drop for WindowBody {
+    fn drop(&mut self) {
+        // actix-http closes the socket right after dropping the body.
+        self.control.socket.forget();
     }
 }
 

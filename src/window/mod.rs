@@ -10,6 +10,7 @@ mod actor;
 mod body;
 mod outbox;
 mod reassembly;
+mod socket;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,8 @@ use actix_web::body::BodyStream;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub(crate) use actor::Window;
-pub use outbox::{Outbox, OutboxReceiver, Outgoing};
+pub use outbox::{Outbox, OutboxReceiver, Outgoing, QueueLimits};
+pub use socket::SocketFd;
 
 use crate::identity::WindowInfo;
 use crate::limit::ConnectionGuard;
@@ -34,6 +36,10 @@ pub struct WindowSettings {
     pub max_frame_bytes: usize,
     /// Frames that may wait in the outbox (1013 beyond).
     pub outbound_queue: usize,
+    /// Bytes of frames that may wait in the outbox (1013 beyond).
+    pub outbound_queue_bytes: usize,
+    /// How long frames may wait while the socket accepts nothing (1013 beyond).
+    pub write_timeout: Duration,
     /// Interval of server pings.
     pub ping_interval: Duration,
     /// Silence after which the connection is considered dead.
@@ -103,12 +109,17 @@ pub fn start(
     // deliveries back until it has sent it, and what it missed (PROTOCOL.md §5.6). Others
     // (df_websockets' client) start at once, as before.
     let resume = since.map(|since| (!since.is_empty()).then_some(since));
-    let (outbox, outgoing) = if resume.is_some() {
-        Outbox::held(settings.outbound_queue)
-    } else {
-        Outbox::new(settings.outbound_queue)
+    let limits = QueueLimits {
+        frames: settings.outbound_queue,
+        bytes: settings.outbound_queue_bytes,
+        write_timeout: settings.write_timeout,
     };
-    let control = Arc::new(body::Control::default());
+    let (outbox, outgoing) = if resume.is_some() {
+        Outbox::held(limits)
+    } else {
+        Outbox::bounded(limits)
+    };
+    let control = Arc::new(body::Control::new(req.conn_data::<SocketFd>().copied()));
     let (head, inbound_guard) = response.into_parts();
     let response = head
         .set_body(BodyStream::new(body::WindowBody::new(

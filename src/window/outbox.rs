@@ -5,12 +5,21 @@
 //! instead of slowing every producer down or growing memory without bound. One consumer (the
 //! connection's writer) drains the queue in order, by polling: it can live inside a
 //! response body stream, with no task of its own.
+//!
+//! The queue is bounded three ways ([`QueueLimits`]): in frames, in bytes (a frame always
+//! fits into an empty queue, so one large signal never closes a window), and in time: frames
+//! that wait while the writer takes nothing for the write timeout mean the socket accepts
+//! nothing. Beyond any of them the queue is emptied at once (its memory is freed, nothing
+//! more is queued) and the writer is told to close with 1013 without flushing. The clock is
+//! read only when a frame is pushed behind others, so the fast path of fan-out (pushing
+//! into an empty queue) never reads it.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
@@ -23,12 +32,40 @@ use crate::topic::{Eviction, Member, SharedMember};
 /// A queue this large when empty is shrunk back (a burst must not pin its memory).
 const SHRINK_ABOVE: usize = 64;
 
+/// How much may wait for one connection's writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    /// Frames (at least one).
+    pub frames: usize,
+    /// Bytes of frames; a frame pushed into an empty queue is accepted whatever its size.
+    pub bytes: usize,
+    /// How long frames may wait while the writer takes none (the socket accepts nothing).
+    pub write_timeout: Duration,
+}
+
+impl QueueLimits {
+    /// A bound in frames only.
+    pub fn frames(frames: usize) -> QueueLimits {
+        QueueLimits {
+            frames,
+            bytes: usize::MAX,
+            write_timeout: Duration::MAX,
+        }
+    }
+}
+
 /// The frames of one connection, behind one lock.
 #[derive(Debug, Default)]
 struct Queue {
     /// Frames for the writer, oldest first; never longer than the capacity (except right
     /// after a recovery, by at most the replay).
     frames: VecDeque<ByteString>,
+    /// Bytes of the frames waiting: in `frames`, or held.
+    bytes: usize,
+    /// Since when frames have waited with no progress by the writer; `None` until a frame
+    /// is pushed behind another (stamped lazily: a queue the writer keeps emptying never
+    /// reads the clock).
+    waiting_since: Option<Instant>,
     /// While the connection recovers what it missed: what was delivered meanwhile, with the
     /// offsets, held back until the replay is queued before it. `None` otherwise, so an idle
     /// window pays one pointer for it.
@@ -53,8 +90,8 @@ struct Held(Vec<(Option<u64>, ByteString)>);
 struct Shared {
     /// Frames waiting to be written, and those held back during a recovery.
     queue: Mutex<Queue>,
-    /// Frames that may wait (1013 beyond).
-    capacity: usize,
+    /// What may wait (1013 beyond).
+    limits: QueueLimits,
     /// The reason the connection must close, set at most once.
     reason: OnceLock<Disconnect>,
     /// Wakes the writer on a new frame, a close request or the last producer leaving (it
@@ -66,6 +103,8 @@ struct Shared {
     senders: AtomicUsize,
     /// Set when the writer is gone: pushing is then pointless.
     receiver_gone: AtomicBool,
+    /// Set when a limit was passed: the queue was emptied and takes nothing more.
+    overflowed: AtomicBool,
 }
 
 /// The sending side of a connection's queue. Cheap to clone.
@@ -95,29 +134,38 @@ pub struct OutboxReceiver {
 impl Outbox {
     /// A queue holding at most `capacity` frames (at least one).
     pub fn new(capacity: usize) -> (Outbox, OutboxReceiver) {
-        Outbox::with_queue(capacity, Queue::default())
+        Outbox::bounded(QueueLimits::frames(capacity))
     }
 
-    /// A queue that holds back what is pushed until [`Outbox::resume`]: the writer sees
-    /// nothing before (except a close). For a connection that first recovers what it missed.
-    pub fn held(capacity: usize) -> (Outbox, OutboxReceiver) {
+    /// A queue within `limits`.
+    pub fn bounded(limits: QueueLimits) -> (Outbox, OutboxReceiver) {
+        Outbox::with_queue(limits, Queue::default())
+    }
+
+    /// A queue within `limits` that holds back what is pushed until [`Outbox::resume`]: the
+    /// writer sees nothing before (except a close). For a connection that first recovers
+    /// what it missed.
+    pub fn held(limits: QueueLimits) -> (Outbox, OutboxReceiver) {
         let queue = Queue {
-            frames: VecDeque::new(),
             held: Some(Box::default()),
-            floor: 0,
+            ..Queue::default()
         };
-        Outbox::with_queue(capacity, queue)
+        Outbox::with_queue(limits, queue)
     }
 
-    fn with_queue(capacity: usize, queue: Queue) -> (Outbox, OutboxReceiver) {
+    fn with_queue(limits: QueueLimits, queue: Queue) -> (Outbox, OutboxReceiver) {
         let shared = Arc::new(Shared {
             queue: Mutex::new(queue),
-            capacity: capacity.max(1),
+            limits: QueueLimits {
+                frames: limits.frames.max(1),
+                ..limits
+            },
             reason: OnceLock::new(),
             writer: AtomicWaker::new(),
             watchers: Notify::new(),
             senders: AtomicUsize::new(1),
             receiver_gone: AtomicBool::new(false),
+            overflowed: AtomicBool::new(false),
         });
         (
             Outbox {
@@ -175,6 +223,12 @@ impl Outbox {
         if before.len() > replayed {
             before.sort_by_key(|(offset, _)| *offset);
         }
+        // Held frames were counted when pushed; what was dropped no longer waits.
+        queue.bytes = std::iter::once(&announce)
+            .chain(before.iter().map(|(_, frame)| frame))
+            .chain(&after)
+            .map(|frame| frame.len())
+            .sum();
         queue
             .frames
             .extend(before.into_iter().map(|(_, frame)| frame));
@@ -199,6 +253,14 @@ impl Outbox {
         member
     }
 
+    /// Closes the connection with 1013 when frames have waited longer than the write
+    /// timeout with no progress by the writer; starts the clock when frames wait and it is
+    /// not running. For a periodic check: a stalled connection that is sent nothing more is
+    /// closed too.
+    pub fn check_stalled(&self, now: Instant) {
+        self.shared.check_stalled(now);
+    }
+
     /// Whether the connection's writer has gone away or was asked to close.
     pub fn is_closed(&self) -> bool {
         self.shared.receiver_gone.load(Ordering::Acquire) || self.shared.reason.get().is_some()
@@ -221,36 +283,68 @@ impl Outbox {
 
 impl Shared {
     fn push(&self, frame: ByteString, offset: Option<u64>) -> bool {
-        if self.receiver_gone.load(Ordering::Acquire) {
+        if self.receiver_gone.load(Ordering::Acquire) || self.overflowed() {
             return false;
         }
         let mut queue = self.queue.lock();
-        let Queue {
-            frames,
-            held,
-            floor,
-        } = &mut *queue;
-        if offset.is_some_and(|o| o <= *floor) {
+        if offset.is_some_and(|o| o <= queue.floor) {
             // Replayed already, or older than the connection's position.
             return true;
         }
-        let waiting = held.as_ref().map_or(frames.len(), |h| h.0.len());
-        if waiting >= self.capacity {
-            drop(queue);
-            self.close(Disconnect::TooSlow);
+        let waiting = queue
+            .held
+            .as_ref()
+            .map_or(queue.frames.len(), |h| h.0.len());
+        let bytes = queue.bytes + frame.len();
+        let too_much = waiting >= self.limits.frames || (waiting > 0 && bytes > self.limits.bytes);
+        // The write timeout: only frames the writer could take count (not held ones).
+        let stalled = waiting > 0 && queue.held.is_none() && {
+            let now = Instant::now();
+            let since = *queue.waiting_since.get_or_insert(now);
+            now.duration_since(since) >= self.limits.write_timeout
+        };
+        if too_much || stalled {
+            self.overflow(queue);
             return false;
         }
-        match held {
+        queue.bytes = bytes;
+        match &mut queue.held {
             // Held back: the writer must not see it yet.
             Some(held) => {
                 held.0.push((offset, frame));
                 return true;
             }
-            None => frames.push_back(frame),
+            None => queue.frames.push_back(frame),
         }
         drop(queue);
         self.writer.wake();
         true
+    }
+
+    /// Whether the queue overflowed (it then takes nothing more).
+    fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Acquire)
+    }
+
+    /// Frees everything waiting, takes nothing more, and asks the writer to close with 1013
+    /// at once (unless another close was asked for first).
+    fn overflow(&self, mut queue: parking_lot::MutexGuard<'_, Queue>) {
+        self.overflowed.store(true, Ordering::Release);
+        let dropped = std::mem::take(&mut *queue);
+        drop(queue);
+        drop(dropped);
+        self.close(Disconnect::TooSlow);
+    }
+
+    fn check_stalled(&self, now: Instant) {
+        let mut queue = self.queue.lock();
+        if queue.frames.is_empty() {
+            return;
+        }
+        let since = *queue.waiting_since.get_or_insert(now);
+        if now.saturating_duration_since(since) >= self.limits.write_timeout {
+            self.overflow(queue);
+        }
     }
 
     fn close(&self, reason: Disconnect) {
@@ -326,12 +420,14 @@ impl OutboxReceiver {
     /// A frame still queued, if any: lets a writer flush what was accepted before a close.
     pub fn try_frame(&mut self) -> Option<ByteString> {
         let mut queue = self.shared.queue.lock();
-        let frames = &mut queue.frames;
-        let frame = frames.pop_front();
-        if frames.is_empty() && frames.capacity() > SHRINK_ABOVE {
-            *frames = VecDeque::new();
+        let frame = queue.frames.pop_front()?;
+        queue.bytes -= frame.len();
+        // Progress: the write timeout counts again from the next frame pushed behind another.
+        queue.waiting_since = None;
+        if queue.frames.is_empty() && queue.frames.capacity() > SHRINK_ABOVE {
+            queue.frames = VecDeque::new();
         }
-        frame
+        Some(frame)
     }
 }
 
@@ -422,7 +518,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_held_outbox_queues_the_replay_first_and_drops_what_it_replayed() {
-        let (outbox, mut rx) = Outbox::held(5);
+        let (outbox, mut rx) = Outbox::held(QueueLimits::frames(5));
         let member = outbox.clone().into_member();
         assert!(member.deliver("live 5".into(), Some(5)));
         assert!(outbox.push("reply".into()));
@@ -465,7 +561,7 @@ mod tests {
 
     #[tokio::test]
     async fn after_a_failed_recovery_nothing_at_or_below_the_position_is_sent() {
-        let (outbox, mut rx) = Outbox::held(4);
+        let (outbox, mut rx) = Outbox::held(QueueLimits::frames(4));
         let member = outbox.clone().into_member();
         assert!(member.deliver("live 4".into(), Some(4)));
         assert!(member.deliver("live 7".into(), Some(7)));
@@ -477,7 +573,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_position_held_frames_follow_and_nothing_is_dropped() {
-        let (outbox, mut rx) = Outbox::held(4);
+        let (outbox, mut rx) = Outbox::held(QueueLimits::frames(4));
         let member = outbox.clone().into_member();
         assert!(member.deliver("live 4".into(), Some(4)));
         outbox.resume(Vec::new(), None, "no position".into(), false);
@@ -489,7 +585,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_held_outbox_is_bounded_too() {
-        let (outbox, mut rx) = Outbox::held(2);
+        let (outbox, mut rx) = Outbox::held(QueueLimits::frames(2));
         assert!(outbox.push("a".into()));
         assert!(outbox.push("b".into()));
         assert!(!outbox.push("c".into()));
@@ -502,6 +598,85 @@ mod tests {
         drop(rx);
         assert!(!outbox.push("x".into()));
         assert!(outbox.is_closed());
+    }
+
+    fn limits(bytes: usize, write_timeout: Duration) -> QueueLimits {
+        QueueLimits {
+            frames: 100,
+            bytes,
+            write_timeout,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_byte_bound_empties_the_queue_and_closes_at_once() {
+        let (outbox, mut rx) = Outbox::bounded(limits(10, Duration::MAX));
+        assert!(
+            outbox.push("0123456789abcdef".into()),
+            "a large frame fits an empty queue"
+        );
+        assert_eq!(rx.next().await, Outgoing::Frame("0123456789abcdef".into()));
+        assert!(outbox.push("12345".into()));
+        assert!(outbox.push("67890".into()), "exactly at the bound");
+        assert!(!outbox.push("x".into()), "one byte beyond");
+        assert_eq!(
+            rx.next().await,
+            Outgoing::Close(Disconnect::TooSlow),
+            "the close comes before anything queued"
+        );
+        assert_eq!(rx.try_frame(), None, "what waited was freed");
+        assert!(!outbox.push("y".into()), "nothing more is queued");
+    }
+
+    #[tokio::test]
+    async fn taking_frames_frees_their_bytes() {
+        let (outbox, mut rx) = Outbox::bounded(limits(10, Duration::MAX));
+        for _ in 0..5 {
+            assert!(outbox.push("12345".into()));
+            assert!(outbox.push("67890".into()));
+            assert_eq!(rx.try_frame(), Some("12345".into()));
+            assert_eq!(rx.try_frame(), Some("67890".into()));
+        }
+    }
+
+    #[tokio::test]
+    async fn frames_waiting_past_the_write_timeout_close_the_connection() {
+        let timeout = Duration::from_millis(50);
+        let (outbox, mut rx) = Outbox::bounded(limits(usize::MAX, timeout));
+        assert!(outbox.push("a".into()));
+        assert!(outbox.push("b".into()), "the clock starts");
+        tokio::time::sleep(timeout).await;
+        assert_eq!(rx.try_frame(), Some("a".into()), "the writer made progress");
+        assert!(outbox.push("c".into()), "so the clock starts again");
+        outbox.check_stalled(Instant::now());
+        assert!(!outbox.is_closed(), "not stalled yet");
+        tokio::time::sleep(timeout).await;
+        outbox.check_stalled(Instant::now());
+        assert_eq!(rx.next().await, Outgoing::Close(Disconnect::TooSlow));
+        assert_eq!(rx.try_frame(), None, "what waited was freed");
+    }
+
+    #[tokio::test]
+    async fn a_push_behind_stalled_frames_closes_the_connection() {
+        let timeout = Duration::from_millis(50);
+        let (outbox, mut rx) = Outbox::bounded(limits(usize::MAX, timeout));
+        assert!(outbox.push("a".into()));
+        outbox.check_stalled(Instant::now());
+        tokio::time::sleep(timeout).await;
+        assert!(!outbox.push("b".into()));
+        assert_eq!(rx.next().await, Outgoing::Close(Disconnect::TooSlow));
+    }
+
+    #[tokio::test]
+    async fn an_idle_queue_never_times_out() {
+        let timeout = Duration::from_millis(20);
+        let (outbox, mut rx) = Outbox::bounded(limits(usize::MAX, timeout));
+        assert!(outbox.push("a".into()));
+        assert_eq!(rx.try_frame(), Some("a".into()));
+        tokio::time::sleep(timeout * 2).await;
+        outbox.check_stalled(Instant::now());
+        assert!(outbox.push("b".into()), "an empty queue was never stalled");
+        assert!(!outbox.is_closed());
     }
 
     #[tokio::test]

@@ -114,6 +114,19 @@ impl TestServer {
         format!("ws://{}/ws/", self.addr)
     }
 
+    /// The value of a metric line (`name{labels}` exactly), 0 when absent.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = reqwest::get(self.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0.0)
+    }
+
     /// An HTTP request with the API key.
     pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         reqwest::Client::new()
@@ -405,6 +418,23 @@ impl Client {
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => panic!("connection failed before a close frame: {e}"),
                 None => panic!("connection ended without a close frame"),
+            }
+        }
+    }
+
+    /// Waits for the server to end a connection that stopped reading: its close code when
+    /// the close frame got through, `None` when the server reset the connection because it
+    /// could not write it. What was queued before may be read on the way.
+    pub async fn closed_or_reset(&mut self) -> Option<CloseCode> {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("the end within the wait");
+            match message {
+                Some(Ok(Message::Close(Some(CloseFrame { code, .. })))) => return Some(code),
+                Some(Ok(Message::Close(None))) => return Some(CloseCode::Status),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
             }
         }
     }
