@@ -17,6 +17,13 @@ use crate::signal::SignalRouter;
 use crate::topic::{EvictAll, Eviction, History, TopicRegistry};
 use crate::window::SocketFd;
 
+/// How long connections may take to end once the server stops, after the windows were
+/// closed with 1001: enough for close frames and a reset of the connections that cannot take
+/// theirs (`window::CLOSE_GRACE`, 2 s); beyond it actix-web drops every connection left (idle
+/// keep-alive connections, half-sent requests). A stop takes at most `shutdown_timeout_secs`
+/// (for running handlers) plus this.
+const STOP_GRACE_SECS: u64 = 3;
+
 /// Routes an application adds next to Switchboard's own.
 type AppRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 
@@ -100,6 +107,7 @@ impl Server {
                 })
         })
         .disable_signals()
+        .shutdown_timeout(STOP_GRACE_SECS)
         .on_connect(on_connect);
         if config.workers > 0 {
             server = server.workers(config.workers);

@@ -502,3 +502,112 @@ async fn sigterm_or_sigint_without_windows_exits_0() {
         assert_eq!(status.code(), Some(0), "{signal}: {}", process.transcript());
     }
 }
+
+/// Whatever the clients do, SIGTERM ends the process within `shutdown_timeout_secs` plus a
+/// few seconds: a handler that outlives the deadline, a window that stopped reading with
+/// frames waiting, a window that never answers the close, an idle keep-alive HTTP
+/// connection, and a request whose head never ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exits_within_the_shutdown_timeout_whatever_the_clients_do() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+    /// What the process may take beyond `shutdown_timeout_secs` (PROTOCOL.md §5.5).
+    const BEYOND: Duration = Duration::from_secs(4);
+    let key = "shutdown-test-key-0123456789abcdef";
+    let mut process = Process::spawn(switchboard(&[
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--demo",
+        "--api-key",
+        key,
+        "--shutdown-timeout-secs",
+        "2",
+        // Out of the way: the stalled window must still be open at SIGTERM.
+        "--outbound-queue-bytes",
+        "100000000",
+        "--write-timeout-secs",
+        "600",
+    ]));
+    let addr = process.listening();
+    let http = reqwest::Client::new();
+    let api = |path: &str| {
+        http.post(format!("http://{addr}/api/v1{path}"))
+            .bearer_auth(key)
+    };
+    let registered: Value = api("/windows")
+        .json(&json!({"topics": ["flood"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let window = registered["window_key"].as_str().unwrap().to_owned();
+
+    // A window that stops reading, with a small receive buffer: what is sent to it next
+    // stays in the server's socket buffer and queue.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let url = format!("ws://{addr}/ws/?dfwskey={window}");
+    let (stalled, _) =
+        tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await
+            .unwrap();
+    // A window that reads nothing more and never answers the close.
+    let (silent, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/"))
+        .await
+        .unwrap();
+    // A handler that outlives the deadline.
+    let mut caller = connect(&format!("ws://{addr}/ws/")).await;
+    caller
+        .send_json(json!({"signal": "demo.slow", "opts": {"ms": 10_000}, "id": "slow"}))
+        .await;
+    // 16 MiB for the stalled window: far more than the socket buffers take.
+    let pad = "s".repeat(64 * 1024);
+    for n in 0..256 {
+        let answer = api("/trigger")
+            .json(&json!({"signal": "flood", "to": [{"topic": "flood"}], "opts": {"n": n, "pad": pad}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 202);
+    }
+    // An idle keep-alive connection, after one request.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: switchboard\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 512];
+    let read = idle.read(&mut answer).await.unwrap();
+    assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
+    // A request whose head never ends.
+    let mut half = tokio::net::TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: switch")
+        .await
+        .unwrap();
+
+    let kill = Command::new("kill")
+        .arg("-TERM")
+        .arg(process.pid().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let started = Instant::now();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = process.exit();
+        (status, process.transcript())
+    })
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert_eq!(status.0.code(), Some(0), "{}", status.1);
+    assert!(
+        took < SHUTDOWN_TIMEOUT + BEYOND,
+        "exited {took:?} after SIGTERM; output:\n{}",
+        status.1
+    );
+    eprintln!("exited {took:?} after SIGTERM");
+    drop((stalled, silent, idle, half));
+}

@@ -129,7 +129,7 @@ pub struct Config {
     #[arg(long, env = "SWITCHBOARD_WORKERS", default_value_t = 0)]
     pub workers: usize,
     /// On SIGTERM or Ctrl-C, seconds running handlers may take to finish before windows are
-    /// closed with 1001.
+    /// closed with 1001; the process exits at most 3 s after that, whatever clients do.
     #[arg(long, env = "SWITCHBOARD_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,
     /// Calls a window may make per second, on average (`rate_limited` beyond); 0 for no limit.
