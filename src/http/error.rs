@@ -190,3 +190,45 @@ impl From<crate::signal::TriggerError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::BrokerError;
+    use crate::signal::TriggerError;
+
+    fn body(error: &ApiError) -> serde_json::Value {
+        let response = error.error_response();
+        let bytes = actix_web::body::to_bytes(response.into_body());
+        let bytes = futures_util::FutureExt::now_or_never(bytes)
+            .expect("a JSON body is ready at once")
+            .expect("a body");
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn a_trigger_that_reached_only_this_node_answers_503_local_only_with_its_id() {
+        let signal_id = Uuid::new_v4();
+        let error = ApiError::from(TriggerError::LocalOnly {
+            signal_id,
+            source: BrokerError::Unavailable("redis: down".into()),
+        });
+        assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = body(&error);
+        assert_eq!(body["error"]["code"], json!("local_only"), "{body}");
+        assert_eq!(body["signal_id"], json!(signal_id.to_string()), "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("only this node's windows"), "{body}");
+    }
+
+    #[test]
+    fn too_many_windows_answers_503_naming_the_limit() {
+        let error = ApiError::from(RegisterError::TooManyWindows { max: 7 });
+        assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = body(&error);
+        assert_eq!(body["error"]["code"], json!("too_many_windows"), "{body}");
+        assert!(body.get("signal_id").is_none(), "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("max_windows = 7"), "{body}");
+    }
+}

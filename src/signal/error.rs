@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn library_errors_map_to_what_the_browser_should_see() {
-        let cases: [(SignalError, ErrorCode, &str); 6] = [
+        let cases: [(SignalError, ErrorCode, &str); 8] = [
             (
                 TopicName::new("-x").unwrap_err().into(),
                 ErrorCode::InvalidArguments,
@@ -167,6 +167,20 @@ mod tests {
             ),
             (
                 TopicsError::Broker(BrokerError::Stopped).into(),
+                ErrorCode::HandlerError,
+                UNAVAILABLE,
+            ),
+            (
+                TriggerError::LocalOnly {
+                    signal_id: uuid::Uuid::new_v4(),
+                    source: BrokerError::Unavailable("redis: password rejected".into()),
+                }
+                .into(),
+                ErrorCode::HandlerError,
+                UNAVAILABLE,
+            ),
+            (
+                RegisterError::TooManyWindows { max: 3 }.into(),
                 ErrorCode::HandlerError,
                 UNAVAILABLE,
             ),
