@@ -61,6 +61,7 @@ async fn serve(config: Config) -> Result<(), String> {
             prefix: config.redis_prefix.clone(),
             cluster: config.redis_cluster,
             history: RouterSettings::from(&config).history,
+            max_windows: config.max_windows,
         };
         let broker = RedisBroker::connect(redis, metrics)
             .await

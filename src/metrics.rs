@@ -24,6 +24,8 @@ pub struct Metrics {
     pub windows_connected: IntGauge,
     /// Topics with at least one local member now.
     pub topics: IntGauge,
+    /// Live window registrations the broker holds (read at scrape time).
+    pub windows_registered: IntGauge,
     /// Connections accepted since start.
     pub connections_total: IntCounter,
     /// Websocket upgrades refused by a connection limit, by reason (`node_full`, `rate`,
@@ -72,6 +74,12 @@ impl Metrics {
         Metrics {
             windows_connected: new.gauge("windows_connected", "Websocket connections open now."),
             topics: new.gauge("topics", "Topics with at least one local member."),
+            windows_registered: new.gauge(
+                "windows_registered",
+                "Live window registrations (bounded by max_windows): this node's with the \
+                 in-memory broker, every node's with Redis (last value read while Redis is \
+                 unreachable).",
+            ),
             connections_total: new.counter("connections_total", "Websocket connections accepted."),
             connections_refused: new.counter_vec(
                 "connections_refused_total",

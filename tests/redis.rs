@@ -516,38 +516,30 @@ async fn nodes_survive_a_redis_outage_and_resync_their_windows() {
     )
     .await
     .expect("demo.say answers during the outage");
-    if said["ok"] == json!(true) {
-        for client in [&mut a2, &mut a1] {
-            let message = client.signal("demo.message").await;
-            assert_eq!(message["opts"]["text"], json!("still here"), "{message}");
-        }
-        eprintln!("outage: demo.say succeeded and was delivered locally");
-    } else {
-        // The membership check of demo.say reads the window's topics from Redis.
-        eprintln!(
-            "outage: demo.say answered in {:?}: {said}",
-            started.elapsed()
-        );
-        let started = Instant::now();
-        assert_eq!(said["error"]["code"], json!("handler_error"), "{said}");
-        let (status, answer) = cluster
-            .a
-            .post(
-                "/api/v1/trigger",
-                json!({"signal": "t.local", "to": [{"topic": "room:lobby"}]}),
-            )
-            .await;
-        eprintln!(
-            "outage: a trigger through A's API answered in {:?}: {status} {answer}",
-            started.elapsed()
-        );
-        // It cannot reach the other nodes, so it answers 503, but A's own windows get it.
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
-        assert_eq!(answer["error"]["code"], json!("unavailable"), "{answer}");
-        let frame = a2.signal("t.local").await;
-        let id = frame["signal_id"].as_str().expect("a signal_id");
-        uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("{e}: {frame}"));
-        a1.signal("t.local").await;
+    // The caller's topics come from A's own copy, and A's windows get the message.
+    assert_eq!(said["ok"], json!(true), "{said}");
+    for client in [&mut a2, &mut a1] {
+        let message = client.signal("demo.message").await;
+        assert_eq!(message["opts"]["text"], json!("still here"), "{message}");
+    }
+    eprintln!(
+        "outage: demo.say succeeded in {:?} and was delivered locally",
+        started.elapsed()
+    );
+    // A trigger through A's API cannot reach the other nodes, so it answers 503 `local_only`,
+    // with the id A's own windows got it with.
+    let (status, answer) = cluster
+        .a
+        .post(
+            "/api/v1/trigger",
+            json!({"signal": "t.local", "to": [{"topic": "room:lobby"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert_eq!(answer["error"]["code"], json!("local_only"), "{answer}");
+    let id = answer["signal_id"].as_str().expect("a signal_id");
+    for client in [&mut a2, &mut a1] {
+        assert_eq!(client.signal("t.local").await["signal_id"], json!(id));
     }
 
     // Redis comes back on the same port, empty.
@@ -684,4 +676,189 @@ async fn topics_per_window_are_bounded_on_redis() {
         .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["topics"], json!(["b", "c"]));
+}
+
+/// Asserts that a registration through `node` is refused: 503 `too_many_windows`, max 3.
+async fn full(node: &Node) {
+    let (status, answer) = node.post("/api/v1/windows", json!({})).await;
+    assert_eq!(status, 503, "{}: {answer}", node.name);
+    assert_eq!(
+        answer["error"]["code"],
+        json!("too_many_windows"),
+        "{answer}"
+    );
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("max_windows = 3"), "{answer}");
+}
+
+/// `max_windows` bounds the registrations of every node sharing a Redis together, through the
+/// sorted set `P windows` (PROTOCOL.md §8).
+#[tokio::test]
+async fn registrations_are_bounded_across_nodes_on_redis() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let args = ["--redis", url.as_str(), "--max-windows", "3"];
+    let a = Node::start_with("A", &args, &[]).await;
+    let b = Node::start_with("B", &args, &[]).await;
+    let index = |args: &[&str]| {
+        let mut command = vec![args[0], "switchboard:windows"];
+        command.extend_from_slice(&args[1..]);
+        redis.command(&command)
+    };
+
+    // On A a connected window (renewed by its connection) and one kept; on B one that
+    // expires in a second.
+    let renewed = a
+        .register(json!({"user": {"id": "1", "username": "ann"}, "ttl": 2}))
+        .await;
+    let mut client = a.connect(&renewed).await;
+    let kept = a.register(json!({"topics": ["a"]})).await;
+    let _short = b.register(json!({"ttl": 1})).await;
+    assert_eq!(index(&["ZCARD"]).int(), 3);
+    full(&b).await;
+    full(&a).await;
+    assert_eq!(
+        metric(&b.metrics().await, "switchboard_windows_registered"),
+        3.0
+    );
+    assert_eq!(
+        metric(&a.metrics().await, "switchboard_windows_registered"),
+        3.0
+    );
+    let (status, answer) = b
+        .post(
+            &format!("/api/v1/windows/{kept}/topics"),
+            json!({"add": ["b"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "an existing window still changes: {answer}");
+
+    // Past both first time-to-lives: the short one's place is free, the renewed one's not.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(
+        metric(&a.metrics().await, "switchboard_windows_registered"),
+        2.0
+    );
+    b.register(json!({})).await;
+    full(&a).await;
+    let whoami = client.ok("demo.whoami", json!({})).await;
+    assert_eq!(whoami["user"]["id"], json!("1"), "{whoami}");
+
+    // A deletion frees its place at once, on every node.
+    let response = a
+        .api(Method::DELETE, &format!("/api/v1/windows/{kept}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        index(&["ZSCORE", &kept]),
+        common::redis_server::Resp::Bulk(None)
+    );
+    b.register(json!({})).await;
+    full(&b).await;
+    assert_eq!(index(&["ZCARD"]).int(), 3);
+    assert_eq!(
+        metric(&b.metrics().await, "switchboard_windows_registered"),
+        3.0
+    );
+}
+
+/// During a Redis outage the handlers called by a node's own windows go by the node's copy of
+/// their topics, and their triggers reach the node's windows: `demo.say` keeps working.
+#[tokio::test]
+async fn handlers_of_connected_windows_keep_working_during_a_redis_outage() {
+    let mut redis = RedisServer::start();
+    let node = Node::start("A", &redis).await;
+    let room = json!([{"topic": "room:x"}]);
+    let ann = node
+        .register(json!({"user": {"id": "1", "username": "ann"}}))
+        .await;
+    let bob = node
+        .register(json!({"user": {"id": "2", "username": "bob"}}))
+        .await;
+    let mut ann = node.connect(&ann).await;
+    let mut bob = node.connect(&bob).await;
+    for client in [&mut ann, &mut bob] {
+        client.ok("demo.join", json!({"room": "x"})).await;
+    }
+    wait_routed(&node, room.clone(), &mut ann).await;
+    wait_routed(&node, room.clone(), &mut bob).await;
+
+    redis.kill();
+    let outage = Instant::now();
+    node.wait_ready(StatusCode::SERVICE_UNAVAILABLE, OUTAGE_ANSWER)
+        .await;
+    eprintln!("outage: /readyz answers 503 after {:?}", outage.elapsed());
+
+    // The caller's topics come from the node, and the room on this node gets the message.
+    let started = Instant::now();
+    let said = timeout(
+        OUTAGE_ANSWER,
+        ann.request("demo.say", json!({"room": "x", "text": "still here"})),
+    )
+    .await
+    .expect("demo.say answers during the outage");
+    assert_eq!(said["ok"], json!(true), "{said}");
+    eprintln!("outage: demo.say answered ok in {:?}", started.elapsed());
+    for client in [&mut bob, &mut ann] {
+        let message = client.signal("demo.message").await;
+        assert_eq!(message["opts"]["text"], json!("still here"), "{message}");
+        assert_eq!(message["opts"]["from"], json!("ann"), "{message}");
+    }
+    // Still refused for a room the caller is not in, by the same copy.
+    let (code, _) = bob
+        .err("demo.say", json!({"room": "y", "text": "no"}))
+        .await;
+    assert_eq!(code, "forbidden");
+    // The HTTP API says what happened: only this node's windows got the trigger.
+    let (status, answer) = node
+        .post(
+            "/api/v1/trigger",
+            json!({"signal": "t.local", "to": [{"topic": "room:x"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert_eq!(answer["error"]["code"], json!("local_only"), "{answer}");
+    let id = answer["signal_id"].as_str().expect("the trigger's id");
+    for client in [&mut bob, &mut ann] {
+        assert_eq!(client.signal("t.local").await["signal_id"], json!(id));
+    }
+    assert_eq!(
+        node.readyz(OUTAGE_ANSWER).await,
+        Ok(StatusCode::SERVICE_UNAVAILABLE),
+        "/readyz still tells the outage"
+    );
+
+    // Redis comes back (empty): the node is ready again, tells its windows, delivers through
+    // Redis again, and new windows work as before.
+    redis.restart();
+    let back = Instant::now();
+    node.wait_ready(StatusCode::OK, RECOVERY).await;
+    for client in [&mut ann, &mut bob] {
+        let frame = client.signal("df.resync").await;
+        assert_eq!(frame["opts"], json!({"recovered": false}), "{frame}");
+    }
+    wait_routed_within(&node, room.clone(), &mut ann, RECOVERY).await;
+    wait_routed_within(&node, room.clone(), &mut bob, RECOVERY).await;
+    eprintln!(
+        "outage: delivery through Redis back after {:?}",
+        back.elapsed()
+    );
+    let carol = node
+        .register(json!({"user": {"id": "3", "username": "carol"}}))
+        .await;
+    let mut carol = node.connect(&carol).await;
+    carol.ok("demo.join", json!({"room": "x"})).await;
+    wait_routed(&node, room.clone(), &mut carol).await;
+    forget_probes(&mut ann).await;
+    forget_probes(&mut bob).await;
+    carol
+        .ok("demo.say", json!({"room": "x", "text": "back"}))
+        .await;
+    for client in [&mut ann, &mut bob, &mut carol] {
+        let message = client.signal("demo.message").await;
+        assert_eq!(message["opts"]["text"], json!("back"), "{message}");
+        assert_eq!(message["opts"]["from"], json!("carol"), "{message}");
+    }
 }

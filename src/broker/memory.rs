@@ -3,7 +3,6 @@
 //! Its history (`streams.rs`) lives in this process: a restart starts a new epoch, and every
 //! window that comes back is told that nothing could be recovered.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,42 +10,22 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
+use super::registrations::{Full, Registrations};
 use super::streams::Streams;
 use super::{
-    Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, Recovery,
-    TopicChange, TopicHistory, WindowRecord,
+    Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, PublishError,
+    Recovery, RegisterWindowError, TopicChange, TopicHistory, WindowRecord,
 };
 use crate::identity::WindowKey;
 
-/// How many registrations between two sweeps of expired ones.
-const SWEEP_EVERY: u64 = 1024;
-
-/// Window registrations with their deadlines.
-#[derive(Default)]
-struct Windows {
-    /// Key → (record, when it expires).
-    records: HashMap<WindowKey, (WindowRecord, Instant)>,
-    /// Registrations since the last sweep.
-    since_sweep: u64,
-}
-
-impl Windows {
-    fn live(&mut self, key: &WindowKey, now: Instant) -> Option<&mut WindowRecord> {
-        match self.records.get(key) {
-            Some((_, deadline)) if *deadline <= now => {
-                self.records.remove(key);
-                None
-            }
-            _ => self.records.get_mut(key).map(|(record, _)| record),
-        }
-    }
-}
+/// Live registrations a broker keeps unless told otherwise ([`MemoryBroker::max_windows`]).
+pub const DEFAULT_MAX_WINDOWS: usize = 1_000_000;
 
 /// A broker for a single process: publications go straight to this node's registry, and
 /// window registrations live in a map.
 pub struct MemoryBroker {
-    /// Registrations, guarded by a lock never held across an await.
-    windows: Mutex<Windows>,
+    /// Registrations (at most `max_windows`), guarded by a lock never held across an await.
+    windows: Mutex<Registrations>,
     /// The sending end of this node's event stream (bounded: publishers wait when the
     /// registry falls behind).
     events: mpsc::Sender<BrokerEvent>,
@@ -68,11 +47,18 @@ impl MemoryBroker {
     pub fn with_history(capacity: usize, history: HistorySettings) -> MemoryBroker {
         let (events, receiver) = mpsc::channel(capacity.max(1));
         MemoryBroker {
-            windows: Mutex::new(Windows::default()),
+            windows: Mutex::new(Registrations::new(DEFAULT_MAX_WINDOWS)),
             events,
             receiver: Mutex::new(Some(receiver)),
             streams: history.enabled().then(|| Mutex::new(Streams::new(history))),
         }
+    }
+
+    /// The same broker, keeping at most `max` live registrations (at least one): registering
+    /// a new key beyond them fails with [`RegisterWindowError::TooManyWindows`].
+    pub fn max_windows(self, max: usize) -> MemoryBroker {
+        *self.windows.lock() = Registrations::new(max);
+        self
     }
 
     async fn emit(&self, event: BrokerEvent) -> Result<(), BrokerError> {
@@ -83,11 +69,8 @@ impl MemoryBroker {
     }
 
     /// Number of stored, unexpired registrations (expired ones are swept first).
-    pub fn window_count(&self) -> usize {
-        let now = Instant::now();
-        let mut windows = self.windows.lock();
-        windows.records.retain(|_, (_, deadline)| *deadline > now);
-        windows.records.len()
+    pub fn live_windows(&self) -> usize {
+        self.windows.lock().count(Instant::now())
     }
 }
 
@@ -108,9 +91,12 @@ impl Broker for MemoryBroker {
         self.receiver.lock().take()
     }
 
-    async fn publish(&self, mut publication: Publication) -> Result<(), BrokerError> {
+    async fn publish(&self, mut publication: Publication) -> Result<(), PublishError> {
         let Some(streams) = &self.streams else {
-            return self.emit(BrokerEvent::Deliver(Arc::new(publication))).await;
+            return self
+                .emit(BrokerEvent::Deliver(Arc::new(publication)))
+                .await
+                .map_err(PublishError::Broker);
         };
         // Room in the queue first (the only wait); then the offset is given out and the
         // event queued under one lock, so the registry sees offsets in increasing order.
@@ -118,7 +104,7 @@ impl Broker for MemoryBroker {
             .events
             .reserve()
             .await
-            .map_err(|_| BrokerError::Stopped)?;
+            .map_err(|_| PublishError::Broker(BrokerError::Stopped))?;
         let mut streams = streams.lock();
         let entry = streams.append(&publication.topics, &publication.payload, Instant::now());
         publication.payload = entry.frame;
@@ -159,20 +145,11 @@ impl Broker for MemoryBroker {
         key: &WindowKey,
         record: WindowRecord,
         ttl: Duration,
-    ) -> Result<(), BrokerError> {
+    ) -> Result<(), RegisterWindowError> {
         let now = Instant::now();
         let event = {
             let mut windows = self.windows.lock();
-            windows.since_sweep += 1;
-            if windows.since_sweep >= SWEEP_EVERY {
-                windows.since_sweep = 0;
-                windows.records.retain(|_, (_, deadline)| *deadline > now);
-            }
-            let previous = windows
-                .records
-                .get(key)
-                .map(|(r, _)| r.version)
-                .unwrap_or(0);
+            let previous = windows.live(key, now).map_or(0, |r| r.version);
             let mut record = record;
             record.version = record.version.max(previous + 1);
             let event = BrokerEvent::TopicsChanged {
@@ -180,12 +157,15 @@ impl Broker for MemoryBroker {
                 topics: record.all_topics(),
                 version: record.version,
             };
-            windows.records.insert(key.clone(), (record, now + ttl));
+            let max = windows.max();
+            windows
+                .insert(key, record, now + ttl, now)
+                .map_err(|Full| RegisterWindowError::TooManyWindows { max })?;
             // Connections may already present this key (re-registration): move them.
             (previous > 0).then_some(event)
         };
         match event {
-            Some(event) => self.emit(event).await,
+            Some(event) => self.emit(event).await.map_err(RegisterWindowError::Broker),
             None => Ok(()),
         }
     }
@@ -228,23 +208,19 @@ impl Broker for MemoryBroker {
     }
 
     async fn touch_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {
-        let now = Instant::now();
-        let mut windows = self.windows.lock();
-        if windows.live(key, now).is_none() {
-            return Ok(false);
-        }
-        if let Some((record, deadline)) = windows.records.get_mut(key) {
-            *deadline = now + Duration::from_secs(record.ttl_secs);
-        }
-        Ok(true)
+        Ok(self.windows.lock().touch(key, Instant::now()))
     }
 
     async fn delete_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {
-        let existed = self.windows.lock().records.remove(key).is_some();
+        let existed = self.windows.lock().remove(key, Instant::now());
         // Connections may hold the key even when the registration already expired.
         self.emit(BrokerEvent::WindowDeleted { key: key.clone() })
             .await?;
         Ok(existed)
+    }
+
+    async fn window_count(&self) -> Result<u64, BrokerError> {
+        Ok(self.live_windows() as u64)
     }
 
     async fn ready(&self) -> Result<(), BrokerError> {
@@ -281,7 +257,7 @@ mod tests {
         assert!(broker.window(&key).await.unwrap().is_some());
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(broker.window(&key).await.unwrap().is_none());
-        assert_eq!(broker.window_count(), 0);
+        assert_eq!(broker.live_windows(), 0);
         assert!(!broker.touch_window(&key).await.unwrap());
     }
 

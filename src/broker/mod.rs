@@ -20,6 +20,7 @@
 mod history;
 mod memory;
 mod redis;
+mod registrations;
 mod streams;
 
 use std::collections::BTreeSet;
@@ -38,7 +39,7 @@ pub use history::{
     Entry, HistorySettings, MalformedPosition, Position, Recovery, RecoveryFailure, TopicHistory,
     MAX_OFFSET,
 };
-pub use memory::MemoryBroker;
+pub use memory::{MemoryBroker, DEFAULT_MAX_WINDOWS};
 pub use redis::{RedisBroker, RedisConfig};
 
 /// One trigger on its way to browsers, already serialised.
@@ -123,6 +124,33 @@ pub enum BrokerError {
     Stopped,
 }
 
+/// A publication that did not reach every node.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PublishError {
+    /// This node's windows received it, but the other nodes were not reached (and, with
+    /// history, it was kept in no history): the broker's backing service is unreachable.
+    #[error("{0}; only this node's windows received the trigger")]
+    LocalOnly(BrokerError),
+    /// Nobody received it.
+    #[error(transparent)]
+    Broker(BrokerError),
+}
+
+/// A window registration the broker did not store.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RegisterWindowError {
+    /// `max` live registrations are stored already and the key is a new one (replacing or
+    /// renewing a stored key is always allowed).
+    #[error("too many registered windows (max_windows = {max})")]
+    TooManyWindows {
+        /// The limit (`max_windows`).
+        max: usize,
+    },
+    /// The broker could not be asked.
+    #[error(transparent)]
+    Broker(BrokerError),
+}
+
 /// Carries triggers between nodes and stores window registrations.
 ///
 /// Every method that may touch the network is async and fallible. `subscribe` and
@@ -139,7 +167,7 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Hands a trigger to every node with members in its topics (this one included), after
     /// giving it an offset and appending it to each topic's history when history is on.
-    async fn publish(&self, publication: Publication) -> Result<(), BrokerError>;
+    async fn publish(&self, publication: Publication) -> Result<(), PublishError>;
 
     /// Where the history stands now (`None` when the broker keeps none): a new connection in
     /// `topics` receives live everything above it (the broker makes sure it listens to them
@@ -165,13 +193,14 @@ pub trait Broker: Send + Sync + 'static {
     /// This node no longer has members in `topic`.
     fn unsubscribe(&self, topic: &str);
 
-    /// Stores (or replaces) a window registration for `ttl`.
+    /// Stores (or replaces) a window registration for `ttl`, unless the key is new and the
+    /// broker holds its maximum of live registrations already.
     async fn register_window(
         &self,
         key: &WindowKey,
         record: WindowRecord,
         ttl: Duration,
-    ) -> Result<(), BrokerError>;
+    ) -> Result<(), RegisterWindowError>;
 
     /// The registration of `key`, if it exists and has not expired.
     async fn window(&self, key: &WindowKey) -> Result<Option<WindowRecord>, BrokerError>;
@@ -193,6 +222,17 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Forgets a window and closes its connections on every node. Returns whether it existed.
     async fn delete_window(&self, key: &WindowKey) -> Result<bool, BrokerError>;
+
+    /// How many live (unexpired) registrations the broker holds: this node's with the
+    /// in-memory broker, every node's with a shared one (for the `windows_registered` gauge).
+    async fn window_count(&self) -> Result<u64, BrokerError>;
+
+    /// Whether the broker is believed reachable, from what it last saw (no I/O): `false`
+    /// while an outage of its backing service is known, so callers with a local fallback
+    /// need not wait for a timeout.
+    fn reachable(&self) -> bool {
+        true
+    }
 
     /// Whether the broker can serve requests now (for `/readyz`).
     async fn ready(&self) -> Result<(), BrokerError>;

@@ -149,6 +149,11 @@ pub struct Config {
     /// refused (HTTP 400, `invalid_arguments` from handlers).
     #[arg(long, env = "SWITCHBOARD_MAX_TOPICS_PER_WINDOW", default_value_t = 100)]
     pub max_topics_per_window: usize,
+    /// Window registrations kept at once (by this node with the in-memory broker, by all nodes
+    /// together in Redis); registering a new window beyond them is refused (HTTP 503
+    /// `too_many_windows`) until some expire or are deleted.
+    #[arg(long, env = "SWITCHBOARD_MAX_WINDOWS", default_value_t = 1_000_000)]
+    pub max_windows: usize,
     /// Simultaneous websockets this node accepts, whoever opens them; HTTP 503 beyond. 0
     /// derives it at start from the open-file limit (the soft limit, first raised to the hard
     /// one), keeping a tenth of it (at least 100) for Redis, logs and HTTP requests.
@@ -298,6 +303,9 @@ impl Config {
         if self.write_timeout_secs == 0 {
             return invalid("write_timeout_secs must be positive");
         }
+        if self.max_windows == 0 {
+            return invalid("max_windows must be at least 1");
+        }
         if self.history_size > 0 && (self.history_ttl_secs == 0 || self.recovery_max == 0) {
             return invalid(
                 "with history_size above 0, history_ttl_secs and recovery_max must be positive",
@@ -377,6 +385,7 @@ mod tests {
         assert_eq!(config.max_connections_per_ip, 0);
         assert_eq!(config.connections_per_second_per_ip, 0);
         assert_eq!(config.max_connections_per_user, 100);
+        assert_eq!(config.max_windows, 1_000_000);
         assert!(config.queues.is_empty());
         assert_eq!(config.redis_url, None);
         assert_eq!(config.redis_prefix, "switchboard:");
@@ -385,6 +394,16 @@ mod tests {
         assert_eq!(config.history_ttl_secs, 300);
         assert_eq!(config.recovery_max, 300);
         assert_eq!(config.history_max_bytes, 64 << 20);
+    }
+
+    #[test]
+    fn max_windows_must_be_positive() {
+        let config = Config {
+            max_windows: 0,
+            ..Config::default()
+        };
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("max_windows"), "{error}");
     }
 
     #[test]

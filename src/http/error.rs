@@ -5,6 +5,7 @@ use std::fmt;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::topic::{InvalidTopic, RegisterError, TopicsError};
 
@@ -17,6 +18,8 @@ pub struct ApiError {
     code: &'static str,
     /// What went wrong, for humans.
     message: String,
+    /// The id of a trigger that was partly carried out, answered next to the error.
+    signal_id: Option<Uuid>,
 }
 
 impl ApiError {
@@ -25,6 +28,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            signal_id: None,
         }
     }
 
@@ -79,6 +83,31 @@ impl ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
     }
 
+    /// 503: `max_windows` registrations live already; a new one is refused.
+    pub fn too_many_windows(max: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_windows",
+            format!("too many registered windows (max_windows = {max}); try again later"),
+        )
+    }
+
+    /// 503: the trigger `signal_id` reached this node's windows (and started its server
+    /// handlers), but the broker could not reach the other nodes.
+    pub fn local_only(signal_id: Uuid, message: impl fmt::Display) -> ApiError {
+        ApiError {
+            signal_id: Some(signal_id),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "local_only",
+                format!(
+                    "{message}; only this node's windows received the trigger (and its \
+                     \"server\" handlers ran): other nodes were not reached"
+                ),
+            )
+        }
+    }
+
     /// The machine-readable code.
     pub fn code(&self) -> &'static str {
         self.code
@@ -103,8 +132,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
-            .json(json!({"error": {"code": self.code, "message": self.message}}))
+        let mut body = json!({"error": {"code": self.code, "message": self.message}});
+        if let Some(signal_id) = self.signal_id {
+            body["signal_id"] = json!(signal_id);
+        }
+        HttpResponse::build(self.status).json(body)
     }
 }
 
@@ -134,6 +166,7 @@ impl From<RegisterError> for ApiError {
             RegisterError::InvalidTopic(_) | RegisterError::TooManyTopics { .. } => {
                 ApiError::bad_request(error.to_string())
             }
+            RegisterError::TooManyWindows { max } => ApiError::too_many_windows(max),
             RegisterError::Broker(e) => e.into(),
         }
     }
@@ -150,7 +183,52 @@ impl From<crate::signal::TriggerError> for ApiError {
         use crate::signal::TriggerError;
         match error {
             TriggerError::Broker(e) => e.into(),
+            TriggerError::LocalOnly { signal_id, source } => {
+                ApiError::local_only(signal_id, source)
+            }
             other => ApiError::bad_request(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::BrokerError;
+    use crate::signal::TriggerError;
+
+    fn body(error: &ApiError) -> serde_json::Value {
+        let response = error.error_response();
+        let bytes = actix_web::body::to_bytes(response.into_body());
+        let bytes = futures_util::FutureExt::now_or_never(bytes)
+            .expect("a JSON body is ready at once")
+            .expect("a body");
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn a_trigger_that_reached_only_this_node_answers_503_local_only_with_its_id() {
+        let signal_id = Uuid::new_v4();
+        let error = ApiError::from(TriggerError::LocalOnly {
+            signal_id,
+            source: BrokerError::Unavailable("redis: down".into()),
+        });
+        assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = body(&error);
+        assert_eq!(body["error"]["code"], json!("local_only"), "{body}");
+        assert_eq!(body["signal_id"], json!(signal_id.to_string()), "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("only this node's windows"), "{body}");
+    }
+
+    #[test]
+    fn too_many_windows_answers_503_naming_the_limit() {
+        let error = ApiError::from(RegisterError::TooManyWindows { max: 7 });
+        assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = body(&error);
+        assert_eq!(body["error"]["code"], json!("too_many_windows"), "{body}");
+        assert!(body.get("signal_id").is_none(), "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("max_windows = 7"), "{body}");
     }
 }

@@ -1,5 +1,7 @@
 //! `/healthz`, `/readyz` and `/metrics`.
 
+use std::time::Duration;
+
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
@@ -22,12 +24,22 @@ pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Longest a scrape waits for the broker's count of registrations; the gauge keeps its
+/// last value when the broker does not answer in time (a Redis outage).
+const COUNT_WAIT: Duration = Duration::from_millis(250);
+
 /// Prometheus text format.
 pub(super) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let metrics = &state.metrics;
     // Gauges the registry owns are refreshed at scrape time.
     if let Ok(stats) = state.registry.send(Stats).await {
         metrics.topics.set(stats.topics as i64);
+    }
+    let count = state.windows.broker().window_count();
+    if let Ok(Ok(count)) = tokio::time::timeout(COUNT_WAIT, count).await {
+        metrics
+            .windows_registered
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

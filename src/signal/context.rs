@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{Destinations, Origin, SignalRouter, TriggerError};
 use crate::identity::{User, WindowInfo, WindowKey};
-use crate::topic::{topic_names, TopicsError};
+use crate::topic::{topic_names, ConnectionTopics, TopicsError};
 
 /// The first argument of every `#[signal]` handler.
 #[derive(Clone)]
@@ -21,6 +21,9 @@ pub struct SignalContext {
     signal: Arc<str>,
     /// Whether a browser called it (permissions were checked) or server code triggered it.
     from_browser: bool,
+    /// The calling connection as this node's registry holds it, when a window connected to
+    /// this node called: its topics when the broker cannot be asked.
+    local: Option<ConnectionTopics>,
 }
 
 impl SignalContext {
@@ -35,7 +38,14 @@ impl SignalContext {
             window,
             signal: signal.into(),
             from_browser,
+            local: None,
         }
+    }
+
+    /// The same context for a call made over a connection of this node.
+    pub(crate) fn with_connection(mut self, local: Option<ConnectionTopics>) -> SignalContext {
+        self.local = local;
+        self
     }
 
     /// The calling window's identity.
@@ -115,15 +125,37 @@ impl SignalContext {
         Ok(())
     }
 
-    /// The calling window's application topics as they are now.
+    /// The calling window's application topics as they are now, from its registration.
+    ///
+    /// When the broker cannot be asked (a Redis outage) and the caller is a window connected
+    /// to this node, they are the topics this node's connection is in: the last state this
+    /// node heard of.
     pub async fn topics(&self) -> Result<BTreeSet<String>, TopicsError> {
-        let record = self
-            .router
-            .windows()
-            .get(self.key()?)
-            .await?
-            .ok_or(TopicsError::Unknown)?;
-        Ok(record.topics)
+        let key = self.key()?;
+        if let Some(local) = self
+            .local
+            .as_ref()
+            .filter(|_| !self.router.broker().reachable())
+        {
+            if let Some(topics) = local.application_topics().await {
+                tracing::debug!(
+                    "broker unreachable: the calling window's topics come from this node"
+                );
+                return Ok(topics);
+            }
+        }
+        let error = match self.router.windows().get(key).await {
+            Ok(Some(record)) => return Ok(record.topics),
+            Ok(None) => return Err(TopicsError::Unknown),
+            Err(error) => error,
+        };
+        if let Some(local) = &self.local {
+            if let Some(topics) = local.application_topics().await {
+                tracing::warn!(%error, "broker unreachable: a handler reads the calling window's topics from this node's copy");
+                return Ok(topics);
+            }
+        }
+        Err(error.into())
     }
 }
 

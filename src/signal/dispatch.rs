@@ -14,6 +14,7 @@ use super::router::{Entry, Inner};
 use super::{Opts, SignalContext, SignalError, SignalRouter};
 use crate::identity::WindowInfo;
 use crate::protocol::ErrorCode;
+use crate::topic::ConnectionTopics;
 
 impl SignalRouter {
     /// Runs the handlers of a call made by a browser window and returns the result for its
@@ -28,8 +29,21 @@ impl SignalRouter {
         signal: &str,
         opts: Opts,
     ) -> Result<Value, SignalError> {
+        self.call_over(window, None, signal, opts).await
+    }
+
+    /// [`SignalRouter::call`] for a call made over `connection`, a connection of this node:
+    /// its handlers can read the window's topics from this node's registry when the broker
+    /// cannot be asked.
+    pub(crate) async fn call_over(
+        &self,
+        window: Arc<WindowInfo>,
+        connection: Option<ConnectionTopics>,
+        signal: &str,
+        opts: Opts,
+    ) -> Result<Value, SignalError> {
         self.inner.metrics.signals_in.inc();
-        let result = self.call_inner(window, signal, opts).await;
+        let result = self.call_inner(window, connection, signal, opts).await;
         if let Err(error) = &result {
             self.inner.metrics.error(error.code());
         }
@@ -39,6 +53,7 @@ impl SignalRouter {
     async fn call_inner(
         &self,
         window: Arc<WindowInfo>,
+        connection: Option<ConnectionTopics>,
         signal: &str,
         opts: Opts,
     ) -> Result<Value, SignalError> {
@@ -60,7 +75,8 @@ impl SignalRouter {
             .into_iter()
             .filter(|e| e.spec.allowed.allows(&window))
             .collect();
-        let ctx = SignalContext::new(self.clone(), window, signal, true);
+        let ctx =
+            SignalContext::new(self.clone(), window, signal, true).with_connection(connection);
         match allowed.as_slice() {
             [] => Err(SignalError::forbidden(format!(
                 "this window may not call `{signal}`"

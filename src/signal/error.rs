@@ -111,6 +111,10 @@ impl From<RegisterError> for SignalError {
             RegisterError::InvalidTopic(_) | RegisterError::TooManyTopics { .. } => {
                 SignalError::invalid_arguments(error.to_string())
             }
+            RegisterError::TooManyWindows { .. } => {
+                tracing::warn!(%error, "a signal handler could not register a window");
+                SignalError::handler(UNAVAILABLE)
+            }
             RegisterError::Broker(error) => error.into(),
         }
     }
@@ -125,11 +129,14 @@ impl From<BrokerError> for SignalError {
 }
 
 /// A trigger the handler itself got wrong (a bad signal name or options) is a server bug;
-/// a broker failure is temporary.
+/// a broker failure is temporary. A trigger that reached only this node's windows is a
+/// failure too unless the handler accepts it (`Err(TriggerError::LocalOnly { .. })`).
 impl From<TriggerError> for SignalError {
     fn from(error: TriggerError) -> SignalError {
         match error {
-            TriggerError::Broker(error) => error.into(),
+            TriggerError::Broker(error) | TriggerError::LocalOnly { source: error, .. } => {
+                error.into()
+            }
             other => SignalError::internal(other),
         }
     }
@@ -142,7 +149,7 @@ mod tests {
 
     #[test]
     fn library_errors_map_to_what_the_browser_should_see() {
-        let cases: [(SignalError, ErrorCode, &str); 6] = [
+        let cases: [(SignalError, ErrorCode, &str); 8] = [
             (
                 TopicName::new("-x").unwrap_err().into(),
                 ErrorCode::InvalidArguments,
@@ -160,6 +167,20 @@ mod tests {
             ),
             (
                 TopicsError::Broker(BrokerError::Stopped).into(),
+                ErrorCode::HandlerError,
+                UNAVAILABLE,
+            ),
+            (
+                TriggerError::LocalOnly {
+                    signal_id: uuid::Uuid::new_v4(),
+                    source: BrokerError::Unavailable("redis: password rejected".into()),
+                }
+                .into(),
+                ErrorCode::HandlerError,
+                UNAVAILABLE,
+            ),
+            (
+                RegisterError::TooManyWindows { max: 3 }.into(),
                 ErrorCode::HandlerError,
                 UNAVAILABLE,
             ),

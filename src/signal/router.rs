@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::queue::{Queue, Queues};
 use super::{Destinations, HandlerSpec, Origin, SignalHandler, To, TriggerError};
-use crate::broker::{Broker, HistorySettings, MemoryBroker, Publication};
+use crate::broker::{Broker, HistorySettings, MemoryBroker, Publication, PublishError};
 use crate::config::{Config, QueueConfig};
 use crate::metrics::Metrics;
 use crate::protocol::{is_valid_signal_name, signal_frame};
@@ -28,7 +28,9 @@ pub struct RouterSettings {
     pub handler_timeout: Duration,
     /// Limits per named queue; undeclared queues get [`QueueConfig::default`].
     pub queues: HashMap<String, QueueConfig>,
-    /// How the router's [`Windows`] keeps registrations (time-to-live, topic limit).
+    /// How the router's [`Windows`] keeps registrations (time-to-live, topic limit); the
+    /// default (in-memory) broker keeps at most `max_windows` of them, a broker given to the
+    /// builder brings its own limit.
     pub windows: RegistrationSettings,
     /// The history the default (in-memory) broker keeps; a broker given to the builder
     /// brings its own.
@@ -44,6 +46,7 @@ impl From<&Config> for RouterSettings {
             windows: RegistrationSettings {
                 ttl: Duration::from_secs(config.window_ttl_secs),
                 max_topics: config.max_topics_per_window,
+                max_windows: config.max_windows,
             },
             history: HistorySettings {
                 size: config.history_size,
@@ -211,6 +214,9 @@ impl SignalRouter {
     /// `()` for server code acting on its own. `opts` must serialise to a JSON object (or unit,
     /// meaning `{}`). The trigger gets one `signal_id`, is serialised once, and reaches each
     /// window at most once however many targeted topics it is in.
+    ///
+    /// When the broker cannot reach the other nodes but this node's windows got the trigger,
+    /// the answer is [`TriggerError::LocalOnly`]: its server handlers were started too.
     pub async fn trigger(
         &self,
         from: impl Into<Origin>,
@@ -237,6 +243,7 @@ impl SignalRouter {
                 }
             }
         }
+        let mut local_only = None;
         if !topics.is_empty() {
             let payload = signal_frame(signal, &opts, signal_id)?;
             let publication = Publication {
@@ -245,13 +252,20 @@ impl SignalRouter {
                 payload,
                 offset: None,
             };
-            self.broker().publish(publication).await?;
+            match self.broker().publish(publication).await {
+                Ok(()) => {}
+                Err(PublishError::LocalOnly(source)) => local_only = Some(source),
+                Err(PublishError::Broker(error)) => return Err(TriggerError::Broker(error)),
+            }
         }
         if to.contains(&To::Server) {
             self.spawn_server_handlers(origin.window(), signal, opts);
         }
         self.inner.metrics.triggers.inc();
-        Ok(signal_id)
+        match local_only {
+            None => Ok(signal_id),
+            Some(source) => Err(TriggerError::LocalOnly { signal_id, source }),
+        }
     }
 }
 
@@ -327,7 +341,10 @@ impl SignalRouterBuilder {
                 handlers,
                 windows: Windows::new(
                     self.broker.unwrap_or_else(|| {
-                        Arc::new(MemoryBroker::with_history(65_536, self.settings.history))
+                        Arc::new(
+                            MemoryBroker::with_history(65_536, self.settings.history)
+                                .max_windows(self.settings.windows.max_windows),
+                        )
                     }),
                     self.settings.windows,
                 ),

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use crate::broker::BrokerError;
 use crate::identity::{self, WindowInfo, WindowKey};
 use crate::topic::{InvalidTopic, TopicName};
@@ -135,7 +137,19 @@ pub enum TriggerError {
     /// The options could not be serialised.
     #[error("signal options cannot be serialised: {0}")]
     Serialize(#[from] serde_json::Error),
-    /// The broker could not publish it.
+    /// The broker could not publish it: nobody received it, and server handlers were not
+    /// started.
     #[error(transparent)]
-    Broker(#[from] BrokerError),
+    Broker(BrokerError),
+    /// The broker could not reach the other nodes, but this node's windows received the
+    /// trigger live (without a place in the history) and its server handlers were started:
+    /// everything happened that could happen on this node. Sending it again would deliver
+    /// it twice here.
+    #[error("{source}; only this node's windows received trigger {signal_id}")]
+    LocalOnly {
+        /// The id this node's windows received it with.
+        signal_id: Uuid,
+        /// Why the other nodes were not reached.
+        source: BrokerError,
+    },
 }

@@ -7,12 +7,14 @@
 //! HTTP, websockets or frames: connections are [`Member`]s that take already-serialised bytes.
 
 mod history;
+mod local;
 mod member;
 mod name;
 mod registry;
 mod windows;
 
 pub use history::History;
+pub use local::ConnectionTopics;
 pub use member::{Eviction, Member};
 pub(crate) use name::topic_names;
 pub use name::{InvalidTopic, TopicName, TopicRule, MAX_TOPIC_LEN};

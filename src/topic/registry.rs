@@ -1,6 +1,6 @@
 //! The topic registry actor: who is in which topic on this node, and fan-out to them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use actix::prelude::*;
 use bytestring::ByteString;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::local::ApplicationTopicsOf;
 use super::{Eviction, Member};
 use crate::broker::{Broker, BrokerEvent, Publication};
 use crate::identity::WindowKey;
@@ -366,5 +367,22 @@ impl Handler<MembersOf> for TopicRegistry {
 
     fn handle(&mut self, msg: MembersOf, _ctx: &mut Self::Context) -> usize {
         self.topics.get(msg.0.as_str()).map_or(0, HashMap::len)
+    }
+}
+
+impl Handler<ApplicationTopicsOf> for TopicRegistry {
+    type Result = Option<BTreeSet<String>>;
+
+    fn handle(&mut self, msg: ApplicationTopicsOf, _ctx: &mut Self::Context) -> Self::Result {
+        let state = self.conns.get(&msg.0)?;
+        Some(
+            state
+                .topics
+                .iter()
+                // Implicit topics start with `-`, application topics never do.
+                .filter(|topic| !topic.starts_with('-'))
+                .map(|topic| topic.to_string())
+                .collect(),
+        )
     }
 }

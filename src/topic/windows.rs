@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{InvalidTopic, TopicName};
-use crate::broker::{Broker, BrokerError, TopicChange, WindowRecord};
+use crate::broker::{
+    Broker, BrokerError, RegisterWindowError, TopicChange, WindowRecord, DEFAULT_MAX_WINDOWS,
+};
 use crate::identity::{WindowInfo, WindowKey};
 
 /// How registrations are kept.
@@ -19,6 +21,9 @@ pub struct RegistrationSettings {
     pub ttl: Duration,
     /// Most application topics a window may be in (limits what one window costs a node).
     pub max_topics: usize,
+    /// Most live registrations the broker keeps (a node's with the in-memory broker, the
+    /// whole cluster's with Redis); registering a new window beyond them fails.
+    pub max_windows: usize,
 }
 
 impl Default for RegistrationSettings {
@@ -26,6 +31,7 @@ impl Default for RegistrationSettings {
         RegistrationSettings {
             ttl: Duration::from_secs(36_000),
             max_topics: 100,
+            max_windows: DEFAULT_MAX_WINDOWS,
         }
     }
 }
@@ -42,9 +48,24 @@ pub enum RegisterError {
         /// The limit.
         max: usize,
     },
+    /// As many windows as allowed are registered already (`max_windows`).
+    #[error("too many registered windows (max_windows = {max}); try again later")]
+    TooManyWindows {
+        /// The limit.
+        max: usize,
+    },
     /// The broker could not be reached.
     #[error(transparent)]
     Broker(#[from] BrokerError),
+}
+
+impl From<RegisterWindowError> for RegisterError {
+    fn from(error: RegisterWindowError) -> RegisterError {
+        match error {
+            RegisterWindowError::TooManyWindows { max } => RegisterError::TooManyWindows { max },
+            RegisterWindowError::Broker(error) => RegisterError::Broker(error),
+        }
+    }
 }
 
 /// A change of a window's topics that was not made.

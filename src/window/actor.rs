@@ -18,7 +18,9 @@ use crate::protocol::{
     Inbound, HEARTBEAT,
 };
 use crate::signal::{Opts, SignalRouter};
-use crate::topic::{ConnId, History, Join, Leave, SetTopics, TopicRegistry, Windows};
+use crate::topic::{
+    ConnId, ConnectionTopics, History, Join, Leave, SetTopics, TopicRegistry, Windows,
+};
 
 /// Everything a window needs to start; built by [`super::start`].
 pub(super) struct Setup {
@@ -216,10 +218,13 @@ impl Window {
         }
         let router = self.router.clone();
         let info = self.info.clone();
+        let connection = ConnectionTopics::new(self.registry.clone(), self.conn);
         let outbox = self.outbox.clone();
         let in_flight = InFlight::enter(&self.in_flight);
         actix::spawn(async move {
-            let outcome = router.call(info, &signal, opts).await;
+            let outcome = router
+                .call_over(info, Some(connection), &signal, opts)
+                .await;
             drop(in_flight);
             match (id, outcome) {
                 (Some(id), Ok(result)) => {

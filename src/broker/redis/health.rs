@@ -28,6 +28,7 @@ pub(super) async fn watch_health(
         let up = bounded(redis::cmd("PING").query_async::<String>(&mut conn))
             .await
             .is_ok();
+        inbox.unreachable.store(!up, Ordering::Release);
         // The connection may drop and come back between two checks: the push handler saw it.
         let dropped = inbox.down.swap(false, Ordering::AcqRel);
         if up && ever_up && (!was_up || dropped) {

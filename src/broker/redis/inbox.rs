@@ -63,6 +63,9 @@ pub(super) struct Inbox {
     recent: Mutex<RecentSignals>,
     /// Set when the connection drops; cleared by the health task.
     pub(super) down: AtomicBool,
+    /// Set when the connection drops or a health check fails, cleared when a check succeeds:
+    /// whether Redis is known to be unreachable now.
+    pub(super) unreachable: AtomicBool,
     /// Counters.
     pub(super) metrics: Arc<Metrics>,
 }
@@ -82,6 +85,7 @@ impl Inbox {
             events,
             recent: Mutex::new(RecentSignals::default()),
             down: AtomicBool::new(false),
+            unreachable: AtomicBool::new(false),
             metrics,
         }
     }
@@ -135,6 +139,7 @@ impl Inbox {
             }
             PushKind::Disconnection => {
                 self.down.store(true, Ordering::Release);
+                self.unreachable.store(true, Ordering::Release);
                 tracing::warn!("lost the connection to Redis");
             }
             _ => {}

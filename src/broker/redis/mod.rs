@@ -11,6 +11,7 @@
 //! | `P window:{KEY}:topics` | set, same TTL | the window's application topics |
 //! | `P topic:NAME` | pub/sub channel | triggers to topic NAME (implicit ones included) |
 //! | `P control` | pub/sub channel | topic changes and deletions, for every node |
+//! | `P windows` | sorted set | every registered window key, scored by its expiry (ms): bounds registrations to `max_windows` (`index.rs`) |
 //!
 //! The topic history's keys are listed in `history.rs`.
 //!
@@ -35,7 +36,9 @@
 //! never sees it; the history (`history.rs`) is what lets a window recover. A recovering window
 //! reads it only once this node listens to the window's topics. While Redis is down, a
 //! trigger is delivered to this node's windows without Redis (and without an offset), so
-//! local delivery goes on. When the connection comes back, the node subscribes again and
+//! local delivery goes on, and the publisher is told so (`PublishError::LocalOnly`). Once the
+//! outage is known (the connection dropped, or a health check failed) such triggers are not
+//! even tried on Redis until a check succeeds again, so they do not wait for a timeout. When the connection comes back, the node subscribes again and
 //! sends `df.resync` to every window, so pages can refetch what they missed.
 //!
 //! # Files
@@ -46,17 +49,20 @@
 //! - `subscriptions`: the channels this node wants, applied in the background.
 //! - `health`: the connection check that resubscribes and resyncs after an outage.
 //! - `scripts`: the Lua scripts that change a window atomically.
+//! - `index`: the index of live registrations that bounds them to `max_windows`.
 //! - `history`: the topic history: keys, and the scripts that append, publish and read.
 
 mod connection;
 mod health;
 mod history;
 mod inbox;
+mod index;
 mod scripts;
 mod subscriptions;
 mod wire;
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,14 +70,14 @@ use async_trait::async_trait;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
-use self::connection::{bounded, Connection};
+use self::connection::{bounded, unavailable, Connection};
 use self::history::HistoryKeys;
 use self::inbox::Inbox;
 use self::subscriptions::Subscriptions;
 use self::wire::Control;
 use super::{
-    Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, Recovery,
-    TopicChange, TopicHistory, WindowRecord,
+    Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, PublishError,
+    Recovery, RegisterWindowError, TopicChange, TopicHistory, WindowRecord,
 };
 use crate::identity::{WindowInfo, WindowKey};
 use crate::metrics::Metrics;
@@ -91,6 +97,8 @@ pub struct RedisConfig {
     pub cluster: bool,
     /// The topic history to keep in Redis (see `history.rs`).
     pub history: HistorySettings,
+    /// Most live registrations, counted across every node sharing the Redis (`index.rs`).
+    pub max_windows: usize,
 }
 
 /// A broker for many nodes sharing one Redis.
@@ -100,6 +108,10 @@ pub struct RedisBroker {
     conn: Connection,
     /// Key and channel prefix.
     prefix: String,
+    /// The index of live registrations, `P windows`.
+    index: String,
+    /// Most live registrations (new keys beyond are refused).
+    max_windows: usize,
     /// Incoming messages, this node's id and the event queue.
     inbox: Arc<Inbox>,
     /// The receiving end of the event queue, until the registry takes it.
@@ -146,6 +158,8 @@ impl RedisBroker {
         }
         let broker = Arc::new(RedisBroker {
             conn,
+            index: index::index_key(&config.prefix),
+            max_windows: config.max_windows.max(1),
             prefix: config.prefix,
             inbox,
             receiver: Mutex::new(Some(receiver)),
@@ -200,7 +214,7 @@ impl RedisBroker {
         &self,
         keys: &HistoryKeys,
         publication: Publication,
-    ) -> Result<(), BrokerError> {
+    ) -> Result<(), PublishError> {
         let channels: Vec<String> = publication
             .topics
             .iter()
@@ -220,8 +234,9 @@ impl RedisBroker {
                 // The script may still have run: a copy arriving later is dropped.
                 self.inbox.delivered(publication.signal_id);
                 self.emit_local(BrokerEvent::Deliver(Arc::new(publication)))
-                    .await?;
-                Err(error)
+                    .await
+                    .map_err(PublishError::Broker)?;
+                Err(PublishError::LocalOnly(error))
             }
         }
     }
@@ -288,14 +303,24 @@ impl Broker for RedisBroker {
         self.receiver.lock().take()
     }
 
-    async fn publish(&self, publication: Publication) -> Result<(), BrokerError> {
+    async fn publish(&self, publication: Publication) -> Result<(), PublishError> {
+        if !self.reachable() {
+            // A known outage: this node's windows get it now, without waiting for a timeout.
+            self.emit_local(BrokerEvent::Deliver(Arc::new(publication)))
+                .await
+                .map_err(PublishError::Broker)?;
+            return Err(PublishError::LocalOnly(unavailable(
+                "unreachable (the trigger was not sent to Redis)",
+            )));
+        }
         if let Some(keys) = &self.history {
             return self.publish_with_history(keys, publication).await;
         }
         let publication = Arc::new(publication);
         // This node's windows first: local delivery never waits on Redis.
         self.emit_local(BrokerEvent::Deliver(publication.clone()))
-            .await?;
+            .await
+            .map_err(PublishError::Broker)?;
         let message = wire::encode_publication(&publication, self.inbox.node);
         let command = self.conn.publish_command();
         match &self.conn {
@@ -309,7 +334,9 @@ impl Broker for RedisBroker {
                         .ignore();
                 }
                 let mut conn = self.conn.clone();
-                bounded(pipe.query_async::<()>(&mut conn)).await?;
+                bounded(pipe.query_async::<()>(&mut conn))
+                    .await
+                    .map_err(PublishError::LocalOnly)?;
             }
             // Each channel lives on the node owning its slot.
             Connection::Cluster(_) => {
@@ -319,7 +346,9 @@ impl Broker for RedisBroker {
                     cmd.arg(self.topic_channel(topic)).arg(&message);
                     async move { cmd.query_async::<i64>(&mut conn).await }
                 });
-                bounded(futures_util::future::try_join_all(sends)).await?;
+                bounded(futures_util::future::try_join_all(sends))
+                    .await
+                    .map_err(PublishError::LocalOnly)?;
             }
         }
         self.inbox
@@ -377,10 +406,18 @@ impl Broker for RedisBroker {
         key: &WindowKey,
         record: WindowRecord,
         ttl: Duration,
-    ) -> Result<(), BrokerError> {
+    ) -> Result<(), RegisterWindowError> {
         let WindowKeys { hash, topics: set } = self.window_keys(key);
         let info = serde_json::to_string(&record.info).expect("window info serialises");
         let seconds = ttl.as_secs().max(1);
+        let mut conn = self.conn.clone();
+        let max = self.max_windows;
+        let reserved = index::reserve(&mut conn, &self.index, key.as_str(), seconds * 1000, max)
+            .await
+            .map_err(RegisterWindowError::Broker)?;
+        if !reserved {
+            return Err(RegisterWindowError::TooManyWindows { max });
+        }
         let mut pipe = redis::pipe();
         pipe.atomic()
             .del(&[&hash, &set])
@@ -401,8 +438,9 @@ impl Broker for RedisBroker {
                 .ignore();
         }
         pipe.expire(&hash, seconds as i64).ignore();
-        let mut conn = self.conn.clone();
-        bounded(pipe.query_async::<()>(&mut conn)).await
+        bounded(pipe.query_async::<()>(&mut conn))
+            .await
+            .map_err(RegisterWindowError::Broker)
     }
 
     async fn window(&self, key: &WindowKey) -> Result<Option<WindowRecord>, BrokerError> {
@@ -448,7 +486,11 @@ impl Broker for RedisBroker {
 
     async fn touch_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {
         let mut conn = self.conn.clone();
-        scripts::touch(&mut conn, &self.window_keys(key)).await
+        let Some(ttl) = scripts::touch(&mut conn, &self.window_keys(key)).await? else {
+            return Ok(false);
+        };
+        index::renew(&mut conn, &self.index, key.as_str(), ttl * 1000).await?;
+        Ok(true)
     }
 
     async fn delete_window(&self, key: &WindowKey) -> Result<bool, BrokerError> {
@@ -461,6 +503,7 @@ impl Broker for RedisBroker {
                 .query_async(&mut conn),
         )
         .await?;
+        index::remove(&mut conn, &self.index, key.as_str()).await?;
         self.emit_local(BrokerEvent::WindowDeleted { key: key.clone() })
             .await?;
         self.publish_control(&Control::Deleted {
@@ -469,6 +512,15 @@ impl Broker for RedisBroker {
         })
         .await?;
         Ok(deleted > 0)
+    }
+
+    async fn window_count(&self) -> Result<u64, BrokerError> {
+        let mut conn = self.conn.clone();
+        index::count(&mut conn, &self.index).await
+    }
+
+    fn reachable(&self) -> bool {
+        !self.inbox.unreachable.load(Ordering::Acquire)
     }
 
     async fn ready(&self) -> Result<(), BrokerError> {

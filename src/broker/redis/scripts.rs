@@ -37,13 +37,14 @@ for _, topic in ipairs(redis.call('SMEMBERS', KEYS[2])) do table.insert(result, 
 return result
 ";
 
-/// Renews a live window for its own TTL. KEYS: hash, topic set. Returns 1 if it was alive.
+/// Renews a live window for its own TTL. KEYS: hash, topic set. Returns the TTL in seconds
+/// if it was alive, else 0.
 const TOUCH: &str = r"
 local ttl = tonumber(redis.call('HGET', KEYS[1], 'ttl'))
-if not ttl then return 0 end
+if not ttl or ttl < 1 then return 0 end
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
-return 1
+return ttl
 ";
 
 /// Runs [`CHANGE_TOPICS`] on a window: adds `add`, then removes `remove`, unless it would
@@ -100,16 +101,20 @@ fn decode_change(reply: Value) -> Result<TopicChange, BrokerError> {
     }))
 }
 
-/// Runs [`TOUCH`] on a window: renews it for its own TTL. Returns whether it was alive.
-pub(super) async fn touch(conn: &mut Connection, keys: &WindowKeys) -> Result<bool, BrokerError> {
-    let alive: i64 = bounded(
+/// Runs [`TOUCH`] on a window: renews it for its own TTL. Returns that TTL in seconds if it
+/// was alive.
+pub(super) async fn touch(
+    conn: &mut Connection,
+    keys: &WindowKeys,
+) -> Result<Option<u64>, BrokerError> {
+    let ttl: i64 = bounded(
         redis::Script::new(TOUCH)
             .key(&keys.hash)
             .key(&keys.topics)
             .invoke_async(conn),
     )
     .await?;
-    Ok(alive == 1)
+    Ok(u64::try_from(ttl).ok().filter(|ttl| *ttl > 0))
 }
 
 #[cfg(test)]
