@@ -5,6 +5,7 @@
 #
 #   make bench-build
 #   bash bench/ab.sh OLD_BINARY NEW_BINARY [ROUNDS]
+#   AB_SCENARIO="fanout --windows 10000 --triggers 100" bash bench/ab.sh OLD NEW 6
 #
 # Build OLD_BINARY from an earlier commit, e.g. in a `git worktree` with
 # CARGO_TARGET_DIR=target (the dependencies are shared), then copy it aside.
@@ -15,6 +16,8 @@ bench=./target/release/switchboard-bench
 key=bench-api-key-0123456789abcdef
 scenarios=("fanout --windows 1000 --triggers 500" "fanout --windows 10000 --triggers 100"
   "calls --windows 1000 --seconds 10")
+# One scenario instead of the three: AB_SCENARIO="fanout --windows 10000 --triggers 100".
+if [[ -n ${AB_SCENARIO:-} ]]; then scenarios=("$AB_SCENARIO"); fi
 
 run() { # $1 binary, $2 label
   local port=$((20000 + RANDOM % 20000))

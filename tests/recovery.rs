@@ -242,6 +242,40 @@ async fn more_than_recovery_max_is_not_recovered() {
 }
 
 #[tokio::test]
+async fn more_bytes_than_the_outbound_queue_takes_is_not_recovered() {
+    let config = Config {
+        outbound_queue_bytes: 4096,
+        ..common::config()
+    };
+    let server = TestServer::start_with(config, |b| b);
+    let key = server.register(json!({"topics": ["a"]})).await;
+    let first = connect(&server, &key, None).await;
+    let since = since_of(&first.position);
+    first.client.close().await;
+    let send = |pad: usize| {
+        server.trigger(
+            json!({"signal": "m.big", "opts": {"pad": "x".repeat(pad)}, "to": [{"topic": "a"}]}),
+        )
+    };
+    send(1500).await;
+    send(1500).await;
+    let two = connect(&server, &key, Some(&since)).await;
+    assert_eq!(two.position["recovered"], json!(true), "3 KB fit");
+    assert_eq!(two.replayed.len(), 2);
+    two.client.close().await;
+    send(1500).await;
+    let three = connect(&server, &key, Some(&since)).await;
+    assert_eq!(
+        three.position["recovered"],
+        json!(false),
+        "4.5 KB would close the connection as too slow"
+    );
+    assert!(three.replayed.is_empty());
+    let outcome = "switchboard_recoveries_total{outcome=\"too_large\"}";
+    assert_eq!(server.metric(outcome).await, 1.0);
+}
+
+#[tokio::test]
 async fn expired_history_is_not_recovered() {
     let server = TestServer::start_with(with_history(100, 1), |b| b);
     let key = server.register(json!({"topics": ["room"]})).await;

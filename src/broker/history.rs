@@ -135,6 +135,9 @@ pub enum RecoveryFailure {
     Expired,
     /// More triggers than `recovery_max` would be replayed.
     TooMany,
+    /// The triggers to replay are more bytes than the connection's outbound queue takes
+    /// (`outbound_queue_bytes`): sending them would close it as too slow.
+    TooLarge,
     /// The position the client sent is not `EPOCH:OFFSET`.
     Malformed,
     /// The history could not be read (the broker's service is unreachable).
@@ -151,6 +154,7 @@ impl RecoveryFailure {
             RecoveryFailure::Evicted => "evicted",
             RecoveryFailure::Expired => "expired",
             RecoveryFailure::TooMany => "too_many",
+            RecoveryFailure::TooLarge => "too_large",
             RecoveryFailure::Malformed => "malformed",
             RecoveryFailure::Unavailable => "unavailable",
         }

@@ -41,8 +41,14 @@ impl History {
 
     /// What a connection in `topics` that sent `since` (the raw `EPOCH:OFFSET`, if any) gets
     /// before live delivery: everything it missed and `recovered: true`, or nothing and
-    /// `recovered: false`; and the position where live delivery takes over.
-    pub async fn resume(&self, topics: &[String], since: Option<&str>) -> Resumption {
+    /// `recovered: false`; and the position where live delivery takes over. A replay of more
+    /// than `max_bytes` (what the connection's queue takes) is not attempted.
+    pub async fn resume(
+        &self,
+        topics: &[String],
+        since: Option<&str>,
+        max_bytes: usize,
+    ) -> Resumption {
         let Some(since) = since else {
             let position = match self.broker.position(topics).await {
                 Ok(position) => position,
@@ -73,6 +79,17 @@ impl History {
                 position: None,
             }
         });
+        let outcome = match outcome {
+            Recovery::Recovered { entries, position }
+                if entries.iter().map(|e| e.frame.len()).sum::<usize>() > max_bytes =>
+            {
+                Recovery::Failed {
+                    reason: RecoveryFailure::TooLarge,
+                    position: Some(position),
+                }
+            }
+            outcome => outcome,
+        };
         match outcome {
             Recovery::Recovered { entries, position } => {
                 self.metrics

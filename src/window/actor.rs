@@ -143,7 +143,7 @@ impl Window {
     fn heartbeat(&mut self, _ctx: &mut Context<Self>) {
         // A socket that accepts nothing while frames wait is closed even when nothing more
         // is sent to it (a push behind waiting frames checks too).
-        self.outbox.check_stalled(Instant::now());
+        self.outbox.check_stalled();
         if self.last_seen.elapsed() > self.settings.client_timeout {
             tracing::debug!(conn = ?self.conn, "client silent for too long, closing");
             self.outbox.close(Disconnect::Normal);
@@ -312,9 +312,10 @@ impl Window {
         let topics = std::mem::take(&mut self.initial_topics);
         let history = self.history.clone();
         let outbox = self.outbox.clone();
+        let max_bytes = self.settings.outbound_queue_bytes;
         ctx.spawn(
             async move {
-                let resumption = history.resume(&topics, since.as_deref()).await;
+                let resumption = history.resume(&topics, since.as_deref(), max_bytes).await;
                 let position = resumption
                     .position
                     .as_ref()

@@ -8,6 +8,7 @@
 
 mod actor;
 mod body;
+mod coarse_clock;
 mod outbox;
 mod reassembly;
 mod socket;

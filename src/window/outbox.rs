@@ -10,22 +10,22 @@
 //! fits into an empty queue, so one large signal never closes a window), and in time: frames
 //! that wait while the writer takes nothing for the write timeout mean the socket accepts
 //! nothing. Beyond any of them the queue is emptied at once (its memory is freed, nothing
-//! more is queued) and the writer is told to close with 1013 without flushing. The clock is
-//! read only when a frame is pushed behind others, so the fast path of fan-out (pushing
-//! into an empty queue) never reads it.
+//! more is queued) and the writer is told to close with 1013 without flushing. Time is read
+//! from a coarse clock (one atomic load), only when a frame is pushed behind others.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use super::coarse_clock::{millis, now_ms};
 use crate::protocol::Disconnect;
 use crate::topic::{Eviction, Member, SharedMember};
 
@@ -62,10 +62,9 @@ struct Queue {
     frames: VecDeque<ByteString>,
     /// Bytes of the frames waiting: in `frames`, or held.
     bytes: usize,
-    /// Since when frames have waited with no progress by the writer; `None` until a frame
-    /// is pushed behind another (stamped lazily: a queue the writer keeps emptying never
-    /// reads the clock).
-    waiting_since: Option<Instant>,
+    /// Since when (coarse milliseconds) frames have waited with no progress by the writer;
+    /// `None` until a frame is pushed behind another, or the periodic check finds frames.
+    waiting_since: Option<u64>,
     /// While the connection recovers what it missed: what was delivered meanwhile, with the
     /// offsets, held back until the replay is queued before it. `None` otherwise, so an idle
     /// window pays one pointer for it.
@@ -92,6 +91,8 @@ struct Shared {
     queue: Mutex<Queue>,
     /// What may wait (1013 beyond).
     limits: QueueLimits,
+    /// The write timeout in milliseconds.
+    write_timeout_ms: u64,
     /// The reason the connection must close, set at most once.
     reason: OnceLock<Disconnect>,
     /// Wakes the writer on a new frame, a close request or the last producer leaving (it
@@ -160,6 +161,7 @@ impl Outbox {
                 frames: limits.frames.max(1),
                 ..limits
             },
+            write_timeout_ms: millis(limits.write_timeout),
             reason: OnceLock::new(),
             writer: AtomicWaker::new(),
             watchers: Notify::new(),
@@ -257,8 +259,8 @@ impl Outbox {
     /// timeout with no progress by the writer; starts the clock when frames wait and it is
     /// not running. For a periodic check: a stalled connection that is sent nothing more is
     /// closed too.
-    pub fn check_stalled(&self, now: Instant) {
-        self.shared.check_stalled(now);
+    pub fn check_stalled(&self) {
+        self.shared.check_stalled();
     }
 
     /// Whether the connection's writer has gone away or was asked to close.
@@ -299,9 +301,9 @@ impl Shared {
         let too_much = waiting >= self.limits.frames || (waiting > 0 && bytes > self.limits.bytes);
         // The write timeout: only frames the writer could take count (not held ones).
         let stalled = waiting > 0 && queue.held.is_none() && {
-            let now = Instant::now();
+            let now = now_ms();
             let since = *queue.waiting_since.get_or_insert(now);
-            now.duration_since(since) >= self.limits.write_timeout
+            now.saturating_sub(since) >= self.write_timeout_ms
         };
         if too_much || stalled {
             self.overflow(queue);
@@ -336,13 +338,14 @@ impl Shared {
         self.close(Disconnect::TooSlow);
     }
 
-    fn check_stalled(&self, now: Instant) {
+    fn check_stalled(&self) {
+        let now = now_ms();
         let mut queue = self.queue.lock();
         if queue.frames.is_empty() {
             return;
         }
         let since = *queue.waiting_since.get_or_insert(now);
-        if now.saturating_duration_since(since) >= self.limits.write_timeout {
+        if now.saturating_sub(since) >= self.write_timeout_ms {
             self.overflow(queue);
         }
     }
@@ -639,42 +642,44 @@ mod tests {
         }
     }
 
+    /// A write timeout of three ticks of the coarse clock, and a wait sure to pass it.
+    const TIMEOUT: Duration = Duration::from_millis(300);
+    const PAST_IT: Duration = Duration::from_millis(500);
+
     #[tokio::test]
     async fn frames_waiting_past_the_write_timeout_close_the_connection() {
-        let timeout = Duration::from_millis(50);
+        let timeout = TIMEOUT;
         let (outbox, mut rx) = Outbox::bounded(limits(usize::MAX, timeout));
         assert!(outbox.push("a".into()));
         assert!(outbox.push("b".into()), "the clock starts");
-        tokio::time::sleep(timeout).await;
+        tokio::time::sleep(PAST_IT).await;
         assert_eq!(rx.try_frame(), Some("a".into()), "the writer made progress");
         assert!(outbox.push("c".into()), "so the clock starts again");
-        outbox.check_stalled(Instant::now());
+        outbox.check_stalled();
         assert!(!outbox.is_closed(), "not stalled yet");
-        tokio::time::sleep(timeout).await;
-        outbox.check_stalled(Instant::now());
+        tokio::time::sleep(PAST_IT).await;
+        outbox.check_stalled();
         assert_eq!(rx.next().await, Outgoing::Close(Disconnect::TooSlow));
         assert_eq!(rx.try_frame(), None, "what waited was freed");
     }
 
     #[tokio::test]
     async fn a_push_behind_stalled_frames_closes_the_connection() {
-        let timeout = Duration::from_millis(50);
-        let (outbox, mut rx) = Outbox::bounded(limits(usize::MAX, timeout));
+        let (outbox, mut rx) = Outbox::bounded(limits(usize::MAX, TIMEOUT));
         assert!(outbox.push("a".into()));
-        outbox.check_stalled(Instant::now());
-        tokio::time::sleep(timeout).await;
+        outbox.check_stalled();
+        tokio::time::sleep(PAST_IT).await;
         assert!(!outbox.push("b".into()));
         assert_eq!(rx.next().await, Outgoing::Close(Disconnect::TooSlow));
     }
 
     #[tokio::test]
     async fn an_idle_queue_never_times_out() {
-        let timeout = Duration::from_millis(20);
-        let (outbox, mut rx) = Outbox::bounded(limits(usize::MAX, timeout));
+        let (outbox, mut rx) = Outbox::bounded(limits(usize::MAX, TIMEOUT));
         assert!(outbox.push("a".into()));
         assert_eq!(rx.try_frame(), Some("a".into()));
-        tokio::time::sleep(timeout * 2).await;
-        outbox.check_stalled(Instant::now());
+        tokio::time::sleep(PAST_IT).await;
+        outbox.check_stalled();
         assert!(outbox.push("b".into()), "an empty queue was never stalled");
         assert!(!outbox.is_closed());
     }
