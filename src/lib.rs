@@ -28,8 +28,10 @@
 //!   websockets or frames.
 //! - `signal`: the [`SignalRouter`] (handlers, permissions, queues, triggers) and the
 //!   `#[signal]` handler interface. Uses topics and the broker.
-//! - `limit`: token buckets and per-address/per-user connection counts.
-//! - `window`: the `Window` actor, one per websocket connection, and its outbox.
+//! - `limit`: token buckets, connection counts (per node, per address, per user) and the
+//!   open-file limit the node's connection cap derives from.
+//! - `window`: the `Window` actor, one per websocket connection, its outbox (bounded in
+//!   frames, bytes and time) and the reset of sockets that take no close frame.
 //! - [`http`]: the HTTP surface: websocket upgrade, HTTP API, health, metrics, view helpers.
 //! - `server`: assembles everything into a running [`Server`].
 //! - `__private::demo`: the demo application mounted by `switchboard serve --demo` (built on
