@@ -968,3 +968,60 @@ async fn every_bad_api_request_gets_its_exact_answer_and_the_server_keeps_servin
     assert_eq!((status, body), (200, json!({"topics": ["target"]})));
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// RFC 6455 §5.1: a client frame without a mask is a protocol error, closed with 1002.
+/// tungstenite always masks, so this connection is written byte by byte.
+#[tokio::test]
+async fn an_unmasked_client_frame_closes_with_1002() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start();
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(
+        b"GET /ws/ HTTP/1.1\r\nHost: switchboard\r\nUpgrade: websocket\r\n\
+          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+          Sec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut received = Vec::new();
+    let head_end = loop {
+        let mut chunk = [0u8; 1024];
+        let n = tokio::time::timeout(WAIT, tcp.read(&mut chunk))
+            .await
+            .expect("the upgrade answer")
+            .unwrap();
+        assert!(n > 0, "closed during the upgrade");
+        received.extend_from_slice(&chunk[..n]);
+        if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    assert!(
+        received.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    received.drain(..head_end);
+    // FIN + text, no mask bit, two bytes of payload.
+    tcp.write_all(&[0x81, 0x02, b'{', b'}']).await.unwrap();
+    // Server frames are unmasked with short payloads here: opcode, length, payload.
+    loop {
+        while received.len() >= 2 && received.len() >= 2 + usize::from(received[1] & 0x7f) {
+            let (opcode, len) = (received[0] & 0x0f, usize::from(received[1] & 0x7f));
+            if opcode == 0x8 {
+                assert!(len >= 2, "a close frame with a code");
+                let code = u16::from_be_bytes([received[2], received[3]]);
+                assert_eq!(code, 1002, "{:?}", &received[..2 + len]);
+                return;
+            }
+            received.drain(..2 + len);
+        }
+        let mut chunk = [0u8; 1024];
+        let n = tokio::time::timeout(WAIT, tcp.read(&mut chunk))
+            .await
+            .expect("a close frame")
+            .unwrap();
+        assert!(n > 0, "the connection ended without a close frame");
+        received.extend_from_slice(&chunk[..n]);
+    }
+}
