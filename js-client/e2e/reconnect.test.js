@@ -34,6 +34,7 @@ describe("reconnection after a server restart", { timeout: 30_000 }, () => {
 
   it("reconnects by itself and sends what was called while the server was down", async () => {
     assert.equal(await page.locator("#connection-text").textContent(), "Connected");
+    const callsBefore = await metric(suite.server, "switchboard_signals_in_total");
     await page.evaluate(() => {
       window.__states = [];
       window.DFSignals.onStateChange((state) => window.__states.push(state));
@@ -43,6 +44,12 @@ describe("reconnection after a server restart", { timeout: 30_000 }, () => {
         (value) => ({ ok: true, value }),
         (err) => ({ ok: false, code: err.code }),
       );
+    });
+
+    // The call must have reached the server before the shutdown starts (the browser sends
+    // it asynchronously; a SIGTERM that overtakes it finds no running handler to wait for).
+    await until(async () => (await metric(suite.server, "switchboard_signals_in_total")) > callsBefore, {
+      message: "the server received demo.slow",
     });
 
     const { port, apiKey } = suite.server;
