@@ -144,6 +144,11 @@ pub struct WindowInfo {
     /// Preferred language (e.g. `en`), for handlers that render text.
     #[serde(default)]
     pub language: Option<String>,
+    /// What the web application attached to the registration for itself (PROTOCOL.md §6.2,
+    /// at most 4 KiB), handed back verbatim to its backend (§10); Switchboard never reads it.
+    /// Boxed: most windows have none, and pay one pointer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl WindowInfo {

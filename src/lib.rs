@@ -63,9 +63,9 @@ pub use metrics::Metrics;
 pub use protocol::ErrorCode;
 pub use server::{RunningServer, Server, Shutdown};
 pub use signal::{
-    allowed, Allowed, BuildError, Destinations, HandlerFuture, HandlerSpec, Opts, Origin,
-    RouterSettings, SignalContext, SignalError, SignalHandler, SignalRouter, SignalRouterBuilder,
-    To, TriggerError,
+    allowed, Allowed, BackendSettings, BuildError, Destinations, HandlerFuture, HandlerSpec, Opts,
+    Origin, RouterSettings, SignalContext, SignalError, SignalHandler, SignalRouter,
+    SignalRouterBuilder, To, TriggerError,
 };
 pub use switchboard_macros::signal;
 pub use topic::{

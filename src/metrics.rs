@@ -58,6 +58,9 @@ pub struct Metrics {
     pub recoveries: IntCounterVec,
     /// Signal frames replayed to recovering connections.
     pub replayed: IntCounter,
+    /// Calls forwarded to the web application's backend, by outcome (`ok`, an error code,
+    /// `unavailable`, `http_error`).
+    pub backend_calls: IntCounterVec,
 }
 
 impl Metrics {
@@ -132,6 +135,11 @@ impl Metrics {
             replayed: new.counter(
                 "replayed_total",
                 "Signal frames replayed to recovering connections.",
+            ),
+            backend_calls: new.counter_vec(
+                "backend_calls_total",
+                "Calls forwarded to the web application's backend, by outcome.",
+                "outcome",
             ),
             registry,
         }

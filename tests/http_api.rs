@@ -1133,7 +1133,7 @@ async fn wrong_methods_are_405_and_unknown_calls_404_in_json() {
         (Method::GET, "/api/v1/trigger".to_owned()),
         (Method::PUT, "/api/v1/trigger".to_owned()),
         (Method::GET, "/api/v1/windows".to_owned()),
-        (Method::PUT, format!("/api/v1/windows/{key}")),
+        (Method::PATCH, format!("/api/v1/windows/{key}")),
         (Method::GET, format!("/api/v1/windows/{key}")),
         (Method::GET, format!("/api/v1/windows/{key}/topics")),
     ];

@@ -87,8 +87,7 @@ fn info(i: usize) -> WindowInfo {
             id: user_id(i),
             ..User::default()
         }),
-        session: None,
-        language: None,
+        ..WindowInfo::default()
     }
 }
 

@@ -217,6 +217,15 @@ pub struct Config {
         default_value_t = 64 * 1024 * 1024
     )]
     pub history_max_bytes: usize,
+    /// Base URL of the web application's backend (`http://django:8000/switchboard/`): browser
+    /// calls and server triggers of signals without a Rust handler are forwarded there
+    /// (PROTOCOL.md §10), such as a Django site's `@signal` handlers (switchboard-django).
+    #[arg(long, env = "SWITCHBOARD_BACKEND_URL")]
+    pub backend_url: Option<String>,
+    /// The shared secret sent to the backend as a bearer token, at least 16 characters;
+    /// required with `backend_url`.
+    #[arg(long, env = "SWITCHBOARD_BACKEND_KEY", hide_env_values = true)]
+    pub backend_key: Option<String>,
     /// Limits per named handler queue (`[queues.slow] concurrency = 4`). A TOML table has no
     /// single clap type: its flag, `--queue`, is declared on [`ServeArgs`].
     #[arg(skip)]
@@ -319,6 +328,18 @@ impl Config {
         }
         if matches!(&self.api_key, Some(k) if k.len() < 16) {
             return invalid("api_key must be at least 16 characters");
+        }
+        match (&self.backend_url, &self.backend_key) {
+            (Some(url), Some(key)) => {
+                if !url.starts_with("http://") {
+                    return invalid("backend_url must be an http:// URL");
+                }
+                if key.len() < 16 {
+                    return invalid("backend_key must be at least 16 characters");
+                }
+            }
+            (None, None) => {}
+            _ => return invalid("backend_url and backend_key go together"),
         }
         let redis_url = |url: &str| {
             ["redis://", "rediss://", "redis+unix://", "unix://"]

@@ -39,11 +39,16 @@ pub(super) struct Call {
 }
 
 /// Every call of the HTTP API (PROTOCOL.md §6).
-pub(super) const CALLS: [Call; 5] = [
+pub(super) const CALLS: [Call; 6] = [
     Call {
         method: Method::POST,
         path: "/windows",
         handler: || web::to(register_window),
+    },
+    Call {
+        method: Method::PUT,
+        path: "/windows/{key}",
+        handler: || web::to(register_window_as),
     },
     Call {
         method: Method::POST,
@@ -73,15 +78,19 @@ const MAX_HISTORY_LIMIT: usize = 10_000;
 /// The `/api/v1` scope: every call of [`CALLS`], a JSON 405 for a known path with another
 /// method, a JSON 404 for any other path.
 pub(super) fn scope() -> Scope {
-    CALLS
-        .iter()
-        .fold(web::scope(PREFIX), |scope, call| {
-            let route = (call.handler)().method(call.method.clone());
-            scope.service(
-                web::resource(call.path)
-                    .route(route)
-                    .default_service(web::to(method_not_allowed)),
-            )
+    let mut paths: Vec<&str> = CALLS.iter().map(|call| call.path).collect();
+    paths.dedup();
+    paths
+        .into_iter()
+        .fold(web::scope(PREFIX), |scope, path| {
+            // One resource per path, with a route per method declared for it.
+            let resource = CALLS
+                .iter()
+                .filter(|call| call.path == path)
+                .fold(web::resource(path), |resource, call| {
+                    resource.route((call.handler)().method(call.method.clone()))
+                });
+            scope.service(resource.default_service(web::to(method_not_allowed)))
         })
         .default_service(web::to(no_such_call))
 }
@@ -195,7 +204,11 @@ fn path_key(key: &str) -> Result<WindowKey, ApiError> {
     WindowKey::parse(key).map_err(|_| ApiError::not_found("unknown or expired window"))
 }
 
-/// Body of `POST /api/v1/windows`.
+/// Most bytes of a registration's `extra` object, serialised: it is kept with every
+/// registration and sent back with every backend call.
+const MAX_EXTRA_BYTES: usize = 4096;
+
+/// Body of `POST /api/v1/windows` and `PUT /api/v1/windows/{key}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegisterWindow {
@@ -214,6 +227,69 @@ struct RegisterWindow {
     /// Time-to-live in seconds; the configured default when absent.
     #[serde(default)]
     ttl: Option<u64>,
+    /// The backend's own data about the window, handed back in backend calls.
+    #[serde(default)]
+    extra: Option<serde_json::Map<String, Value>>,
+}
+
+/// A checked registration: who, in which topics, for how long.
+struct Registration {
+    /// The identity (without its key).
+    info: WindowInfo,
+    /// Application topics.
+    topics: Vec<TopicName>,
+    /// Time-to-live.
+    ttl: Duration,
+}
+
+impl RegisterWindow {
+    /// Checks every field, naming the offending one.
+    fn check(self, state: &AppState) -> Result<Registration, ApiError> {
+        if matches!(&self.user, Some(u) if u.id.is_empty()) {
+            return Err(ApiError::bad_request("`user.id`: must not be empty"));
+        }
+        if matches!(&self.session, Some(s) if s.is_empty()) {
+            return Err(ApiError::bad_request("`session`: must not be empty"));
+        }
+        if let Some(extra) = &self.extra {
+            let bytes = serde_json::to_vec(extra).map_or(usize::MAX, |v| v.len());
+            if bytes > MAX_EXTRA_BYTES {
+                return Err(ApiError::bad_request(format!(
+                    "`extra`: at most {MAX_EXTRA_BYTES} bytes of JSON"
+                )));
+            }
+        }
+        let topics = topic_names("topics", self.topics)?;
+        let ttl = match self.ttl {
+            Some(0) => return Err(ApiError::bad_request("`ttl`: must be at least 1 second")),
+            Some(t) if t > MAX_TTL_SECS => {
+                return Err(ApiError::bad_request(format!(
+                    "`ttl`: at most {MAX_TTL_SECS} seconds"
+                )))
+            }
+            Some(t) => Duration::from_secs(t),
+            None => state.windows.settings().ttl,
+        };
+        let info = WindowInfo {
+            window_key: None,
+            user: self.user,
+            session: self.session,
+            language: self.language,
+            extra: self.extra.map(Box::new),
+        };
+        Ok(Registration { info, topics, ttl })
+    }
+}
+
+/// The answer to a registration.
+fn registered(req: &HttpRequest, state: &AppState, key: &WindowKey, ttl: Duration) -> Value {
+    let ws_url = ws_base_url(req, &state.config);
+    let separator = if ws_url.contains('?') { '&' } else { '?' };
+    json!({
+        "window_key": key.as_str(),
+        "ws_url": format!("{ws_url}{separator}dfwskey={}", key.as_str()),
+        "expires_in": ttl.as_secs(),
+    })
 }
 
 async fn register_window(
@@ -223,37 +299,29 @@ async fn register_window(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &state)?;
     let body: RegisterWindow = json_body(&req, payload, state.config.max_api_body_bytes).await?;
-    if matches!(&body.user, Some(u) if u.id.is_empty()) {
-        return Err(ApiError::bad_request("`user.id`: must not be empty"));
-    }
-    if matches!(&body.session, Some(s) if s.is_empty()) {
-        return Err(ApiError::bad_request("`session`: must not be empty"));
-    }
-    let topics = topic_names("topics", body.topics)?;
-    let ttl = match body.ttl {
-        Some(0) => return Err(ApiError::bad_request("`ttl`: must be at least 1 second")),
-        Some(t) if t > MAX_TTL_SECS => {
-            return Err(ApiError::bad_request(format!(
-                "`ttl`: at most {MAX_TTL_SECS} seconds"
-            )))
-        }
-        Some(t) => Duration::from_secs(t),
-        None => state.windows.settings().ttl,
-    };
-    let info = WindowInfo {
-        window_key: None,
-        user: body.user,
-        session: body.session,
-        language: body.language,
-    };
+    let Registration { info, topics, ttl } = body.check(&state)?;
     let key = state.windows.register(info, topics, Some(ttl)).await?;
-    let ws_url = ws_base_url(&req, &state.config);
-    let separator = if ws_url.contains('?') { '&' } else { '?' };
-    Ok(HttpResponse::Created().json(json!({
-        "window_key": key.as_str(),
-        "ws_url": format!("{ws_url}{separator}dfwskey={}", key.as_str()),
-        "expires_in": ttl.as_secs(),
-    })))
+    Ok(HttpResponse::Created().json(registered(&req, &state, &key, ttl)))
+}
+
+/// `PUT /api/v1/windows/{key}`: registers under a key the backend chose (df_websockets makes
+/// its own), replacing what the key had; its connections move to the new topics.
+async fn register_window_as(
+    req: HttpRequest,
+    key: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &state)?;
+    let key =
+        WindowKey::parse(&key).map_err(|e| ApiError::bad_request(format!("window key: {e}")))?;
+    let body: RegisterWindow = json_body(&req, payload, state.config.max_api_body_bytes).await?;
+    let Registration { info, topics, ttl } = body.check(&state)?;
+    state
+        .windows
+        .register_as(key.clone(), info, topics, Some(ttl))
+        .await?;
+    Ok(HttpResponse::Ok().json(registered(&req, &state, &key, ttl)))
 }
 
 /// Body of `POST /api/v1/windows/{key}/topics`.
@@ -308,6 +376,9 @@ struct Trigger {
     opts: Option<serde_json::Map<String, Value>>,
     /// Destinations, required so nothing is broadcast by accident.
     to: Vec<Value>,
+    /// The trigger's id, when the backend chose it (a new one otherwise).
+    #[serde(default)]
+    signal_id: Option<uuid::Uuid>,
 }
 
 /// Decodes one entry of `to`: `"broadcast"`, `"server"`, or `{"topic"|"window"|"user"|
@@ -363,7 +434,8 @@ async fn trigger(
         .collect::<Result<Vec<To>, ApiError>>()?;
     let signal_id = state
         .router
-        .trigger(
+        .trigger_with_id(
+            body.signal_id.unwrap_or_else(uuid::Uuid::new_v4),
             (),
             &body.signal,
             Destinations(to),

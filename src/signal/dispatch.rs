@@ -66,6 +66,10 @@ impl SignalRouter {
             .filter(|e| e.spec.allowed.is_browser_callable())
             .collect();
         if browser_callable.is_empty() {
+            if let Some(backend) = &self.inner.backend {
+                let _running = Running::enter(&self.inner);
+                return backend.call(&window, signal, &opts, true).await;
+            }
             return Err(SignalError::new(
                 ErrorCode::UnknownSignal,
                 format!("unknown signal `{signal}`"),
@@ -101,6 +105,21 @@ impl SignalRouter {
     /// Runs every handler of `signal` for a server-side trigger, in the background and
     /// without permission checks. Failures are logged and counted.
     pub(crate) fn spawn_server_handlers(&self, window: Arc<WindowInfo>, signal: &str, opts: Opts) {
+        if let Some(backend) = &self.inner.backend {
+            let backend = backend.clone();
+            let router = self.clone();
+            let (window, signal, opts) = (window.clone(), signal.to_owned(), opts.clone());
+            tokio::spawn(async move {
+                if !backend.handles(&signal).await {
+                    return;
+                }
+                let _running = Running::enter(&router.inner);
+                if let Err(error) = backend.call(&window, &signal, &opts, false).await {
+                    router.inner.metrics.error(error.code());
+                    tracing::warn!(%signal, %error, "server-triggered backend handler failed");
+                }
+            });
+        }
         let Some(entries) = self.inner.handlers.get(signal) else {
             tracing::debug!(signal, "server trigger of a signal without handlers");
             return;

@@ -4,8 +4,11 @@
 //! with `#[signal]`; server code (handlers, views, the HTTP API) triggers signals to windows
 //! through topics. [`SignalRouter`] owns the handler table, the named handler queues, and the
 //! trigger path: one `signal_id` and one serialisation per trigger, handed to the broker.
+//! Signals without a Rust handler may be handled by the web application's backend over HTTP
+//! (`backend.rs`, PROTOCOL.md §10).
 
 pub mod allowed;
+mod backend;
 mod context;
 mod dispatch;
 mod error;
@@ -15,6 +18,7 @@ mod router;
 mod trigger;
 
 pub use allowed::Allowed;
+pub use backend::BackendSettings;
 pub use context::SignalContext;
 pub use error::SignalError;
 pub use handler::{HandlerFuture, HandlerSpec, Opts, SignalHandler};

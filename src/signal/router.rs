@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use super::backend::{Backend, BackendSettings};
 use super::queue::{Queue, Queues};
 use super::{Destinations, HandlerSpec, Origin, SignalHandler, To, TriggerError};
 use crate::broker::{Broker, HistorySettings, MemoryBroker, Publication, PublishError};
@@ -35,6 +36,8 @@ pub struct RouterSettings {
     /// The history the default (in-memory) broker keeps; a broker given to the builder
     /// brings its own.
     pub history: HistorySettings,
+    /// The web application's backend, which handles the signals no Rust handler takes.
+    pub backend: Option<BackendSettings>,
 }
 
 impl From<&Config> for RouterSettings {
@@ -54,6 +57,14 @@ impl From<&Config> for RouterSettings {
                 recovery_max: config.recovery_max,
                 max_bytes: config.history_max_bytes,
             },
+            backend: match (&config.backend_url, &config.backend_key) {
+                (Some(url), Some(key)) => Some(BackendSettings {
+                    url: url.clone(),
+                    key: key.clone(),
+                    timeout: Duration::from_millis(config.handler_timeout_ms),
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -65,6 +76,7 @@ impl Default for RouterSettings {
             queues: HashMap::new(),
             windows: RegistrationSettings::default(),
             history: HistorySettings::default(),
+            backend: None,
         }
     }
 }
@@ -96,6 +108,8 @@ pub(crate) struct Inner {
     pub(crate) running: AtomicUsize,
     /// Woken when `running` drops to zero.
     pub(crate) idle: Notify,
+    /// The backend handling signals without a Rust handler, if configured.
+    pub(crate) backend: Option<Arc<Backend>>,
 }
 
 /// Dispatches signals: browser calls to server handlers, triggers to windows. Cheap to clone.
@@ -123,6 +137,9 @@ pub enum BuildError {
         /// The function.
         name: &'static str,
     },
+    /// The backend cannot be used as configured.
+    #[error("{0}")]
+    Backend(String),
 }
 
 /// Collects handlers and settings, then builds a [`SignalRouter`].
@@ -224,6 +241,20 @@ impl SignalRouter {
         to: impl Into<Destinations>,
         opts: impl Serialize,
     ) -> Result<Uuid, TriggerError> {
+        self.trigger_with_id(Uuid::new_v4(), from, signal, to, opts)
+            .await
+    }
+
+    /// [`SignalRouter::trigger`] with a `signal_id` chosen by the caller: a backend that gave
+    /// the trigger its id already (df_websockets does) keeps it, so both sides log the same.
+    pub async fn trigger_with_id(
+        &self,
+        signal_id: Uuid,
+        from: impl Into<Origin>,
+        signal: &str,
+        to: impl Into<Destinations>,
+        opts: impl Serialize,
+    ) -> Result<Uuid, TriggerError> {
         let origin = from.into();
         let Destinations(to) = to.into();
         if !is_valid_signal_name(signal) {
@@ -234,7 +265,6 @@ impl SignalRouter {
             Value::Null => Map::new(),
             _ => return Err(TriggerError::OptsNotObject),
         };
-        let signal_id = Uuid::new_v4();
         let mut topics: Vec<String> = Vec::new();
         for destination in &to {
             if let Some(topic) = origin.topic_of(destination) {
@@ -336,6 +366,14 @@ impl SignalRouterBuilder {
                 spec,
             }));
         }
+        let metrics = self.metrics.unwrap_or_default();
+        let backend = match &self.settings.backend {
+            Some(settings) => Some(Arc::new(
+                Backend::new(settings, self.settings.queues.clone(), metrics.clone())
+                    .map_err(|e| BuildError::Backend(e.to_string()))?,
+            )),
+            None => None,
+        };
         Ok(SignalRouter {
             inner: Arc::new(Inner {
                 handlers,
@@ -348,11 +386,12 @@ impl SignalRouterBuilder {
                     }),
                     self.settings.windows,
                 ),
-                metrics: self.metrics.unwrap_or_default(),
+                metrics,
                 settings: self.settings,
                 data: self.data,
                 running: AtomicUsize::new(0),
                 idle: Notify::new(),
+                backend,
             }),
         })
     }

@@ -159,6 +159,52 @@ impl Windows {
         Ok(key)
     }
 
+    /// Registers a window under `key`, a key chosen by the backend, replacing whatever the
+    /// key had (PROTOCOL.md §6.2, `PUT`). Connections already presenting the key move to the
+    /// new topics at once, on every node; their identity is the new one from their next
+    /// connection.
+    pub async fn register_as(
+        &self,
+        key: WindowKey,
+        mut info: WindowInfo,
+        topics: Vec<TopicName>,
+        ttl: Option<Duration>,
+    ) -> Result<(), RegisterError> {
+        let topics: std::collections::BTreeSet<String> =
+            topics.into_iter().map(TopicName::into_string).collect();
+        let max = self.shared.settings.max_topics;
+        if topics.len() > max {
+            return Err(RegisterError::TooManyTopics { max });
+        }
+        let broker = &self.shared.broker;
+        // A live registration: a topic change moves its connections (and bumps its version
+        // on every broker); the new record then takes the version after it.
+        let version = match broker.window(&key).await? {
+            Some(previous) => {
+                let add: Vec<String> = topics.difference(&previous.topics).cloned().collect();
+                let remove: Vec<String> = previous.topics.difference(&topics).cloned().collect();
+                match broker
+                    .change_topics(&key, &add, &remove, usize::MAX)
+                    .await?
+                {
+                    TopicChange::Changed(record) => record.version,
+                    TopicChange::Unknown | TopicChange::TooMany => 1,
+                }
+            }
+            None => 1,
+        };
+        info.window_key = Some(key.clone());
+        let ttl = ttl.unwrap_or(self.shared.settings.ttl);
+        let record = WindowRecord {
+            info,
+            topics,
+            version,
+            ttl_secs: ttl.as_secs().max(1),
+        };
+        broker.register_window(&key, record, ttl).await?;
+        Ok(())
+    }
+
     /// The live registration of `key`, if any.
     pub async fn get(&self, key: &WindowKey) -> Result<Option<WindowRecord>, BrokerError> {
         self.shared.broker.window(key).await

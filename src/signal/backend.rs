@@ -1,0 +1,414 @@
+//! Signals handled by the web application's backend (PROTOCOL.md §10): a Django site's
+//! `@signal` handlers, reached over HTTP, as AnyCable reaches a Rails app's channels.
+//!
+//! A browser call to a signal that has no Rust handler is forwarded to the backend when one
+//! is configured (`backend_url`, `backend_key`), and so is a server-side trigger of it:
+//!
+//! - the backend lists its signals and their queues at `GET {backend_url}signals`; names it
+//!   does not list are `unknown_signal` without a request to the backend. The list is read at
+//!   the first call, again in the background when older than [`MANIFEST_REFRESH`], and again
+//!   (at most every [`MANIFEST_RETRY`]) when a browser calls a name it does not hold;
+//! - each call is `POST {backend_url}call` with the signal, its options, the queue and the
+//!   calling window's identity, through a pool of keep-alive connections;
+//! - calls of one queue run at most `queues.NAME.concurrency` at a time with at most
+//!   `queues.NAME.backlog` waiting (`rate_limited` beyond), so a slow Python handler never
+//!   holds up the others; each has the handler time limit (`timeout` beyond);
+//! - a backend that is down, slow or broken gives the browser `handler_error` (or `timeout`),
+//!   is logged and counted (`switchboard_backend_calls_total{outcome}`), and never touches
+//!   `/readyz`.
+//!
+//! Every request carries `Authorization: Bearer {backend_key}`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::queue::Queues;
+use super::{Opts, SignalError};
+use crate::config::QueueConfig;
+use crate::identity::WindowInfo;
+use crate::metrics::Metrics;
+use crate::protocol::ErrorCode;
+
+/// How old the list of backend signals may get before it is read again (in the background).
+pub const MANIFEST_REFRESH: Duration = Duration::from_secs(10);
+
+/// A call to a name missing from the list reads it again, at most this often (a signal added
+/// by a deploy of the backend is found within this delay).
+pub const MANIFEST_RETRY: Duration = Duration::from_secs(1);
+
+/// How long reading the list may take.
+const MANIFEST_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long opening a connection to the backend may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Idle keep-alive connections kept to the backend.
+const IDLE_CONNECTIONS: usize = 64;
+
+/// Where the backend is and how Switchboard proves itself to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendSettings {
+    /// Base URL of the backend's Switchboard endpoints (`http://django:8000/switchboard/`).
+    pub url: String,
+    /// The shared secret sent as a bearer token.
+    pub key: String,
+    /// Time limit of one call.
+    pub timeout: Duration,
+}
+
+/// `GET {backend_url}signals`.
+#[derive(Deserialize)]
+struct Manifest {
+    /// Signal path → where its handlers run.
+    signals: HashMap<String, ManifestEntry>,
+}
+
+/// One signal of the manifest.
+#[derive(Deserialize)]
+struct ManifestEntry {
+    /// The queues of its handlers (one call per queue).
+    #[serde(default)]
+    queues: Vec<String>,
+}
+
+/// The list of backend signals as last read.
+#[derive(Default)]
+struct Known {
+    /// Signal path → its queues.
+    signals: HashMap<String, Vec<String>>,
+    /// When the list was last read successfully.
+    read_at: Option<Instant>,
+    /// When a read was last started (successful or not).
+    tried_at: Option<Instant>,
+}
+
+/// Body of `POST {backend_url}call`.
+#[derive(Serialize)]
+struct CallBody<'a> {
+    /// The signal.
+    signal: &'a str,
+    /// Its options.
+    opts: &'a Opts,
+    /// Which of its handlers run: those of this queue.
+    queue: &'a str,
+    /// Whether a browser called (permissions apply) or server code triggered it.
+    from_browser: bool,
+    /// Who called.
+    window: &'a WindowInfo,
+}
+
+/// The backend's answer to a call.
+#[derive(Deserialize)]
+struct Answer {
+    /// Whether the handlers ran.
+    ok: bool,
+    /// The result for the browser's reply.
+    #[serde(default)]
+    result: Value,
+    /// What went wrong, when not `ok`.
+    #[serde(default)]
+    error: Option<AnswerError>,
+}
+
+/// An error the backend reports.
+#[derive(Deserialize)]
+struct AnswerError {
+    /// A PROTOCOL.md error code.
+    code: String,
+    /// For the browser.
+    #[serde(default)]
+    message: String,
+}
+
+/// The backend of a router. Shared by every call.
+pub(crate) struct Backend {
+    /// Pooled keep-alive connections.
+    client: reqwest::Client,
+    /// `{backend_url}signals`.
+    signals_url: String,
+    /// `{backend_url}call`.
+    call_url: String,
+    /// `Bearer {backend_key}`.
+    authorization: String,
+    /// Time limit of one call.
+    timeout: Duration,
+    /// The list of backend signals.
+    known: Mutex<Known>,
+    /// One queue per backend queue name, created as names appear.
+    queues: Mutex<Queues>,
+    /// Their limits (`[queues.NAME]`, defaults otherwise).
+    queue_configs: HashMap<String, QueueConfig>,
+    /// Counts calls by outcome.
+    metrics: Arc<Metrics>,
+}
+
+/// A backend that cannot be used as configured.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot use the backend at {url}: {reason}")]
+pub struct InvalidBackend {
+    /// The configured URL.
+    url: String,
+    /// Why.
+    reason: String,
+}
+
+impl Backend {
+    /// A backend at `settings.url`, its queues limited by `queue_configs`.
+    pub(crate) fn new(
+        settings: &BackendSettings,
+        queue_configs: HashMap<String, QueueConfig>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Backend, InvalidBackend> {
+        let invalid = |reason: String| InvalidBackend {
+            url: settings.url.clone(),
+            reason,
+        };
+        if !settings.url.starts_with("http://") {
+            return Err(invalid(
+                "only http:// URLs are supported (a backend on the internal network)".into(),
+            ));
+        }
+        let base = if settings.url.ends_with('/') {
+            settings.url.clone()
+        } else {
+            format!("{}/", settings.url)
+        };
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .pool_max_idle_per_host(IDLE_CONNECTIONS)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Backend {
+            client,
+            signals_url: format!("{base}signals"),
+            call_url: format!("{base}call"),
+            authorization: format!("Bearer {}", settings.key),
+            timeout: settings.timeout,
+            known: Mutex::new(Known::default()),
+            queues: Mutex::new(Queues::default()),
+            queue_configs,
+            metrics,
+        })
+    }
+
+    /// Reads the list of backend signals.
+    async fn refresh(&self) -> Result<(), String> {
+        let response = self
+            .client
+            .get(&self.signals_url)
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .timeout(MANIFEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| format!("GET {}: {e}", self.signals_url))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("GET {}: HTTP {status}", self.signals_url));
+        }
+        let manifest: Manifest = response
+            .json()
+            .await
+            .map_err(|e| format!("GET {}: {e}", self.signals_url))?;
+        let signals = manifest
+            .signals
+            .into_iter()
+            .map(|(path, entry)| (path, entry.queues))
+            .collect();
+        let mut known = self.known.lock();
+        known.signals = signals;
+        known.read_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Reads the list, logging a failure.
+    async fn refresh_logged(&self) {
+        if let Err(error) = self.refresh().await {
+            tracing::warn!(%error, "cannot read the backend's signals");
+        }
+    }
+
+    /// The queues of `signal`'s backend handlers; empty when the backend has none.
+    async fn queues_of(self: &Arc<Self>, signal: &str) -> Vec<String> {
+        enum Next {
+            Use(Vec<String>),
+            Background(Vec<String>),
+            Read,
+        }
+        let next = {
+            let mut known = self.known.lock();
+            let now = Instant::now();
+            let since = |at: Option<Instant>, within: Duration| {
+                at.is_some_and(|at| now.duration_since(at) < within)
+            };
+            let fresh = since(known.read_at, MANIFEST_REFRESH);
+            let tried = since(known.tried_at, MANIFEST_RETRY);
+            match known.signals.get(signal).cloned() {
+                Some(queues) if fresh || tried => Next::Use(queues),
+                Some(queues) => {
+                    known.tried_at = Some(now);
+                    Next::Background(queues)
+                }
+                None if tried => Next::Use(Vec::new()),
+                None => {
+                    known.tried_at = Some(now);
+                    Next::Read
+                }
+            }
+        };
+        match next {
+            Next::Use(queues) => queues,
+            Next::Background(queues) => {
+                let backend = self.clone();
+                tokio::spawn(async move { backend.refresh_logged().await });
+                queues
+            }
+            Next::Read => {
+                self.refresh_logged().await;
+                self.known
+                    .lock()
+                    .signals
+                    .get(signal)
+                    .cloned()
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    /// Whether the backend handles `signal` (reading the list when needed).
+    pub(crate) async fn handles(self: &Arc<Self>, signal: &str) -> bool {
+        !self.queues_of(signal).await.is_empty()
+    }
+
+    /// Runs `signal`'s backend handlers, one call per queue: the first non-null result, or
+    /// the first error. `unknown_signal` when the backend has none, `handler_error` while its
+    /// list of signals was never read.
+    pub(crate) async fn call(
+        self: &Arc<Self>,
+        window: &WindowInfo,
+        signal: &str,
+        opts: &Opts,
+        from_browser: bool,
+    ) -> Result<Value, SignalError> {
+        let queues = self.queues_of(signal).await;
+        if queues.is_empty() {
+            if self.known.lock().read_at.is_none() {
+                // The list was never read: the backend is down, not the name unknown.
+                self.count("unavailable");
+                return Err(SignalError::handler("the backend is unavailable"));
+            }
+            return Err(SignalError::new(
+                ErrorCode::UnknownSignal,
+                format!("unknown signal `{signal}`"),
+            ));
+        }
+        let calls = queues
+            .iter()
+            .map(|queue| self.call_queue(window, signal, opts, queue, from_browser));
+        let mut result = Value::Null;
+        for outcome in futures_util::future::join_all(calls).await {
+            let value = outcome?;
+            if result.is_null() {
+                result = value;
+            }
+        }
+        Ok(result)
+    }
+
+    /// One call on one queue, within the queue's limits and the time limit.
+    async fn call_queue(
+        &self,
+        window: &WindowInfo,
+        signal: &str,
+        opts: &Opts,
+        queue_name: &str,
+        from_browser: bool,
+    ) -> Result<Value, SignalError> {
+        let queue = self
+            .queues
+            .lock()
+            .get_or_create(queue_name, &self.queue_configs);
+        let _slot = queue.enter().await.map_err(|_| {
+            self.count("rate_limited");
+            SignalError::new(
+                ErrorCode::RateLimited,
+                format!("the `{queue_name}` handler queue is full"),
+            )
+        })?;
+        let body = CallBody {
+            signal,
+            opts,
+            queue: queue_name,
+            from_browser,
+            window,
+        };
+        let sent = self
+            .client
+            .post(&self.call_url)
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .json(&body)
+            .timeout(self.timeout)
+            .send()
+            .await;
+        let answer = match sent {
+            Ok(response) if response.status().is_success() => response.json::<Answer>().await,
+            Ok(response) => {
+                let status = response.status();
+                self.count("http_error");
+                tracing::warn!(%signal, %status, "the backend refused a call");
+                return Err(SignalError::handler(format!(
+                    "the backend answered HTTP {}",
+                    status.as_u16()
+                )));
+            }
+            Err(error) => Err(error),
+        };
+        match answer {
+            Ok(Answer {
+                ok: true, result, ..
+            }) => {
+                self.count("ok");
+                Ok(result)
+            }
+            Ok(Answer { error, .. }) => {
+                let error = error.unwrap_or(AnswerError {
+                    code: ErrorCode::HandlerError.as_str().into(),
+                    message: "the backend reported an error".into(),
+                });
+                let code = ErrorCode::ALL
+                    .into_iter()
+                    .find(|c| c.as_str() == error.code)
+                    .unwrap_or(ErrorCode::HandlerError);
+                self.count(code.as_str());
+                Err(SignalError::new(code, error.message))
+            }
+            Err(error) if error.is_timeout() => {
+                self.count("timeout");
+                Err(SignalError::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "`{signal}` did not finish within {} ms",
+                        self.timeout.as_millis()
+                    ),
+                ))
+            }
+            Err(error) => {
+                self.count("unavailable");
+                tracing::warn!(%signal, %error, "cannot call the backend");
+                Err(SignalError::handler("the backend is unavailable"))
+            }
+        }
+    }
+
+    fn count(&self, outcome: &str) {
+        self.metrics
+            .backend_calls
+            .with_label_values(&[outcome])
+            .inc();
+    }
+}
