@@ -1,0 +1,141 @@
+"""Fixtures of switchboard-django's tests: a real Switchboard binary, websocket clients,
+users, and a probe of the binary's support for the backend contract (PUT registrations,
+``signal_id`` on triggers, ``--backend-url``).
+
+Tests needing a contract feature the binary lacks are skipped with the reason, unless
+``SWITCHBOARD_REQUIRE_CONTRACT=1``, which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+import uuid
+
+import pytest
+from websockets.sync.client import connect
+
+from switchboard_django.client import SwitchboardClient, SwitchboardError, reset_stats
+from switchboard_django.testing import serve_help
+
+pytest_plugins = ["switchboard_django.pytest_plugin"]
+
+
+def _missing(feature: str) -> None:
+    message = f"the Switchboard binary lacks {feature} (PROTOCOL.md §6.2.1/§6.5/§10)"
+    if os.environ.get("SWITCHBOARD_REQUIRE_CONTRACT") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def contract_support(switchboard_server) -> dict[str, bool]:
+    """Which contract features the session's binary has."""
+    client = SwitchboardClient(switchboard_server.url, switchboard_server.api_key, 2.0, 0)
+    key = secrets.token_hex(16)
+    support = {"put": False, "signal_id": False}
+    try:
+        client.request("PUT", f"/api/v1/windows/{key}", {"topics": [], "extra": {"a": 1}})
+        support["put"] = True
+    except SwitchboardError:
+        pass
+    try:
+        body = {"signal": "probe.x", "opts": {}, "to": [{"window": key}]}
+        client.request("POST", "/api/v1/trigger", {**body, "signal_id": str(uuid.uuid4())})
+        support["signal_id"] = True
+    except SwitchboardError:
+        pass
+    support["backend"] = "--backend-url" in serve_help(switchboard_server.binary)
+    return support
+
+
+@pytest.fixture
+def contract(switchboard, contract_support):
+    """The session's Switchboard, when it supports PUT registrations and ``signal_id``."""
+    if not contract_support["put"]:
+        _missing("PUT /api/v1/windows/{key}")
+    if not contract_support["signal_id"]:
+        _missing('"signal_id" on POST /api/v1/trigger')
+    return switchboard
+
+
+@pytest.fixture
+def backend_support(contract_support):
+    """Skip unless the binary can call the backend (``serve --backend-url``)."""
+    if not contract_support["backend"]:
+        _missing("serve --backend-url / --backend-key")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_stats():
+    reset_stats()
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """A normal user."""
+    return django_user_model.objects.create_user("alice", password="pw")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """Another normal user."""
+    return django_user_model.objects.create_user("bob", password="pw")
+
+
+class Socket:
+    """A websocket client of Switchboard, as df_websockets' page would be for one window."""
+
+    def __init__(self, ws_url: str, key: str | None):
+        query = f"?dfwskey={key}&since=" if key else "?since="
+        self.ws = connect(ws_url + query, open_timeout=5)
+        self.position = self.recv(5)  # `since=` asks for the position frame first
+
+    def recv(self, timeout: float = 5.0) -> dict:
+        """Return the next JSON frame."""
+        while True:
+            frame = self.ws.recv(timeout=timeout)
+            if frame != "--heartbeat--":
+                return json.loads(frame)
+
+    def signals_until(self, sentinel: str, timeout: float = 5.0) -> list[dict]:
+        """Return the signal frames received before the ``sentinel`` signal."""
+        frames, deadline = [], time.monotonic() + timeout
+        while True:
+            frame = self.recv(max(0.05, deadline - time.monotonic()))
+            if frame.get("signal") == sentinel:
+                return frames
+            if "signal" in frame:
+                frames.append(frame)
+
+    def call(self, signal: str, opts: dict, call_id: int | str, timeout: float = 10.0) -> dict:
+        """Call a signal with an id; return the reply frame (signal frames are kept aside)."""
+        self.ws.send(json.dumps({"signal": signal, "opts": opts, "id": call_id}))
+        self.pending: list[dict] = getattr(self, "pending", [])
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.recv(max(0.05, deadline - time.monotonic()))
+            if frame.get("reply_to") == call_id:
+                return frame
+            self.pending.append(frame)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.ws.close()
+
+
+@pytest.fixture
+def sockets(contract):
+    """Open websockets to the session's Switchboard; all closed at the end."""
+    opened: list[Socket] = []
+
+    def open_socket(key: str | None) -> Socket:
+        socket = Socket(contract.ws_url, key)
+        opened.append(socket)
+        return socket
+
+    yield open_socket
+    for socket in opened:
+        socket.close()
