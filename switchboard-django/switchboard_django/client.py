@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections import Counter
 from typing import Any
@@ -42,8 +43,10 @@ def _count(name: str) -> None:
 
 
 def stats() -> dict[str, int]:
-    """Return this process's counters: ``requests``, ``ok``, ``retries``, ``errors`` and
-    ``errors.<kind>`` (``connection``, ``timeout``, ``http``, ``config``).
+    """Return this process's request counters.
+
+    Keys: ``requests``, ``ok``, ``retries``, ``errors`` and ``errors.<kind>``
+    (``connection``, ``timeout``, ``http``, ``config``).
     """
     with _counters_lock:
         return dict(_counters)
@@ -98,6 +101,7 @@ class SwitchboardClient:
             data = json.dumps(body, cls=encoder).encode()
             headers["Content-Type"] = "application/json"
         url = self.base_url + path
+        path = _WINDOW_KEY_IN_PATH.sub(lambda m: short_key(m.group(0)), path)  # for messages
         attempt = 0
         while True:
             _count("requests")
@@ -147,6 +151,8 @@ class SwitchboardClient:
             "http", f"{method} {path}: {response.status} {code}: {message}", response.status, code
         )
 
+
+_WINDOW_KEY_IN_PATH = re.compile(r"(?<=/windows/)[a-z0-9]{32}")
 
 _client: SwitchboardClient | None = None
 _client_lock = threading.Lock()

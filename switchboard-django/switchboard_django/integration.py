@@ -80,8 +80,8 @@ setattr(call_ws_signal, PATCH_MARK, True)
 
 def window_topics(window_key: str) -> list[str]:
     """Return the serialized df topics stored for a window by ``set_websocket_topics``."""
-    from django.core.cache import caches
     from df_websockets import ws_settings
+    from django.core.cache import caches
 
     cache = caches[ws_settings.WEBSOCKET_CACHE_BACKEND]
     raw = cache.get(f"{ws_settings.WEBSOCKET_CACHE_PREFIX}{window_key}")
@@ -110,9 +110,7 @@ def register_window(request: Any) -> None:
         return
     window_info = WindowInfo.from_request(request)
     user = identity.user_of(window_info)
-    app_topics = topics.registration_topics(
-        window_topics(key), key, user["id"] if user else None
-    )
+    app_topics = topics.registration_topics(window_topics(key), key, user["id"] if user else None)
     body = identity.registration_body(
         request, window_info, app_topics, ttl=ws_settings.WEBSOCKET_CACHE_EXPIRE
     )
@@ -124,6 +122,7 @@ def register_window(request: Any) -> None:
 
 def _public_ws_url_cookie(request: Any, response: Any) -> None:
     from django.conf import settings
+
     from switchboard_django import conf
 
     url = conf.public_ws_url()

@@ -93,9 +93,7 @@ class SwitchboardServer:
         threading.Thread(target=self._read, daemon=True).start()
         if not self._listening.wait(self.startup_timeout) or not self.url:
             self.stop()
-            raise RuntimeError(
-                "Switchboard did not start:\n" + "".join(self.output)[-4000:]
-            )
+            raise RuntimeError("Switchboard did not start:\n" + "".join(self.output)[-4000:])
         return self
 
     def _read(self) -> None:

@@ -55,9 +55,7 @@ def user_topic_prefix() -> str:
 def app_topic(serialized: str) -> str:
     """Return the Switchboard application topic of a df topic that has no implicit equivalent."""
     name = APP_PREFIX + (serialized[1:] if serialized.startswith("-") else serialized)
-    if len(name.encode()) > MAX_TOPIC_BYTES or any(
-        unicodedata.category(c) == "Cc" for c in name
-    ):
+    if len(name.encode()) > MAX_TOPIC_BYTES or any(unicodedata.category(c) == "Cc" for c in name):
         return APP_PREFIX + "sha256:" + hashlib.sha256(serialized.encode()).hexdigest()
     return name
 

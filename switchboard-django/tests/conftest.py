@@ -1,6 +1,7 @@
-"""Fixtures of switchboard-django's tests: a real Switchboard binary, websocket clients,
-users, and a probe of the binary's support for the backend contract (PUT registrations,
-``signal_id`` on triggers, ``--backend-url``).
+"""Fixtures of switchboard-django's tests.
+
+A real Switchboard binary, websocket clients, users, and a probe of the binary's support
+for the backend contract (PUT registrations, ``signal_id`` on triggers, ``--backend-url``).
 
 Tests needing a contract feature the binary lacks are skipped with the reason, unless
 ``SWITCHBOARD_REQUIRE_CONTRACT=1``, which turns the skip into a failure.
@@ -68,9 +69,37 @@ def backend_support(contract_support):
         _missing("serve --backend-url / --backend-key")
 
 
+@pytest.fixture
+def silent_server():
+    """A URL whose port accepts connections and never answers."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_df_thread_pools():
+    """Close df's handler thread pools before the interpreter exits (quiet shutdown)."""
+    yield
+    from df_websockets import tasks
+
+    for pool in tasks._PROCESS_POOLS.values():
+        pool.close()
+        pool.join()
+
+
 @pytest.fixture(autouse=True)
-def _fresh_stats():
+def _fresh_state():
+    """Zero the client's counters and the test handlers' records."""
+    from testapp import signals as handlers
+
     reset_stats()
+    handlers.SERVER_CALLS.clear()
+    handlers.SERVER_CALLED.clear()
 
 
 @pytest.fixture

@@ -197,7 +197,13 @@ def test_handler_sees_the_window(alice):
 
 @pytest.mark.parametrize(
     "body",
-    ["[]", "not json", '{"opts": {}}', '{"signal": "a", "opts": []}', '{"signal": "a", "from_browser": 1}'],
+    [
+        "[]",
+        "not json",
+        '{"opts": {}}',
+        '{"signal": "a", "opts": []}',
+        '{"signal": "a", "from_browser": 1}',
+    ],
 )
 def test_bad_bodies(body):
     response = Client().post("/switchboard/call", body, content_type="application/json", **AUTH)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from df_websockets.window_info import WindowInfo
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 from django.utils import translation
 
-from df_websockets.window_info import WindowInfo
 from switchboard_django.identity import MAX_EXTRA_BYTES, registration_body, window_info_from_call
 
 KEY = "a1" * 16

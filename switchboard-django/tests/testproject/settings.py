@@ -1,5 +1,7 @@
-"""Settings of the test site: a df_websockets 1.2.6 site as its documentation describes it,
-plus switchboard_django (the URL and key of Switchboard are set by the tests' fixtures).
+"""Settings of the test site.
+
+A df_websockets 1.2.6 site as its documentation describes it, plus switchboard_django (the
+URL and key of Switchboard are set by the tests' fixtures).
 """
 
 SECRET_KEY = "switchboard-django-tests"
