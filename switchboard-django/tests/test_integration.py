@@ -250,3 +250,17 @@ def test_a_handlers_trigger_reaches_the_calling_page(contract, sockets):
     assert response.json() == {"ok": True, "result": {"text": "hi", "n": 0}}
     frame = socket.recv()
     assert (frame["signal"], frame["opts"]) == ("testapp.echoed", {"text": "hi", "n": 0})
+
+
+def test_package_exports_dfs_objects():
+    from df_websockets import decorators
+
+    import switchboard_django
+
+    assert switchboard_django.trigger is tasks.trigger
+    assert switchboard_django.set_websocket_topics is tasks.set_websocket_topics
+    assert switchboard_django.signal is decorators.signal
+    for name in ("WINDOW", "USER", "BROADCAST", "SERVER"):
+        assert getattr(switchboard_django, name) is getattr(tasks, name)
+    with pytest.raises(AttributeError):
+        switchboard_django.nothing  # noqa: B018
