@@ -15,6 +15,12 @@ at call time, so views that imported df's functions earlier are covered too:
   so Python handlers run as before, and ``df_websockets.testing.SignalQueue``, which swaps
   ``_call_ws_signal`` for its own recorder and then restores ours, keeps working.
 
+- ``df_websockets.tasks._trigger_signal`` (what ``trigger`` and ``trigger_signal`` call):
+  the request is turned into a ``WindowInfo`` here, in the view's thread, before df enters
+  its event loop. df 1.2.6 does it inside the loop, where reading a ``request.user`` that
+  the view never touched queries the database from async code and fails with
+  ``SynchronousOnlyOperation``.
+
 A failed request is logged and counted and never reaches the view, unless
 ``SWITCHBOARD_RAISE_ERRORS`` is set.
 """
@@ -162,9 +168,21 @@ def _patch_middleware() -> None:
 
 def _patch_tasks() -> None:
     from df_websockets import tasks
+    from df_websockets.window_info import WindowInfo
 
     if not getattr(tasks._call_ws_signal, PATCH_MARK, False):
         tasks._call_ws_signal = call_ws_signal
+    original = tasks._trigger_signal
+    if getattr(original, PATCH_MARK, False):
+        return
+
+    def trigger_signal(window_info: Any, *args: Any, **kwargs: Any) -> Any:
+        """df's ``_trigger_signal``, with the request read in the caller's thread."""
+        return original(WindowInfo.from_request(window_info), *args, **kwargs)
+
+    trigger_signal.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(trigger_signal, PATCH_MARK, True)
+    tasks._trigger_signal = trigger_signal
 
 
 def install() -> None:

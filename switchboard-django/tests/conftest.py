@@ -1,72 +1,29 @@
 """Fixtures of switchboard-django's tests.
 
-A real Switchboard binary, websocket clients, users, and a probe of the binary's support
-for the backend contract (PUT registrations, ``signal_id`` on triggers, ``--backend-url``).
-
-Tests needing a contract feature the binary lacks are skipped with the reason, unless
-``SWITCHBOARD_REQUIRE_CONTRACT=1``, which turns the skip into a failure.
+A real Switchboard binary (one that has the backend contract: PUT registrations,
+``signal_id`` on triggers, ``--backend-url``), websocket clients and users.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import time
-import uuid
 
 import pytest
 from websockets.sync.client import connect
 
-from switchboard_django.client import SwitchboardClient, SwitchboardError, reset_stats
-from switchboard_django.testing import serve_help
+from switchboard_django.client import reset_stats
 
 pytest_plugins = ["switchboard_django.pytest_plugin"]
 
 
-def _missing(feature: str) -> None:
-    message = f"the Switchboard binary lacks {feature} (PROTOCOL.md §6.2.1/§6.5/§10)"
-    if os.environ.get("SWITCHBOARD_REQUIRE_CONTRACT") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def contract_support(switchboard_server) -> dict[str, bool]:
-    """Which contract features the session's binary has."""
-    client = SwitchboardClient(switchboard_server.url, switchboard_server.api_key, 2.0, 0)
-    key = secrets.token_hex(16)
-    support = {"put": False, "signal_id": False}
-    try:
-        client.request("PUT", f"/api/v1/windows/{key}", {"topics": [], "extra": {"a": 1}})
-        support["put"] = True
-    except SwitchboardError:
-        pass
-    try:
-        body = {"signal": "probe.x", "opts": {}, "to": [{"window": key}]}
-        client.request("POST", "/api/v1/trigger", {**body, "signal_id": str(uuid.uuid4())})
-        support["signal_id"] = True
-    except SwitchboardError:
-        pass
-    support["backend"] = "--backend-url" in serve_help(switchboard_server.binary)
-    return support
-
-
 @pytest.fixture
-def contract(switchboard, contract_support):
-    """The session's Switchboard, when it supports PUT registrations and ``signal_id``."""
-    if not contract_support["put"]:
-        _missing("PUT /api/v1/windows/{key}")
-    if not contract_support["signal_id"]:
-        _missing('"signal_id" on POST /api/v1/trigger')
+def contract(switchboard):
+    """The session's Switchboard, for tests of PUT registrations and ``signal_id``.
+
+    Named after the contract of PROTOCOL.md §6.2.1 and §6.5 that they exercise.
+    """
     return switchboard
-
-
-@pytest.fixture
-def backend_support(contract_support):
-    """Skip unless the binary can call the backend (``serve --backend-url``)."""
-    if not contract_support["backend"]:
-        _missing("serve --backend-url / --backend-key")
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """df_websockets views and handlers, unchanged, served by a real Switchboard.
 
-Tests using the ``contract`` or ``sockets`` fixtures need PUT registrations and ``signal_id``
-on triggers (PROTOCOL.md §6.2.1, §6.5) and are skipped with a binary that lacks them.
+Tests using the ``contract`` or ``sockets`` fixtures exercise PUT registrations and
+``signal_id`` on triggers (PROTOCOL.md §6.2.1, §6.5).
 """
 
 from __future__ import annotations
