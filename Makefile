@@ -15,7 +15,8 @@ run:
 
 ## Everything CI checks: formatting, lints, Rust tests, a small run of every benchmark
 ## scenario and of the jitter benchmark, a short fuzz run, JS lint/tests/build, browser tests.
-test: deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-check js-pack e2e
+test: deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-check js-pack e2e \
+	django-test
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
@@ -67,6 +68,35 @@ js-pack: node $(JS)/node_modules/.package-lock.json
 e2e:
 	$(CARGO) build
 	cd $(JS) && SWITCHBOARD_BIN=$(CURDIR)/target/debug/switchboard $(NPM) run e2e
+
+## switchboard-django (the Python package in switchboard-django/): a virtualenv in
+## target/django-venv with Django, df_websockets 1.2.6, pytest, pytest-django, ruff, websockets
+## and the package (editable); `django-test` runs ruff (lint and format) and pytest against a
+## real binary: SWITCHBOARD_BIN, by default the debug build, which is built first (with
+## another SWITCHBOARD_BIN, nothing is built).
+DJANGO_VENV := target/django-venv
+DJANGO_DIR := switchboard-django
+SWITCHBOARD_BIN_DEFAULT := $(CURDIR)/target/debug/switchboard
+SWITCHBOARD_BIN ?= $(SWITCHBOARD_BIN_DEFAULT)
+
+.PHONY: django-venv django-bin django-test
+
+$(DJANGO_VENV)/.stamp: $(DJANGO_DIR)/pyproject.toml
+	python3 -m venv $(DJANGO_VENV)
+	$(DJANGO_VENV)/bin/pip install --disable-pip-version-check -q \
+		"Django>=4.2" "df_websockets==1.2.6" pytest pytest-django ruff "websockets>=12"
+	$(DJANGO_VENV)/bin/pip install --disable-pip-version-check -q -e ./$(DJANGO_DIR)
+	touch $@
+
+django-venv: $(DJANGO_VENV)/.stamp
+
+django-bin:
+	@if [ "$(SWITCHBOARD_BIN)" = "$(SWITCHBOARD_BIN_DEFAULT)" ]; then $(CARGO) build; \
+	else echo "django-test uses SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) (not built here)"; fi
+
+django-test: django-venv django-bin
+	cd $(DJANGO_DIR) && ../$(DJANGO_VENV)/bin/ruff check . && ../$(DJANGO_VENV)/bin/ruff format --check .
+	cd $(DJANGO_DIR) && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../$(DJANGO_VENV)/bin/pytest -q -rs
 
 ## Long soak (release build): SOAK_SECONDS of churn by SOAK_CLIENTS concurrent clients; prints
 ## lives per second and the server's RSS before and after. `make test` runs a short one.

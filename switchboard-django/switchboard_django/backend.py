@@ -1,0 +1,165 @@
+"""Running df_websockets handlers for Switchboard's backend calls (PROTOCOL.md §10).
+
+:func:`signal_list` answers ``GET {backend_url}signals`` and :func:`dispatch` answers
+``POST {backend_url}call``, the way df's ``process_task`` runs a signal on one queue:
+rebuild the ``WindowInfo`` with ``WindowInfo.from_dict``, run the ``before_process`` hooks
+of ``WINDOW_INFO_MIDDLEWARES``, check permissions when the call comes from a browser, check
+the arguments with the handler's own ``check``, call it. Everything runs synchronously in
+the request, whatever ``WEBSOCKET_WORKERS`` says (df's "thread" semantics, no Celery).
+
+Queues: Switchboard sends one call per queue a signal lists. A handler is listed under its
+``queue`` when that is a string, and under ``WEBSOCKET_DEFAULT_QUEUE`` when it is a callable
+(``DynamicQueueName`` and friends only chose a Celery queue), so each handler runs once per
+browser call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from django.utils import translation
+
+from switchboard_django.identity import window_info_from_call
+
+logger = logging.getLogger("switchboard_django")
+
+# Switchboard's signal names (PROTOCOL.md §1): ASCII identifiers, at most 128 bytes.
+SIGNAL_NAME_RE = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*(\.[_A-Za-z][_A-Za-z0-9]*)*$")
+MAX_SIGNAL_NAME = 128
+
+
+def listed_queue(connection: Any) -> str:
+    """Return the queue a df handler is listed under (see the module's docstring)."""
+    from df_websockets import ws_settings
+
+    queue = connection.queue
+    if callable(queue) or not str(queue or ""):
+        return str(ws_settings.WEBSOCKET_DEFAULT_QUEUE)
+    return str(queue)
+
+
+def valid_signal_name(name: str) -> bool:
+    """Return whether Switchboard accepts ``name`` as a signal name."""
+    return len(name.encode()) <= MAX_SIGNAL_NAME and bool(SIGNAL_NAME_RE.match(name))
+
+
+def signal_list() -> dict[str, dict[str, list[str]]]:
+    """Return every df ``@signal`` path with the queues of its handlers."""
+    from df_websockets.decorators import REGISTERED_SIGNALS
+    from df_websockets.tasks import import_signals_and_functions
+
+    import_signals_and_functions()
+    result: dict[str, dict[str, list[str]]] = {}
+    for path, connections in sorted(REGISTERED_SIGNALS.items()):
+        if not connections:
+            continue
+        if not valid_signal_name(path):
+            logger.warning("switchboard: signal `%s` cannot be called through Switchboard", path)
+            continue
+        result[path] = {"queues": sorted({listed_queue(c) for c in connections})}
+    return result
+
+
+def failure(code: str, message: str) -> dict[str, Any]:
+    """Return a failed call's answer."""
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def argument_problem(connection: Any, kwargs: dict[str, Any]) -> str:
+    """Name what df's ``Connection.check`` refused, in the words of PROTOCOL.md §5.3."""
+    for name, converter in connection.argument_types.items():
+        if name in kwargs and callable(converter) and converter.__module__ != "typing":
+            try:
+                converter(kwargs[name])
+            except (ValueError, TypeError):
+                return f"argument `{name}`: invalid value"
+    for name in sorted(connection.required_arguments_names):
+        if name not in kwargs:
+            return f"missing argument `{name}`"
+    if not connection.accept_kwargs:
+        for name in sorted(kwargs):
+            if name not in connection.accepted_argument_names:
+                return f"unexpected argument `{name}`"
+    return "invalid arguments"
+
+
+def _json_result(value: Any, signal: str) -> Any:
+    from df_websockets import tasks
+
+    if value is None:
+        return None
+    try:
+        return json.loads(json.dumps(value, cls=tasks._signal_encoder))
+    except (TypeError, ValueError):
+        logger.warning("switchboard: the result of `%s` is not JSON; replying null", signal)
+        return None
+
+
+def dispatch(
+    signal: str,
+    opts: dict[str, Any],
+    queue: str,
+    from_browser: bool,
+    window: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Run the handlers of ``signal`` listed under ``queue``; return the call's answer.
+
+    With several handlers, all that may run do; the answer is the first failure in
+    registration order, else the first non-null result (PROTOCOL.md §5.2).
+    """
+    from df_websockets.decorators import REGISTERED_SIGNALS, server_side
+    from df_websockets.tasks import import_signals_and_functions
+    from df_websockets.window_info import middlewares
+
+    import_signals_and_functions()
+    connections = [c for c in REGISTERED_SIGNALS.get(signal, []) if listed_queue(c) == queue]
+    if from_browser:
+        connections = [c for c in connections if c.is_allowed_to is not server_side]
+    if not connections:
+        return failure("unknown_signal", f"unknown signal `{signal}`")
+    try:
+        window_info = window_info_from_call(window)
+    except Exception:
+        logger.exception("switchboard: cannot rebuild the WindowInfo of a call to `%s`", signal)
+        return failure("handler_error", "internal error")
+
+    language = translation.get_language()
+    errors: list[dict[str, Any]] = []
+    result: Any = None
+    ran = 0
+    try:
+        try:
+            for middleware in middlewares:
+                middleware.before_process(window_info)
+        except Exception:
+            logger.exception("switchboard: before_process failed for a call to `%s`", signal)
+            return failure("handler_error", "internal error")
+        for connection in connections:
+            try:
+                if from_browser and not connection.is_allowed_to(connection, window_info, opts):
+                    continue
+                ran += 1
+                kwargs = connection.check(opts)
+                if kwargs is None:
+                    errors.append(failure("invalid_arguments", argument_problem(connection, opts)))
+                    continue
+                value = connection(window_info, **kwargs)
+            except Exception:
+                logger.exception("switchboard: handler of `%s` failed", signal)
+                errors.append(failure("handler_error", "internal error"))
+                continue
+            if result is None and value is not None:
+                result = value
+    finally:
+        if language:
+            translation.activate(language)
+        else:
+            translation.deactivate()
+    if errors:
+        return errors[0]
+    if not ran:
+        return failure("forbidden", f"this window may not call `{signal}`")
+    return {"ok": True, "result": _json_result(result, signal)}

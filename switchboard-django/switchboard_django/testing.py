@@ -1,0 +1,135 @@
+"""Run a real Switchboard binary for a site's system tests.
+
+:class:`SwitchboardServer` starts ``switchboard serve`` on a free port of 127.0.0.1, waits for
+the ``listening on http://ADDR`` line it prints, and stops it at the end (SIGTERM, then
+SIGKILL). The binary is ``SWITCHBOARD_BIN`` from the environment, else ``switchboard`` on the
+``PATH``. ``switchboard_django.pytest_plugin`` wraps it in pytest fixtures::
+
+    with SwitchboardServer() as server, override_settings(**server.settings()):
+        ...  # views register windows and trigger through this server
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+LISTENING_RE = re.compile(r"listening on (http://\S+)")
+
+
+def find_binary() -> str:
+    """Return the Switchboard binary: ``$SWITCHBOARD_BIN``, else ``switchboard`` on the PATH."""
+    binary = os.environ.get("SWITCHBOARD_BIN") or shutil.which("switchboard")
+    if not binary or not os.path.exists(binary):
+        raise RuntimeError("no Switchboard binary: set SWITCHBOARD_BIN or put it on the PATH")
+    return binary
+
+
+def serve_help(binary: str | None = None) -> str:
+    """Return the text of ``switchboard serve --help`` (to see which options a binary has)."""
+    result = subprocess.run(
+        [binary or find_binary(), "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return result.stdout
+
+
+class SwitchboardServer:
+    """One ``switchboard serve`` process on a free port, with a fresh API key."""
+
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        api_key: str | None = None,
+        backend_url: str | None = None,
+        backend_key: str | None = None,
+        args: Sequence[str] = (),
+        startup_timeout: float = 30.0,
+    ):
+        """Describe the server; nothing starts before :meth:`start`."""
+        self.binary = binary or find_binary()
+        self.api_key = api_key or secrets.token_hex(16)
+        self.backend_url = backend_url
+        self.backend_key = backend_key
+        self.args = list(args)
+        self.startup_timeout = startup_timeout
+        self.url = ""
+        self.output: deque[str] = deque(maxlen=300)
+        self.process: subprocess.Popen[str] | None = None
+        self._listening = threading.Event()
+
+    def command(self) -> list[str]:
+        """Return the command line the server runs with."""
+        argv = [self.binary, "serve", "--bind", "127.0.0.1:0", "--api-key", self.api_key]
+        if self.backend_url:
+            argv += ["--backend-url", self.backend_url]
+        if self.backend_key:
+            argv += ["--backend-key", self.backend_key]
+        return argv + self.args
+
+    def start(self) -> SwitchboardServer:
+        """Start the process and wait until it listens; raise ``RuntimeError`` if it does not."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+        env.setdefault("RUST_LOG", "warn")
+        self.process = subprocess.Popen(
+            self.command(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._listening.wait(self.startup_timeout) or not self.url:
+            self.stop()
+            raise RuntimeError("Switchboard did not start:\n" + "".join(self.output)[-4000:])
+        return self
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            if not self.url and (match := LISTENING_RE.search(line)):
+                self.url = match.group(1)
+                self._listening.set()
+        self._listening.set()  # the process ended: stop waiting
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL after 5 s)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    @property
+    def ws_url(self) -> str:
+        """Return the websocket URL (``ws://ADDR/ws/``, the default ``ws_path``)."""
+        return "ws://" + self.url.removeprefix("http://") + "/ws/"
+
+    def settings(self) -> dict[str, Any]:
+        """Return the Django settings that point switchboard-django at this server."""
+        return {"SWITCHBOARD_URL": self.url, "SWITCHBOARD_API_KEY": self.api_key}
+
+    def __enter__(self) -> SwitchboardServer:
+        """Start the server."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the server."""
+        self.stop()

@@ -1,0 +1,76 @@
+"""Browser calls through a real Switchboard to the Python handlers of a live Django server.
+
+They use backend calls (``serve --backend-url``, PROTOCOL.md §10) and PUT registrations.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.test import Client, override_settings
+
+from switchboard_django.client import SwitchboardClient
+from switchboard_django.testing import SwitchboardServer
+
+from .conftest import Socket
+from .test_integration import page
+
+SECRET = "test-backend-key-0123456789"
+
+
+@pytest.fixture
+def backend_switchboard(contract, live_server):
+    """A Switchboard that calls this test's live Django server."""
+    server = SwitchboardServer(backend_url=live_server.url + "/switchboard/", backend_key=SECRET)
+    with server, override_settings(**server.settings()):
+        yield server
+
+
+def test_browser_calls_run_python_handlers(backend_switchboard):
+    key = page(Client())
+    ws = Socket(backend_switchboard.ws_url, key)
+    try:
+        reply = ws.call("testapp.echo", {"text": "hi"}, 1)
+        assert reply == {"reply_to": 1, "ok": True, "result": {"text": "hi", "n": 0}}
+        echoed = ws.pending or [ws.recv()]  # the handler's trigger to WINDOW reached the page
+        assert echoed[0]["signal"] == "testapp.echoed"
+        assert echoed[0]["opts"] == {"text": "hi", "n": 0}
+
+        expected = {
+            "testapp.add": ({"a": "x"}, "invalid_arguments"),
+            "testapp.whoami": ({}, "forbidden"),  # anonymous window
+            "testapp.admin_only": ({}, "forbidden"),
+            "testapp.boom": ({}, "handler_error"),
+            "testapp.server_only": ({}, "unknown_signal"),
+            "testapp.nope": ({}, "unknown_signal"),
+        }
+        for number, (signal, (opts, code)) in enumerate(expected.items(), start=2):
+            reply = ws.call(signal, opts, number)
+            assert reply["ok"] is False and reply["error"]["code"] == code, (signal, reply)
+            assert "secret detail" not in reply["error"]["message"]
+    finally:
+        ws.close()
+
+
+def test_django_down_gives_handler_error(contract):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    server = SwitchboardServer(
+        backend_url=f"http://127.0.0.1:{port}/switchboard/", backend_key=SECRET
+    )
+    with server:
+        ws = Socket(server.ws_url, None)
+        try:
+            reply = ws.call("testapp.echo", {"text": "hi"}, 1)
+            assert reply["ok"] is False
+            assert reply["error"] == {
+                "code": "handler_error",
+                "message": "the backend is unavailable",
+            }
+        finally:
+            ws.close()
+        health = SwitchboardClient(server.url, server.api_key)
+        assert health.request("GET", "/readyz")["status"] == "ready"
