@@ -843,10 +843,10 @@ fn http_rows() -> Vec<HttpRow> {
             "`opts.x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]`: recursion limit exceeded at line 1 column 171",
         ),
         // 400: unknown fields.
-        bad("unknown field in a registration", windows, r#"{"bogus": 1}"#, "`bogus`: unknown field `bogus`, expected one of `user`, `session`, `language`, `topics`, `ttl` at line 1 column 8"),
+        bad("unknown field in a registration", windows, r#"{"bogus": 1}"#, "`bogus`: unknown field `bogus`, expected one of `user`, `session`, `language`, `topics`, `ttl`, `extra` at line 1 column 8"),
         bad("unknown field in user", windows, r#"{"user": {"id": "1", "admin": true}}"#, "`user.admin`: unknown field `admin`, expected one of `id`, `username`, `is_staff`, `is_superuser`, `perms` at line 1 column 28"),
         bad("unknown field in a topic change", topics, r#"{"add": [], "replace": []}"#, "`replace`: unknown field `replace`, expected `add` or `remove` at line 1 column 21"),
-        bad("unknown field in a trigger", trigger, r#"{"signal": "a", "to": ["broadcast"], "delay": 5}"#, "`delay`: unknown field `delay`, expected one of `signal`, `opts`, `to` at line 1 column 44"),
+        bad("unknown field in a trigger", trigger, r#"{"signal": "a", "to": ["broadcast"], "delay": 5}"#, "`delay`: unknown field `delay`, expected one of `signal`, `opts`, `to`, `signal_id` at line 1 column 44"),
         // 400: each field of a registration with a wrong type or value.
         bad("user is a number", windows, r#"{"user": 5}"#, "`user`: invalid type: integer `5`, expected struct User at line 1 column 10"),
         bad("user.id is a number", windows, r#"{"user": {"id": 5}}"#, "`user.id`: invalid type: integer `5`, expected a string at line 1 column 17"),
