@@ -29,6 +29,8 @@ struct Received {
     calls: Vec<Value>,
     /// Manifest reads.
     manifests: usize,
+    /// `b.tiny` calls running now, and the most that ever ran at once.
+    tiny: (usize, usize),
 }
 
 /// A backend in a thread of its own, with these signals:
@@ -42,6 +44,8 @@ struct Received {
 /// | `b.http500` | `default` | HTTP 500 |
 /// | `b.slow` | `slow` | ok after [`SLOW`] |
 /// | `b.fast` | `fast` | ok |
+/// | `b.tiny` | `tiny` (concurrency 1, as the backend lists it) | ok after 200 ms |
+/// | `b.server` | `default`, server triggers only | ok |
 struct Backend {
     addr: SocketAddr,
     received: Arc<Mutex<Received>>,
@@ -57,8 +61,9 @@ async fn manifest(req: HttpRequest, received: web::Data<Arc<Mutex<Received>>>) -
         "b.echo": {"queues": ["default"]}, "b.refuse": {"queues": ["default"]},
         "b.args": {"queues": ["default"]}, "b.raise": {"queues": ["default"]},
         "b.http500": {"queues": ["default"]}, "b.slow": {"queues": ["slow"]},
-        "b.fast": {"queues": ["fast"]},
-    }}))
+        "b.fast": {"queues": ["fast"]}, "b.tiny": {"queues": ["tiny"]},
+        "b.server": {"queues": ["default"], "browser": false},
+    }, "queues": {"tiny": {"concurrency": 1}}}))
 }
 
 fn authorized(req: &HttpRequest) -> bool {
@@ -90,6 +95,16 @@ async fn call(
         "b.slow" => {
             actix_web::rt::time::sleep(SLOW).await;
             HttpResponse::Ok().json(json!({"ok": true, "result": "slow"}))
+        }
+        "b.tiny" => {
+            {
+                let mut received = received.lock().unwrap();
+                received.tiny.0 += 1;
+                received.tiny.1 = received.tiny.1.max(received.tiny.0);
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+            received.lock().unwrap().tiny.0 -= 1;
+            HttpResponse::Ok().json(json!({"ok": true, "result": "tiny"}))
         }
         _ => HttpResponse::Ok().json(json!({"ok": true, "result": null})),
     }
@@ -251,6 +266,48 @@ async fn a_slow_queue_holds_up_no_other_queue_and_its_backlog_is_bounded() {
         slow.recv().await,
         json!({"reply_to": "s1", "ok": true, "result": "slow"})
     );
+}
+
+#[tokio::test]
+async fn a_queue_runs_as_many_calls_at_once_as_the_backend_sizes_it() {
+    let backend = Backend::start();
+    let server = node(backend.url());
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        clients.push(Client::connect(&server, None).await);
+    }
+    for (i, client) in clients.iter_mut().enumerate() {
+        client
+            .send_json(json!({"signal": "b.tiny", "opts": {}, "id": i}))
+            .await;
+    }
+    for (i, client) in clients.iter_mut().enumerate() {
+        assert_eq!(
+            client.recv().await,
+            json!({"reply_to": i, "ok": true, "result": "tiny"})
+        );
+    }
+    let (running, most) = backend.received.lock().unwrap().tiny;
+    assert_eq!((running, most), (0, 1), "one at a time, none refused");
+}
+
+#[tokio::test]
+async fn a_server_only_backend_signal_is_unknown_to_browsers() {
+    let backend = Backend::start();
+    let server = node(backend.url());
+    let mut client = Client::connect(&server, None).await;
+    let (code, _) = client.err("b.server", json!({})).await;
+    assert_eq!(code, "unknown_signal");
+    assert!(backend.calls().is_empty(), "the backend was not asked");
+    server
+        .trigger(json!({"signal": "b.server", "to": ["server"]}))
+        .await;
+    let deadline = Instant::now() + common::WAIT;
+    while backend.calls().is_empty() {
+        assert!(Instant::now() < deadline, "a server trigger reaches it");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(backend.calls()[0]["from_browser"], json!(false));
 }
 
 #[tokio::test]

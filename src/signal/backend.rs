@@ -4,15 +4,18 @@
 //! A browser call to a signal that has no Rust handler is forwarded to the backend when one
 //! is configured (`backend_url`, `backend_key`), and so is a server-side trigger of it:
 //!
-//! - the backend lists its signals and their queues at `GET {backend_url}signals`; names it
-//!   does not list are `unknown_signal` without a request to the backend. The list is read at
+//! - the backend lists its signals, their queues, whether browsers may call them, and each
+//!   queue's concurrency at `GET {backend_url}signals`; names it does not list (and, for
+//!   browsers, names it marks server-only) are `unknown_signal` without a request to the
+//!   backend. The list is read at
 //!   the first call, again in the background when older than [`MANIFEST_REFRESH`], and again
 //!   (at most every [`MANIFEST_RETRY`]) when a browser calls a name it does not hold;
 //! - each call is `POST {backend_url}call` with the signal, its options, the queue and the
 //!   calling window's identity, through a pool of keep-alive connections;
-//! - calls of one queue run at most `queues.NAME.concurrency` at a time with at most
-//!   `queues.NAME.backlog` waiting (`rate_limited` beyond), so a slow Python handler never
-//!   holds up the others; each has the handler time limit (`timeout` beyond);
+//! - calls of one queue run at most `queues.NAME.concurrency` at a time (the backend's
+//!   figure when that is not configured) with at most `queues.NAME.backlog` waiting
+//!   (`rate_limited` beyond), so a slow Python handler never holds up the others; each has
+//!   the handler time limit (`timeout` beyond);
 //! - a backend that is down, slow or broken gives the browser `handler_error` (or `timeout`),
 //!   is logged and counted (`switchboard_backend_calls_total{outcome}`), and never touches
 //!   `/readyz`.
@@ -65,22 +68,42 @@ pub struct BackendSettings {
 #[derive(Deserialize)]
 struct Manifest {
     /// Signal path → where its handlers run.
-    signals: HashMap<String, ManifestEntry>,
+    signals: HashMap<String, Listed>,
+    /// Queue name → its limits, as the backend sizes them.
+    #[serde(default)]
+    queues: HashMap<String, ManifestQueue>,
 }
 
 /// One signal of the manifest.
-#[derive(Deserialize)]
-struct ManifestEntry {
+#[derive(Debug, Clone, Deserialize)]
+struct Listed {
     /// The queues of its handlers (one call per queue).
     #[serde(default)]
     queues: Vec<String>,
+    /// Whether browsers may call it (`false`: server triggers only).
+    #[serde(default = "browser_callable")]
+    browser: bool,
+}
+
+/// A backend that does not say lets browsers call its signals.
+fn browser_callable() -> bool {
+    true
+}
+
+/// One queue of the manifest.
+#[derive(Deserialize)]
+struct ManifestQueue {
+    /// Handlers of the queue the backend runs at once (df's pool size).
+    concurrency: usize,
 }
 
 /// The list of backend signals as last read.
 #[derive(Default)]
 struct Known {
-    /// Signal path → its queues.
-    signals: HashMap<String, Vec<String>>,
+    /// Signal path → its queues and who may call it.
+    signals: HashMap<String, Listed>,
+    /// Queue name → the concurrency the backend gives it.
+    concurrency: HashMap<String, usize>,
     /// When the list was last read successfully.
     read_at: Option<Instant>,
     /// When a read was last started (successful or not).
@@ -139,6 +162,9 @@ pub(crate) struct Backend {
     timeout: Duration,
     /// The list of backend signals.
     known: Mutex<Known>,
+    /// Held while a call reads the list: the calls that need it meanwhile wait for it
+    /// instead of finding it empty.
+    reading: Arc<tokio::sync::Mutex<()>>,
     /// One queue per backend queue name, created as names appear.
     queues: Mutex<Queues>,
     /// Their limits (`[queues.NAME]`, defaults otherwise).
@@ -191,6 +217,7 @@ impl Backend {
             authorization: format!("Bearer {}", settings.key),
             timeout: settings.timeout,
             known: Mutex::new(Known::default()),
+            reading: Arc::default(),
             queues: Mutex::new(Queues::default()),
             queue_configs,
             metrics,
@@ -215,13 +242,13 @@ impl Backend {
             .json()
             .await
             .map_err(|e| format!("GET {}: {e}", self.signals_url))?;
-        let signals = manifest
-            .signals
-            .into_iter()
-            .map(|(path, entry)| (path, entry.queues))
-            .collect();
         let mut known = self.known.lock();
-        known.signals = signals;
+        known.signals = manifest.signals;
+        known.concurrency = manifest
+            .queues
+            .into_iter()
+            .map(|(name, queue)| (name, queue.concurrency.max(1)))
+            .collect();
         known.read_at = Some(Instant::now());
         Ok(())
     }
@@ -233,12 +260,13 @@ impl Backend {
         }
     }
 
-    /// The queues of `signal`'s backend handlers; empty when the backend has none.
-    async fn queues_of(self: &Arc<Self>, signal: &str) -> Vec<String> {
+    /// How the backend lists `signal`; `None` when it does not.
+    async fn listed(self: &Arc<Self>, signal: &str) -> Option<Listed> {
         enum Next {
-            Use(Vec<String>),
-            Background(Vec<String>),
-            Read,
+            Use(Option<Listed>),
+            Background(Listed),
+            Read(tokio::sync::OwnedMutexGuard<()>),
+            AwaitRead,
         }
         let next = {
             let mut known = self.known.lock();
@@ -249,40 +277,46 @@ impl Backend {
             let fresh = since(known.read_at, MANIFEST_REFRESH);
             let tried = since(known.tried_at, MANIFEST_RETRY);
             match known.signals.get(signal).cloned() {
-                Some(queues) if fresh || tried => Next::Use(queues),
-                Some(queues) => {
+                Some(listed) if fresh || tried => Next::Use(Some(listed)),
+                Some(listed) => {
                     known.tried_at = Some(now);
-                    Next::Background(queues)
+                    Next::Background(listed)
                 }
-                None if tried => Next::Use(Vec::new()),
+                // Never read yet: a read is under way (calls wait for it), or just failed.
+                None if tried && known.read_at.is_none() => Next::AwaitRead,
+                None if tried => Next::Use(None),
                 None => {
                     known.tried_at = Some(now);
-                    Next::Read
+                    match self.reading.clone().try_lock_owned() {
+                        Ok(reading) => Next::Read(reading),
+                        Err(_) => Next::AwaitRead,
+                    }
                 }
             }
         };
         match next {
-            Next::Use(queues) => queues,
-            Next::Background(queues) => {
+            Next::Use(listed) => listed,
+            Next::Background(listed) => {
                 let backend = self.clone();
                 tokio::spawn(async move { backend.refresh_logged().await });
-                queues
+                Some(listed)
             }
-            Next::Read => {
+            Next::Read(_reading) => {
                 self.refresh_logged().await;
-                self.known
-                    .lock()
-                    .signals
-                    .get(signal)
-                    .cloned()
-                    .unwrap_or_default()
+                self.known.lock().signals.get(signal).cloned()
+            }
+            Next::AwaitRead => {
+                let _read = self.reading.lock().await;
+                self.known.lock().signals.get(signal).cloned()
             }
         }
     }
 
     /// Whether the backend handles `signal` (reading the list when needed).
     pub(crate) async fn handles(self: &Arc<Self>, signal: &str) -> bool {
-        !self.queues_of(signal).await.is_empty()
+        self.listed(signal)
+            .await
+            .is_some_and(|listed| !listed.queues.is_empty())
     }
 
     /// Runs `signal`'s backend handlers, one call per queue: the first non-null result, or
@@ -295,7 +329,11 @@ impl Backend {
         opts: &Opts,
         from_browser: bool,
     ) -> Result<Value, SignalError> {
-        let queues = self.queues_of(signal).await;
+        let queues = match self.listed(signal).await {
+            // Server-only: invisible to browsers, as Rust server-only handlers are.
+            Some(listed) if listed.browser || !from_browser => listed.queues,
+            _ => Vec::new(),
+        };
         if queues.is_empty() {
             if self.known.lock().read_at.is_none() {
                 // The list was never read: the backend is down, not the name unknown.
@@ -329,10 +367,19 @@ impl Backend {
         queue_name: &str,
         from_browser: bool,
     ) -> Result<Value, SignalError> {
-        let queue = self
-            .queues
-            .lock()
-            .get_or_create(queue_name, &self.queue_configs);
+        let queue = self.queues.lock().get_or_create_with(queue_name, || {
+            // Configured limits first; else the concurrency the backend gives the queue.
+            self.queue_configs
+                .get(queue_name)
+                .copied()
+                .unwrap_or_else(|| {
+                    let concurrency = self.known.lock().concurrency.get(queue_name).copied();
+                    QueueConfig {
+                        concurrency: concurrency.unwrap_or(QueueConfig::default().concurrency),
+                        ..QueueConfig::default()
+                    }
+                })
+        });
         let _slot = queue.enter().await.map_err(|_| {
             self.count("rate_limited");
             SignalError::new(

@@ -65,14 +65,18 @@ impl Queues {
         name: &str,
         configs: &HashMap<String, QueueConfig>,
     ) -> Arc<Queue> {
+        self.get_or_create_with(name, || configs.get(name).copied().unwrap_or_default())
+    }
+
+    /// The queue named `name`, created with `config()` if it does not exist yet.
+    pub(crate) fn get_or_create_with(
+        &mut self,
+        name: &str,
+        config: impl FnOnce() -> QueueConfig,
+    ) -> Arc<Queue> {
         self.by_name
             .entry(name.to_owned())
-            .or_insert_with(|| {
-                Arc::new(Queue::new(
-                    name,
-                    configs.get(name).copied().unwrap_or_default(),
-                ))
-            })
+            .or_insert_with(|| Arc::new(Queue::new(name, config())))
             .clone()
     }
 }

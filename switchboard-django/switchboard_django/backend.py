@@ -46,21 +46,41 @@ def valid_signal_name(name: str) -> bool:
     return len(name.encode()) <= MAX_SIGNAL_NAME and bool(SIGNAL_NAME_RE.match(name))
 
 
-def signal_list() -> dict[str, dict[str, list[str]]]:
-    """Return every df ``@signal`` path with the queues of its handlers."""
-    from df_websockets.decorators import REGISTERED_SIGNALS
+def signal_list() -> dict[str, dict[str, Any]]:
+    """Return every df ``@signal`` path with its queues and whether browsers may call it.
+
+    A browser may call a path with a handler that is not ``server_side``; Switchboard
+    answers browsers ``unknown_signal`` for the others without calling Django.
+    """
+    from df_websockets.decorators import REGISTERED_SIGNALS, server_side
     from df_websockets.tasks import import_signals_and_functions
 
     import_signals_and_functions()
-    result: dict[str, dict[str, list[str]]] = {}
+    result: dict[str, dict[str, Any]] = {}
     for path, connections in sorted(REGISTERED_SIGNALS.items()):
         if not connections:
             continue
         if not valid_signal_name(path):
             logger.warning("switchboard: signal `%s` cannot be called through Switchboard", path)
             continue
-        result[path] = {"queues": sorted({listed_queue(c) for c in connections})}
+        result[path] = {
+            "queues": sorted({listed_queue(c) for c in connections}),
+            "browser": any(c.is_allowed_to is not server_side for c in connections),
+        }
     return result
+
+
+def queue_limits(signals: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Return the concurrency of every listed queue.
+
+    It is df's ``WEBSOCKET_POOL_SIZES``: the threads df would give the queue (its ``None``
+    entry for queues it does not name).
+    """
+    from df_websockets import ws_settings
+
+    sizes = ws_settings.WEBSOCKET_POOL_SIZES
+    names = sorted({queue for entry in signals.values() for queue in entry["queues"]})
+    return {name: {"concurrency": int(sizes.get(name, sizes.get(None, 5)))} for name in names}
 
 
 def failure(code: str, message: str) -> dict[str, Any]:

@@ -50,11 +50,15 @@ def _guard(request: HttpRequest, method: str) -> JsonResponse | None:
 
 @csrf_exempt
 def signals(request: HttpRequest) -> JsonResponse:
-    """``GET signals``: every df ``@signal`` path and the queues of its handlers."""
+    """``GET signals``: every df ``@signal`` path and each queue's concurrency.
+
+    Each path comes with its queues and whether browsers may call it.
+    """
     refused = _guard(request, "GET")
     if refused is not None:
         return refused
-    return JsonResponse({"signals": backend.signal_list()})
+    listed = backend.signal_list()
+    return JsonResponse({"signals": listed, "queues": backend.queue_limits(listed)})
 
 
 def _call_fields(body: Any) -> tuple[str, dict, str, bool, dict | None]:

@@ -87,11 +87,15 @@ def test_methods():
 def test_signal_list():
     response = Client().get("/switchboard/signals", **AUTH)
     assert response.status_code == 200
-    listed = response.json()["signals"]
-    assert listed["testapp.echo"] == {"queues": ["celery"]}
-    assert listed["testapp.slow"] == {"queues": ["slow"]}
-    assert listed["testapp.two"] == {"queues": ["celery"]}
-    assert "testapp.server_only" in listed  # every path; the call answers unknown_signal
+    answer = response.json()
+    listed = answer["signals"]
+    assert listed["testapp.echo"] == {"queues": ["celery"], "browser": True}
+    assert listed["testapp.slow"] == {"queues": ["slow"], "browser": True}
+    assert listed["testapp.two"] == {"queues": ["celery"], "browser": True}
+    # Listed for server triggers; Switchboard answers browsers unknown_signal itself.
+    assert listed["testapp.server_only"] == {"queues": ["celery"], "browser": False}
+    # df's WEBSOCKET_POOL_SIZES (its default, {None: 10}): the threads df gives a queue.
+    assert answer["queues"] == {"celery": {"concurrency": 10}, "slow": {"concurrency": 10}}
 
 
 def test_csrf_exempt_for_authenticated_calls():
