@@ -16,7 +16,7 @@ run:
 ## Everything CI checks: formatting, lints, Rust tests, a small run of every benchmark
 ## scenario and of the jitter benchmark, a short fuzz run, JS lint/tests/build, browser tests.
 test: deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-check js-pack e2e \
-	django-test
+	django-test django-e2e
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
@@ -70,21 +70,24 @@ e2e:
 	cd $(JS) && SWITCHBOARD_BIN=$(CURDIR)/target/debug/switchboard $(NPM) run e2e
 
 ## switchboard-django (the Python package in switchboard-django/): a virtualenv in
-## target/django-venv with Django, df_websockets 1.2.6, pytest, pytest-django, ruff, websockets
-## and the package (editable); `django-test` runs ruff (lint and format) and pytest against a
-## real binary: SWITCHBOARD_BIN, by default the debug build, which is built first (with
-## another SWITCHBOARD_BIN, nothing is built).
+## target/django-venv with what switchboard-django/requirements-test.txt lists (Django,
+## df_websockets 1.2.6, pytest, ruff, websockets, Playwright for Python, daphne) and the
+## package (editable). `django-test` runs ruff (lint and format) and pytest against a real
+## binary: SWITCHBOARD_BIN, by default the debug build, which is built first (with another
+## SWITCHBOARD_BIN, nothing is built). `django-e2e` runs the example df_websockets site
+## (examples/df_site) on that binary in Debian's Chromium.
 DJANGO_VENV := target/django-venv
 DJANGO_DIR := switchboard-django
+DF_SITE := examples/df_site
 SWITCHBOARD_BIN_DEFAULT := $(CURDIR)/target/debug/switchboard
 SWITCHBOARD_BIN ?= $(SWITCHBOARD_BIN_DEFAULT)
 
-.PHONY: django-venv django-bin django-test
+.PHONY: django-venv django-bin django-test django-e2e
 
-$(DJANGO_VENV)/.stamp: $(DJANGO_DIR)/pyproject.toml
+$(DJANGO_VENV)/.stamp: $(DJANGO_DIR)/pyproject.toml $(DJANGO_DIR)/requirements-test.txt
 	python3 -m venv $(DJANGO_VENV)
 	$(DJANGO_VENV)/bin/pip install --disable-pip-version-check -q \
-		"Django>=4.2" "df_websockets==1.2.6" pytest pytest-django ruff "websockets>=12"
+		-r $(DJANGO_DIR)/requirements-test.txt
 	$(DJANGO_VENV)/bin/pip install --disable-pip-version-check -q -e ./$(DJANGO_DIR)
 	touch $@
 
@@ -97,6 +100,10 @@ django-bin:
 django-test: django-venv django-bin
 	cd $(DJANGO_DIR) && ../$(DJANGO_VENV)/bin/ruff check . && ../$(DJANGO_VENV)/bin/ruff format --check .
 	cd $(DJANGO_DIR) && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../$(DJANGO_VENV)/bin/pytest -q -rs
+
+django-e2e: django-venv django-bin chromium
+	cd $(DF_SITE) && ../../$(DJANGO_VENV)/bin/ruff check . && ../../$(DJANGO_VENV)/bin/ruff format --check .
+	cd $(DF_SITE) && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../../$(DJANGO_VENV)/bin/pytest -q -rs
 
 ## Long soak (release build): SOAK_SECONDS of churn by SOAK_CLIENTS concurrent clients; prints
 ## lives per second and the server's RSS before and after. `make test` runs a short one.

@@ -89,12 +89,25 @@ def test_serve_command_line_with_every_setting():
         SWITCHBOARD_BACKEND_URL="http://10.0.0.2/sb/",
         SWITCHBOARD_PUBLIC_WS_URL="wss://example.com/live/",
         WEBSOCKET_URL="/live/",
+        CSRF_TRUSTED_ORIGINS=["https://example.com", "https://*.example.com"],
     )
     assert line == (
         "/opt/switchboard serve --bind sb.example:8443 --api-key $SWITCHBOARD_API_KEY"
         " --ws-path /live/ --public-ws-url wss://example.com/live/"
+        " --allowed-origin https://example.com"
         " --backend-url http://10.0.0.2/sb/ --backend-key $SWITCHBOARD_BACKEND_KEY"
     )
+
+
+def test_serve_command_allows_the_pages_origin():
+    """Pages served by Django connect to Switchboard's own URL: their origin must be allowed."""
+    public = {"SWITCHBOARD_PUBLIC_WS_URL": "ws://127.0.0.1:8001/ws/"}
+    line = run_command("--site-url", "http://127.0.0.1:8000", **public)
+    assert " --allowed-origin http://127.0.0.1:8000 " in line
+    line = run_command("--origin", "https://a.example", "--origin", "https://b.example", **public)
+    assert " --allowed-origin https://a.example --allowed-origin https://b.example " in line
+    # behind a reverse proxy the pages' origin is Switchboard's host: nothing to allow
+    assert "--allowed-origin" not in run_command("--site-url", "http://127.0.0.1:8000")
 
 
 def test_serve_command_needs_the_settings():

@@ -27,8 +27,31 @@ def backend_url(site_url: str) -> str:
     return site_url.rstrip("/") + signals_path[: -len("signals")]
 
 
-def serve_command(site_url: str, binary: str = "switchboard", redact: bool = False) -> list[str]:
-    """Return the arguments of the ``switchboard serve`` command for these settings."""
+def page_origins(site_url: str) -> list[str]:
+    """Return the origins of the site's pages, which Switchboard must accept.
+
+    Needed only when pages connect to Switchboard's own URL (``SWITCHBOARD_PUBLIC_WS_URL``):
+    Switchboard then sees another origin than its own host and refuses it by default. They
+    are ``CSRF_TRUSTED_ORIGINS`` when set (the origins Django itself trusts), else the origin
+    of ``site_url``.
+    """
+    trusted = [str(o) for o in getattr(settings, "CSRF_TRUSTED_ORIGINS", []) if "*" not in str(o)]
+    if trusted:
+        return trusted
+    parts = urlsplit(site_url)
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
+def serve_command(
+    site_url: str,
+    binary: str = "switchboard",
+    redact: bool = False,
+    origins: list[str] | None = None,
+) -> list[str]:
+    """Return the arguments of the ``switchboard serve`` command for these settings.
+
+    ``origins`` are the pages' origins (see :func:`page_origins`, the default).
+    """
     url = conf.url()
     if not url:
         raise CommandError("SWITCHBOARD_URL is not set")
@@ -42,6 +65,8 @@ def serve_command(site_url: str, binary: str = "switchboard", redact: bool = Fal
     args += ["--ws-path", str(getattr(settings, "WEBSOCKET_URL", "/ws/"))]
     if conf.public_ws_url():
         args += ["--public-ws-url", conf.public_ws_url()]
+        for origin in origins or page_origins(site_url):
+            args += ["--allowed-origin", origin]
     if backend_key:
         args += ["--backend-url", backend_url(site_url)]
         args += ["--backend-key", "$SWITCHBOARD_BACKEND_KEY" if redact else backend_key]
@@ -62,6 +87,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--binary", default="switchboard", help="Path of the binary.")
         parser.add_argument(
+            "--origin",
+            action="append",
+            dest="origins",
+            help="Origin of the site's pages (repeatable; default: CSRF_TRUSTED_ORIGINS, else "
+            "the site URL's). Used with SWITCHBOARD_PUBLIC_WS_URL.",
+        )
+        parser.add_argument(
             "--redact",
             action="store_true",
             help="Print $SWITCHBOARD_API_KEY and $SWITCHBOARD_BACKEND_KEY instead of the keys.",
@@ -69,7 +101,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Print the command."""
-        argv = serve_command(options["site_url"], options["binary"], options["redact"])
+        argv = serve_command(
+            options["site_url"], options["binary"], options["redact"], options["origins"]
+        )
         if options["redact"]:
             line = " ".join(a if a.startswith("$") else shlex.quote(a) for a in argv)
         else:
