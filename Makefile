@@ -16,7 +16,7 @@ run:
 ## Everything CI checks: formatting, lints, Rust tests, a small run of every benchmark
 ## scenario and of the jitter benchmark, a short fuzz run, JS lint/tests/build, browser tests.
 test: deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-check js-pack e2e \
-	django-test django-e2e
+	django-test django-e2e bench-django-smoke
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
@@ -82,7 +82,7 @@ DF_SITE := examples/df_site
 SWITCHBOARD_BIN_DEFAULT := $(CURDIR)/target/debug/switchboard
 SWITCHBOARD_BIN ?= $(SWITCHBOARD_BIN_DEFAULT)
 
-.PHONY: django-venv django-bin django-test django-e2e
+.PHONY: django-venv django-bin django-test django-e2e bench-django bench-django-smoke
 
 $(DJANGO_VENV)/.stamp: $(DJANGO_DIR)/pyproject.toml $(DJANGO_DIR)/requirements-test.txt
 	python3 -m venv $(DJANGO_VENV)
@@ -100,6 +100,20 @@ django-bin:
 django-test: django-venv django-bin
 	cd $(DJANGO_DIR) && ../$(DJANGO_VENV)/bin/ruff check . && ../$(DJANGO_VENV)/bin/ruff format --check .
 	cd $(DJANGO_DIR) && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../$(DJANGO_VENV)/bin/pytest -q -rs
+
+## Browser calls to a Python handler, Switchboard + Django (gunicorn) against df_websockets'
+## own stack (Channels on daphne), the same example site, 100 windows (bench/django/calls.py;
+## BENCHMARKS.md "Django sites"). `make test` runs a few seconds of it (bench-django-smoke).
+bench-django: django-venv
+	$(CARGO) build --release -p switchboard
+	$(DJANGO_VENV)/bin/python bench/django/calls.py --switchboard-bin target/release/switchboard \
+		--json target/bench-django.json
+
+bench-django-smoke: django-venv django-bin
+	$(DJANGO_VENV)/bin/ruff check --config $(DJANGO_DIR)/pyproject.toml bench/django
+	$(DJANGO_VENV)/bin/ruff format --check --config $(DJANGO_DIR)/pyproject.toml bench/django
+	$(DJANGO_VENV)/bin/python bench/django/calls.py --switchboard-bin $(SWITCHBOARD_BIN) \
+		--windows 5 --seconds 1 --warmup 0.5
 
 django-e2e: django-venv django-bin chromium
 	cd $(DF_SITE) && ../../$(DJANGO_VENV)/bin/ruff check . && ../../$(DJANGO_VENV)/bin/ruff format --check .
