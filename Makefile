@@ -98,6 +98,26 @@ django-test: django-venv django-bin
 	cd $(DJANGO_DIR) && ../$(DJANGO_VENV)/bin/ruff check . && ../$(DJANGO_VENV)/bin/ruff format --check .
 	cd $(DJANGO_DIR) && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../$(DJANGO_VENV)/bin/pytest -q -rs
 
+## The mode without df_websockets: target/django-nodf-venv has Django, pytest, pytest-django,
+## websockets, urllib3 and the package, and no df_websockets, Channels or Celery;
+## `django-nodf-test` runs the test site of switchboard-django/tests_nodf against
+## SWITCHBOARD_BIN (ruff runs in django-test, over both test folders).
+DJANGO_NODF_VENV := target/django-nodf-venv
+
+.PHONY: django-nodf-venv django-nodf-test
+
+$(DJANGO_NODF_VENV)/.stamp: $(DJANGO_DIR)/pyproject.toml
+	python3 -m venv $(DJANGO_NODF_VENV)
+	$(DJANGO_NODF_VENV)/bin/pip install --disable-pip-version-check -q \
+		"Django>=4.2" pytest pytest-django "websockets>=12" "urllib3>=1.26"
+	$(DJANGO_NODF_VENV)/bin/pip install --disable-pip-version-check -q --no-deps -e ./$(DJANGO_DIR)
+	touch $@
+
+django-nodf-venv: $(DJANGO_NODF_VENV)/.stamp
+
+django-nodf-test: django-nodf-venv django-bin
+	cd $(DJANGO_DIR)/tests_nodf && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../../$(DJANGO_NODF_VENV)/bin/pytest -q -rs
+
 ## Long soak (release build): SOAK_SECONDS of churn by SOAK_CLIENTS concurrent clients; prints
 ## lives per second and the server's RSS before and after. `make test` runs a short one.
 SOAK_SECONDS ?= 120
