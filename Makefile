@@ -16,7 +16,7 @@ run:
 ## Everything CI checks: formatting, lints, Rust tests, a small run of every benchmark
 ## scenario and of the jitter benchmark, a short fuzz run, JS lint/tests/build, browser tests.
 test: deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-check js-pack e2e \
-	django-test django-e2e bench-django-smoke
+	django-test django-nodf-test django-e2e bench-django-smoke
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
@@ -118,6 +118,26 @@ bench-django-smoke: django-venv django-bin
 django-e2e: django-venv django-bin chromium
 	cd $(DF_SITE) && ../../$(DJANGO_VENV)/bin/ruff check . && ../../$(DJANGO_VENV)/bin/ruff format --check .
 	cd $(DF_SITE) && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../../$(DJANGO_VENV)/bin/pytest -q -rs
+
+## The mode without df_websockets: target/django-nodf-venv has Django, pytest, pytest-django,
+## websockets, urllib3 and the package, and no df_websockets, Channels or Celery;
+## `django-nodf-test` runs the test site of switchboard-django/tests_nodf against
+## SWITCHBOARD_BIN (ruff runs in django-test, over both test folders).
+DJANGO_NODF_VENV := target/django-nodf-venv
+
+.PHONY: django-nodf-venv django-nodf-test
+
+$(DJANGO_NODF_VENV)/.stamp: $(DJANGO_DIR)/pyproject.toml
+	python3 -m venv $(DJANGO_NODF_VENV)
+	$(DJANGO_NODF_VENV)/bin/pip install --disable-pip-version-check -q \
+		"Django>=4.2" pytest pytest-django "websockets>=12" "urllib3>=1.26"
+	$(DJANGO_NODF_VENV)/bin/pip install --disable-pip-version-check -q --no-deps -e ./$(DJANGO_DIR)
+	touch $@
+
+django-nodf-venv: $(DJANGO_NODF_VENV)/.stamp
+
+django-nodf-test: django-nodf-venv django-bin
+	cd $(DJANGO_DIR)/tests_nodf && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../../$(DJANGO_NODF_VENV)/bin/pytest -q -rs
 
 ## Long soak (release build): SOAK_SECONDS of churn by SOAK_CLIENTS concurrent clients; prints
 ## lives per second and the server's RSS before and after. `make test` runs a short one.

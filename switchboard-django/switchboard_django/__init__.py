@@ -1,10 +1,19 @@
-"""switchboard-django: a df_websockets Django site served by Switchboard.
+"""switchboard-django: a df_websockets-style Django site served by Switchboard.
 
 ``from switchboard_django import signal, trigger, set_websocket_topics, WINDOW, USER,
-BROADCAST, SERVER`` gives df_websockets' own objects (they are loaded on first use, after
-Django's setup). Installing ``switchboard_django`` in ``INSTALLED_APPS`` makes them talk to
-Switchboard (see :mod:`switchboard_django.integration`). The mode without df_websockets is
-not implemented yet: these names then raise ``ImportError``.
+BROADCAST, SERVER`` (and ``trigger_signal``, ``SYNC``, ``SESSION``, and the permission
+helpers ``everyone``, ``is_authenticated``, ``is_anonymous``, ``is_staff``, ``is_superuser``,
+``has_perm``, ``server_side``) gives, on first use:
+
+- with ``df_websockets`` in ``INSTALLED_APPS``: df_websockets' own objects. Installing
+  ``switchboard_django`` makes them talk to Switchboard (see
+  :mod:`switchboard_django.integration`);
+- without it: the package's implementation of the same API (df_websockets 1.2.6's names,
+  arguments and rules), which needs neither df_websockets, Channels nor Celery:
+  :mod:`switchboard_django.decorators`, :mod:`switchboard_django.tasks`,
+  :mod:`switchboard_django.window_info` and :mod:`switchboard_django.middleware`.
+
+Both modes map topics to the same Switchboard names, so a site can switch.
 """
 
 from __future__ import annotations
@@ -14,30 +23,36 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_DF_NAMES = {
-    "signal": "df_websockets.decorators",
-    "trigger": "df_websockets.tasks",
-    "set_websocket_topics": "df_websockets.tasks",
-    "WINDOW": "df_websockets.tasks",
-    "USER": "df_websockets.tasks",
-    "BROADCAST": "df_websockets.tasks",
-    "SERVER": "df_websockets.tasks",
+# name: (module of df_websockets, module of this package)
+_NAMES = {
+    "signal": ("df_websockets.decorators", "switchboard_django.decorators"),
+    "everyone": ("df_websockets.decorators", "switchboard_django.decorators"),
+    "is_authenticated": ("df_websockets.decorators", "switchboard_django.decorators"),
+    "is_anonymous": ("df_websockets.decorators", "switchboard_django.decorators"),
+    "is_staff": ("df_websockets.decorators", "switchboard_django.decorators"),
+    "is_superuser": ("df_websockets.decorators", "switchboard_django.decorators"),
+    "has_perm": ("df_websockets.decorators", "switchboard_django.decorators"),
+    "server_side": ("df_websockets.decorators", "switchboard_django.decorators"),
+    "trigger": ("df_websockets.tasks", "switchboard_django.tasks"),
+    "trigger_signal": ("df_websockets.tasks", "switchboard_django.tasks"),
+    "set_websocket_topics": ("df_websockets.tasks", "switchboard_django.tasks"),
+    "WINDOW": ("df_websockets.tasks", "switchboard_django.tasks"),
+    "USER": ("df_websockets.tasks", "switchboard_django.tasks"),
+    "BROADCAST": ("df_websockets.tasks", "switchboard_django.tasks"),
+    "SERVER": ("df_websockets.tasks", "switchboard_django.tasks"),
+    "SYNC": ("df_websockets.tasks", "switchboard_django.tasks"),
+    "SESSION": ("df_websockets.tasks", "switchboard_django.tasks"),
 }
 
-__all__ = ["signal", "trigger", "set_websocket_topics", "WINDOW", "USER", "BROADCAST", "SERVER"]
+__all__ = list(_NAMES)
 
 
 def __getattr__(name: str) -> Any:
-    """Load df_websockets' object ``name`` on first use."""
-    module = _DF_NAMES.get(name)
-    if module is None:
+    """Return df_websockets' object ``name`` when the site uses df, else the package's own."""
+    modules = _NAMES.get(name)
+    if modules is None:
         raise AttributeError(f"module 'switchboard_django' has no attribute {name!r}")
-    try:
-        return getattr(import_module(module), name)
-    except ModuleNotFoundError as err:
-        if err.name and err.name.startswith("df_websockets"):
-            raise ImportError(
-                f"switchboard_django.{name} needs df_websockets 1.2.6 for now "
-                "(pip install 'switchboard-django[df]'); the df-less mode is not implemented yet"
-            ) from err
-        raise
+    from switchboard_django import conf
+
+    df_module, own_module = modules
+    return getattr(import_module(df_module if conf.df_mode() else own_module), name)

@@ -1,9 +1,11 @@
-"""Running df_websockets handlers for Switchboard's backend calls (PROTOCOL.md §10).
+"""Running a site's ``@signal`` handlers for Switchboard's backend calls (PROTOCOL.md §10).
 
+The handlers are df_websockets' when it is installed, else the package's own
+(:mod:`switchboard_django.registry` hides the difference).
 :func:`signal_list` answers ``GET {backend_url}signals`` and :func:`dispatch` answers
 ``POST {backend_url}call``, the way df's ``process_task`` runs a signal on one queue:
 rebuild the ``WindowInfo`` with ``WindowInfo.from_dict``, run the ``before_process`` hooks
-of ``WINDOW_INFO_MIDDLEWARES``, check permissions when the call comes from a browser, check
+(df's ``WINDOW_INFO_MIDDLEWARES``), check permissions when the call comes from a browser, check
 the arguments with the handler's own ``check``, call it. Everything runs synchronously in
 the request, whatever ``WEBSOCKET_WORKERS`` says (df's "thread" semantics, no Celery).
 
@@ -22,7 +24,8 @@ from typing import Any
 
 from django.utils import translation
 
-from switchboard_django.identity import window_info_from_call
+from switchboard_django import registry
+from switchboard_django.identity import window_info_values
 
 logger = logging.getLogger("switchboard_django")
 
@@ -31,13 +34,11 @@ SIGNAL_NAME_RE = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*(\.[_A-Za-z][_A-Za-z0-9]*)*
 MAX_SIGNAL_NAME = 128
 
 
-def listed_queue(connection: Any) -> str:
-    """Return the queue a df handler is listed under (see the module's docstring)."""
-    from df_websockets import ws_settings
-
+def listed_queue(connection: Any, default_queue: str | None = None) -> str:
+    """Return the queue a handler is listed under (see the module's docstring)."""
     queue = connection.queue
     if callable(queue) or not str(queue or ""):
-        return str(ws_settings.WEBSOCKET_DEFAULT_QUEUE)
+        return default_queue or registry.current().default_queue()
     return str(queue)
 
 
@@ -47,24 +48,23 @@ def valid_signal_name(name: str) -> bool:
 
 
 def signal_list() -> dict[str, dict[str, Any]]:
-    """Return every df ``@signal`` path with its queues and whether browsers may call it.
+    """Return every ``@signal`` path with its queues and whether browsers may call it.
 
     A browser may call a path with a handler that is not ``server_side``; Switchboard
     answers browsers ``unknown_signal`` for the others without calling Django.
     """
-    from df_websockets.decorators import REGISTERED_SIGNALS, server_side
-    from df_websockets.tasks import import_signals_and_functions
-
-    import_signals_and_functions()
+    handlers = registry.current()
+    handlers.import_handlers()
+    server_side, default_queue = handlers.server_side, handlers.default_queue()
     result: dict[str, dict[str, Any]] = {}
-    for path, connections in sorted(REGISTERED_SIGNALS.items()):
+    for path, connections in sorted(handlers.signals.items()):
         if not connections:
             continue
         if not valid_signal_name(path):
             logger.warning("switchboard: signal `%s` cannot be called through Switchboard", path)
             continue
         result[path] = {
-            "queues": sorted({listed_queue(c) for c in connections}),
+            "queues": sorted({listed_queue(c, default_queue) for c in connections}),
             "browser": any(c.is_allowed_to is not server_side for c in connections),
         }
     return result
@@ -76,9 +76,7 @@ def queue_limits(signals: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]
     It is df's ``WEBSOCKET_POOL_SIZES``: the threads df would give the queue (its ``None``
     entry for queues it does not name).
     """
-    from df_websockets import ws_settings
-
-    sizes = ws_settings.WEBSOCKET_POOL_SIZES
+    sizes = registry.current().pool_sizes()
     names = sorted({queue for entry in signals.values() for queue in entry["queues"]})
     return {name: {"concurrency": int(sizes.get(name, sizes.get(None, 5)))} for name in names}
 
@@ -106,13 +104,11 @@ def argument_problem(connection: Any, kwargs: dict[str, Any]) -> str:
     return "invalid arguments"
 
 
-def _json_result(value: Any, signal: str) -> Any:
-    from df_websockets import tasks
-
+def _json_result(value: Any, signal: str, encoder: Any) -> Any:
     if value is None:
         return None
     try:
-        return json.loads(json.dumps(value, cls=tasks._signal_encoder))
+        return json.loads(json.dumps(value, cls=encoder))
     except (TypeError, ValueError):
         logger.warning("switchboard: the result of `%s` is not JSON; replying null", signal)
         return None
@@ -130,18 +126,18 @@ def dispatch(
     With several handlers, all that may run do; the answer is the first failure in
     registration order, else the first non-null result (PROTOCOL.md §5.2).
     """
-    from df_websockets.decorators import REGISTERED_SIGNALS, server_side
-    from df_websockets.tasks import import_signals_and_functions
-    from df_websockets.window_info import middlewares
-
-    import_signals_and_functions()
-    connections = [c for c in REGISTERED_SIGNALS.get(signal, []) if listed_queue(c) == queue]
+    handlers = registry.current()
+    handlers.import_handlers()
+    default_queue = handlers.default_queue()
+    connections = [
+        c for c in handlers.signals.get(signal, []) if listed_queue(c, default_queue) == queue
+    ]
     if from_browser:
-        connections = [c for c in connections if c.is_allowed_to is not server_side]
+        connections = [c for c in connections if c.is_allowed_to is not handlers.server_side]
     if not connections:
         return failure("unknown_signal", f"unknown signal `{signal}`")
     try:
-        window_info = window_info_from_call(window)
+        window_info = handlers.window_info(window_info_values(window))
     except Exception:
         logger.exception("switchboard: cannot rebuild the WindowInfo of a call to `%s`", signal)
         return failure("handler_error", "internal error")
@@ -152,8 +148,7 @@ def dispatch(
     ran = 0
     try:
         try:
-            for middleware in middlewares:
-                middleware.before_process(window_info)
+            handlers.before_process(window_info)
         except Exception:
             logger.exception("switchboard: before_process failed for a call to `%s`", signal)
             return failure("handler_error", "internal error")
@@ -182,4 +177,4 @@ def dispatch(
         return errors[0]
     if not ran:
         return failure("forbidden", f"this window may not call `{signal}`")
-    return {"ok": True, "result": _json_result(result, signal)}
+    return {"ok": True, "result": _json_result(result, signal, handlers.encoder())}

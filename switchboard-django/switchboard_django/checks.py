@@ -7,18 +7,22 @@
 | ``switchboard_django.W001`` | Warning | ``SWITCHBOARD_BACKEND_KEY`` is missing or shorter than 16 characters |
 | ``switchboard_django.W002`` | Warning | ``switchboard_django.urls`` is not included in the URLconf |
 | ``switchboard_django.W003`` | Warning | Switchboard does not answer ``GET /healthz`` (1 s time limit) |
+| ``switchboard_django.W004`` | Warning | ``SWITCHBOARD_PUBLIC_URL`` is set but not an http(s) URL |
+| ``switchboard_django.W005`` | Warning | without df_websockets, ``switchboard_django.middleware.WebsocketMiddleware`` is not in ``MIDDLEWARE`` |
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 from switchboard_django import conf
 
 MIN_KEY = 16
+MIDDLEWARE = "switchboard_django.middleware.WebsocketMiddleware"
 
 
 @register(Tags.compatibility, "switchboard")
@@ -59,6 +63,24 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 "switchboard_django.urls is not included in the URLconf.",
                 hint='Add path("switchboard/", include("switchboard_django.urls")).',
                 id="switchboard_django.W002",
+            )
+        )
+    public = str(getattr(settings, "SWITCHBOARD_PUBLIC_URL", "") or "")
+    if public and not public.startswith(("http://", "https://")):
+        messages.append(
+            Warning(
+                "SWITCHBOARD_PUBLIC_URL is not an http(s) URL.",
+                hint="The URL browsers reach Switchboard at, e.g. 'https://ws.example.com'.",
+                id="switchboard_django.W004",
+            )
+        )
+    if not conf.df_mode() and MIDDLEWARE not in getattr(settings, "MIDDLEWARE", ()):
+        messages.append(
+            Warning(
+                f"{MIDDLEWARE} is not in MIDDLEWARE: pages get no window key and "
+                "set_websocket_topics fails.",
+                hint="Add it after django.contrib.auth.middleware.AuthenticationMiddleware.",
+                id="switchboard_django.W005",
             )
         )
     if url.startswith(("http://", "https://")) and conf.check_reachable():

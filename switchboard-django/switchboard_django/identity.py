@@ -1,4 +1,4 @@
-"""df_websockets' ``WindowInfo`` to Switchboard's window registration, and back.
+"""A ``WindowInfo`` (df_websockets' or the package's own) to a window registration, and back.
 
 A registration (PROTOCOL.md §2.1, ``PUT /api/v1/windows/{key}``) holds the user (``id`` is
 ``str(pk)``, username, staff and superuser flags, permissions), the session key and the
@@ -89,8 +89,8 @@ def _user_pk(user_id: str) -> Any:
 def window_info_values(window: dict[str, Any] | None) -> dict[str, Any]:
     """Return the ``WindowInfo.to_dict()``-shaped values of a backend call's ``window``.
 
-    The user's flags come from the registration; its permissions are left unset, so df's
-    ``WindowInfo.perms`` reads them from the database when a handler asks, as in a df worker.
+    The user's flags come from the registration; its permissions are left unset, so
+    ``WindowInfo.perms`` (df's or the package's) reads them from the database when a handler asks, as in a df worker.
     """
     window = window or {}
     extra = window.get("extra")
@@ -121,7 +121,10 @@ def window_info_values(window: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def window_info_from_call(window: dict[str, Any] | None) -> Any:
-    """Rebuild df_websockets' ``WindowInfo`` from a backend call's ``window`` object."""
-    from df_websockets.window_info import WindowInfo
+    """Rebuild the ``WindowInfo`` of a backend call's ``window`` object.
 
-    return WindowInfo.from_dict(window_info_values(window))
+    df_websockets' when it is installed, else :class:`switchboard_django.window_info.WindowInfo`.
+    """
+    from switchboard_django import registry
+
+    return registry.current().window_info(window_info_values(window))

@@ -33,8 +33,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote_plus
 
-from switchboard_django import identity, topics
-from switchboard_django.client import SwitchboardError, get_client, report, short_key
+from switchboard_django import api, topics
+from switchboard_django.client import short_key
 
 logger = logging.getLogger("switchboard_django")
 
@@ -59,16 +59,7 @@ def send_trigger(
     """Send a df trigger to Switchboard: ``POST /api/v1/trigger`` with mapped destinations."""
     from df_websockets import tasks
 
-    destinations = topics.trigger_destinations(serialized_topics)
-    if not destinations:
-        return
-    body: dict[str, Any] = {"signal": signal_name, "opts": kwargs or {}, "to": destinations}
-    if signal_id:
-        body["signal_id"] = str(signal_id)
-    try:
-        get_client().request("POST", "/api/v1/trigger", body, encoder=tasks._signal_encoder)
-    except SwitchboardError as err:
-        report(err, f"trigger of {signal_name}")
+    api.send_trigger(signal_name, signal_id, serialized_topics, kwargs, tasks._signal_encoder)
 
 
 def call_ws_signal(
@@ -114,16 +105,12 @@ def register_window(request: Any) -> None:
         # df takes the key of an XHR from the DFWSKEY header as is; Switchboard would refuse it.
         logger.warning("switchboard: not registering a malformed window key")
         return
-    window_info = WindowInfo.from_request(request)
-    user = identity.user_of(window_info)
-    app_topics = topics.registration_topics(window_topics(key), key, user["id"] if user else None)
-    body = identity.registration_body(
-        request, window_info, app_topics, ttl=ws_settings.WEBSOCKET_CACHE_EXPIRE
+    api.register_window(
+        request,
+        WindowInfo.from_request(request),
+        window_topics(key),
+        ttl=ws_settings.WEBSOCKET_CACHE_EXPIRE,
     )
-    try:
-        get_client().request("PUT", f"/api/v1/windows/{key}", body)
-    except SwitchboardError as err:
-        report(err, f"registration of window {short_key(key)}")
 
 
 def _public_ws_url_cookie(request: Any, response: Any) -> None:

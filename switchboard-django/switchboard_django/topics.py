@@ -23,6 +23,9 @@ Only a window's own ``-window.`` topic is implicit: another window's (which df's
 never produces) would become the application topic ``df:window.<key>``, which triggers do
 not target.
 
+Without df_websockets, :func:`serialize_topic` (df's ``serialize_topic`` rules) makes the same
+serialized names from the same objects, so both modes reach the same Switchboard topics.
+
 Sessions: df_websockets puts a window in ``-session.<key>`` only when the view asked for it,
 while every Switchboard window with a session is in its implicit ``-session`` topic; so df
 session topics are application topics here, and only subscribed windows receive them.
@@ -122,3 +125,41 @@ def registration_topics(
             continue
         topics.add(app_topic(serialized))
     return sorted(topics)
+
+
+def serialize_topic(window_info: Any, obj: Any) -> str | None:
+    """Serialize a topic object as df_websockets 1.2.6 does (the df-less mode's serializer).
+
+    ``BROADCAST`` is ``-broadcast``; ``WINDOW`` ``-window.<key>`` and ``USER``
+    ``-<app>.<user model>.<pk>`` (``None`` without a window); a model instance
+    ``-<app_label>.<model_name>.<pk>``; a string ``-str.<sha224 hex>``; a class
+    ``-<ClassName>``; a ``Session`` ``-session.<key>``; anything else
+    ``-<type name>.<hash(obj)>`` (``-int.1`` for 1).
+    """
+    from django.contrib.auth import get_user_model
+    from django.db.models import Model
+
+    from switchboard_django.tasks import BROADCAST, USER, WINDOW
+    from switchboard_django.window_info import Session
+
+    if obj is BROADCAST:
+        return BROADCAST_TOPIC
+    if obj is WINDOW:
+        if window_info is None:
+            return None
+        return f"{WINDOW_PREFIX}{window_info.window_key}"
+    if isinstance(obj, type):
+        return f"-<{obj.__name__}>"
+    if isinstance(obj, str):
+        return "-str." + hashlib.sha224(obj.encode()).hexdigest()
+    if isinstance(obj, Model):
+        meta = obj._meta
+        return f"-{meta.app_label}.{meta.model_name}.{obj.pk or 0}"
+    if obj is USER:
+        if window_info is None:
+            return None
+        meta = get_user_model()._meta
+        return f"-{meta.app_label}.{meta.model_name}.{window_info.user_pk}"
+    if isinstance(obj, Session):
+        return f"-session.{obj.key}"
+    return f"-{type(obj).__name__}.{hash(obj)}"

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from switchboard_django import backend, conf
+from switchboard_django import backend, conf, registry
 
 logger = logging.getLogger("switchboard_django")
 
@@ -50,7 +50,7 @@ def _guard(request: HttpRequest, method: str) -> JsonResponse | None:
 
 @csrf_exempt
 def signals(request: HttpRequest) -> JsonResponse:
-    """``GET signals``: every df ``@signal`` path and each queue's concurrency.
+    """``GET signals``: every ``@signal`` path and each queue's concurrency.
 
     Each path comes with its queues and whether browsers may call it.
     """
@@ -62,8 +62,6 @@ def signals(request: HttpRequest) -> JsonResponse:
 
 
 def _call_fields(body: Any) -> tuple[str, dict, str, bool, dict | None]:
-    from df_websockets import ws_settings
-
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
     signal = body.get("signal")
@@ -73,7 +71,7 @@ def _call_fields(body: Any) -> tuple[str, dict, str, bool, dict | None]:
     opts = {} if opts is None else opts
     if not isinstance(opts, dict):
         raise ValueError("`opts` must be a JSON object")
-    queue = body.get("queue") or ws_settings.WEBSOCKET_DEFAULT_QUEUE
+    queue = body.get("queue") or registry.current().default_queue()
     if not isinstance(queue, str):
         raise ValueError("`queue` must be a string")
     from_browser = body.get("from_browser", True)
@@ -87,7 +85,7 @@ def _call_fields(body: Any) -> tuple[str, dict, str, bool, dict | None]:
 
 @csrf_exempt
 def call(request: HttpRequest) -> JsonResponse:
-    """``POST call``: run a signal's df handlers on one queue for a window."""
+    """``POST call``: run a signal's handlers (df's or the package's) on one queue."""
     refused = _guard(request, "POST")
     if refused is not None:
         return refused

@@ -260,6 +260,12 @@ def test_package_exports_dfs_objects():
     assert switchboard_django.trigger is tasks.trigger
     assert switchboard_django.set_websocket_topics is tasks.set_websocket_topics
     assert switchboard_django.signal is decorators.signal
+    for name in ("everyone", "is_authenticated", "is_anonymous", "is_staff", "is_superuser"):
+        assert getattr(switchboard_django, name) is getattr(decorators, name)
+    assert switchboard_django.has_perm is decorators.has_perm
+    assert switchboard_django.server_side is decorators.server_side
+    assert switchboard_django.trigger_signal is tasks.trigger_signal
+    assert switchboard_django.SYNC is tasks.SYNC and switchboard_django.SESSION is tasks.SESSION
     for name in ("WINDOW", "USER", "BROADCAST", "SERVER"):
         assert getattr(switchboard_django, name) is getattr(tasks, name)
     with pytest.raises(AttributeError):

@@ -116,3 +116,29 @@ def test_both_mappings_agree_with_df(alice, bob):
             for topic in candidates | df_topics:
                 reached = _reaches(trigger_destinations([topic]), KEY, user_id, app_topics)
                 assert reached == (topic in df_topics), (topic, sorted(df_topics))
+
+
+@pytest.mark.django_db
+def test_the_df_less_serializer_makes_dfs_names(django_user_model):
+    """Sites switching between the modes keep their Switchboard topic names."""
+    from switchboard_django import tasks as own_tasks
+    from switchboard_django import window_info as own
+    from switchboard_django.topics import serialize_topic as own_serialize
+    from testapp.models import Room
+
+    user = django_user_model.objects.create_user("carol")
+    room = Room.objects.create(name="lobby")
+    df_info, own_info = WindowInfo(), own.WindowInfo()
+    for info in (df_info, own_info):
+        info.window_key, info.user_pk = KEY, user.pk
+    pairs = [
+        (BROADCAST, own_tasks.BROADCAST),
+        (WINDOW, own_tasks.WINDOW),
+        (USER, own_tasks.USER),
+        (Session("s1"), own.Session("s1")),
+    ] + [(obj, obj) for obj in (room, Room(name="unsaved"), user, "hello", "é", 1, 2.5, Room)]
+    for df_obj, own_obj in pairs:
+        expected = serialize_topic(df_info, df_obj)
+        assert own_serialize(own_info, own_obj) == expected, df_obj
+        assert trigger_destinations([expected])  # each maps somewhere
+    assert own_serialize(None, own_tasks.WINDOW) is serialize_topic(None, WINDOW) is None

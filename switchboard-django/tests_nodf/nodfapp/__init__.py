@@ -1,0 +1,1 @@
+"""The df-less test site's application: a model and ``@signal`` handlers."""

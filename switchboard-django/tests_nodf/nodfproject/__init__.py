@@ -1,0 +1,1 @@
+"""A Django site using switchboard_django without df_websockets."""
