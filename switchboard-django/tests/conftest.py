@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 
 import pytest
 from websockets.sync.client import connect
@@ -76,7 +77,8 @@ class Socket:
 
     def __init__(self, ws_url: str, key: str | None):
         query = f"?dfwskey={key}&since=" if key else "?since="
-        self.ws = connect(ws_url + query, open_timeout=5)
+        self._closing = ExitStack()  # connect() is a context manager (websockets 14+)
+        self.ws = self._closing.enter_context(connect(ws_url + query, open_timeout=5))
         self.position = self.recv(5)  # `since=` asks for the position frame first
 
     def recv(self, timeout: float = 5.0) -> dict:
@@ -109,7 +111,7 @@ class Socket:
 
     def close(self) -> None:
         """Close the connection."""
-        self.ws.close()
+        self._closing.close()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from urllib.parse import urlencode
 
 import pytest
@@ -75,7 +76,8 @@ class Socket:
 
     def __init__(self, ws_url: str, key: str | None):
         query = f"?dfwskey={key}&since=" if key else "?since="
-        self.ws = connect(ws_url + query, open_timeout=5)
+        self._closing = ExitStack()  # connect() is a context manager (websockets 14+)
+        self.ws = self._closing.enter_context(connect(ws_url + query, open_timeout=5))
         self.pending: list[dict] = []
         self.position = self.recv(5)  # `since=` asks for the position frame first
 
@@ -108,7 +110,7 @@ class Socket:
 
     def close(self) -> None:
         """Close the connection."""
-        self.ws.close()
+        self._closing.close()
 
 
 @pytest.fixture
