@@ -46,6 +46,9 @@ struct Received {
 /// | `b.fast` | `fast` | ok |
 /// | `b.tiny` | `tiny` (concurrency 1, as the backend lists it) | ok after 200 ms |
 /// | `b.server` | `default`, server triggers only | ok |
+/// | `b.tell` | `default` | ok, with triggers to the caller and to a topic, and one refused |
+/// | `b.tell_fail` | `default` | `handler_error`, with a trigger to the caller |
+/// | `b.huge` | `default` | ok, a result of 5 MiB |
 struct Backend {
     addr: SocketAddr,
     received: Arc<Mutex<Received>>,
@@ -63,6 +66,8 @@ async fn manifest(req: HttpRequest, received: web::Data<Arc<Mutex<Received>>>) -
         "b.http500": {"queues": ["default"]}, "b.slow": {"queues": ["slow"]},
         "b.fast": {"queues": ["fast"]}, "b.tiny": {"queues": ["tiny"]},
         "b.server": {"queues": ["default"], "browser": false},
+        "b.tell": {"queues": ["default"]}, "b.tell_fail": {"queues": ["default"]},
+        "b.huge": {"queues": ["default"]},
     }, "queues": {"tiny": {"concurrency": 1}}}))
 }
 
@@ -106,6 +111,22 @@ async fn call(
             received.lock().unwrap().tiny.0 -= 1;
             HttpResponse::Ok().json(json!({"ok": true, "result": "tiny"}))
         }
+        "b.tell" => {
+            let key = body["window"]["window_key"].clone();
+            HttpResponse::Ok().json(json!({"ok": true, "result": "told", "triggers": [
+                {"signal": "t.first", "opts": {"n": 1}, "to": [{"window": key}],
+                 "signal_id": "5f0e6a52-8a4e-4b8e-9d52-0c1b2a3d4e5f"},
+                {"signal": "t.bad", "to": [{"planet": "mars"}]},
+                {"signal": "t.room", "opts": {"n": 2}, "to": [{"topic": "room"}]},
+            ]}))
+        }
+        "b.tell_fail" => {
+            let key = body["window"]["window_key"].clone();
+            HttpResponse::Ok().json(json!({"ok": false,
+                "error": {"code": "handler_error", "message": "failed after telling"},
+                "triggers": [{"signal": "t.before_failing", "to": [{"window": key}]}]}))
+        }
+        "b.huge" => HttpResponse::Ok().json(json!({"ok": true, "result": "x".repeat(5 << 20)})),
         _ => HttpResponse::Ok().json(json!({"ok": true, "result": null})),
     }
 }
@@ -449,4 +470,64 @@ async fn a_backend_registers_under_its_own_key_and_keeps_its_signal_ids() {
         let text = answer["error"]["message"].as_str().unwrap();
         assert!(text.contains(message), "{text}");
     }
+}
+
+#[tokio::test]
+async fn the_triggers_of_an_answer_are_sent_and_a_huge_answer_is_refused() {
+    let backend = Backend::start();
+    let server = node(backend.url());
+    let key = server.register(json!({"topics": ["room"]})).await;
+    let mut caller = Client::connect(&server, Some(&key)).await;
+    let other_key = server.register(json!({"topics": ["room"]})).await;
+    let mut other = Client::connect(&server, Some(&other_key)).await;
+
+    caller
+        .send_json(json!({"signal": "b.tell", "opts": {}, "id": 1}))
+        .await;
+    // Triggers and the reply have no defined order between them (PROTOCOL.md §5.2).
+    let frames = [
+        caller.recv().await,
+        caller.recv().await,
+        caller.recv().await,
+    ];
+    let find = |signal: &str| {
+        frames
+            .iter()
+            .find(|f| f["signal"] == json!(signal))
+            .unwrap_or_else(|| panic!("{signal} in {frames:?}"))
+    };
+    assert_eq!(find("t.first")["opts"], json!({"n": 1}));
+    assert_eq!(
+        find("t.first")["signal_id"],
+        json!("5f0e6a52-8a4e-4b8e-9d52-0c1b2a3d4e5f"),
+        "the backend's id"
+    );
+    assert_eq!(find("t.room")["opts"], json!({"n": 2}));
+    assert!(frames.contains(&json!({"reply_to": 1, "ok": true, "result": "told"})));
+    assert_eq!(other.signal("t.room").await["opts"], json!({"n": 2}));
+    other.expect_silence().await;
+    assert_eq!(backend.calls()[0]["accepts_triggers"], json!(true));
+    let refused = "switchboard_backend_calls_total{outcome=\"trigger_refused\"}";
+    assert_eq!(server.metric(refused).await, 1.0, "the bad destination");
+
+    // A failed call's triggers are sent too: the handler made them before failing.
+    caller
+        .send_json(json!({"signal": "b.tell_fail", "opts": {}, "id": 2}))
+        .await;
+    let frames = [caller.recv().await, caller.recv().await];
+    assert!(frames
+        .iter()
+        .any(|f| f["signal"] == json!("t.before_failing")));
+    let reply = frames.iter().find(|f| f["reply_to"] == json!(2)).unwrap();
+    assert_eq!(reply["error"]["message"], json!("failed after telling"));
+
+    // An answer beyond the bound is not read to the end.
+    let (code, message) = caller.err("b.huge", json!({})).await;
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "handler_error",
+            "the backend's answer is larger than 4194304 bytes"
+        )
+    );
 }

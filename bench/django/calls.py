@@ -267,6 +267,7 @@ def main() -> None:
     parser.add_argument("--django-workers", type=int, default=1)
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
+    args.switchboard_bin = str(Path(args.switchboard_bin).resolve())  # the servers run in SITE
 
     (REPO / "target").mkdir(exist_ok=True)
     db = REPO / "target" / "bench-django.sqlite3"

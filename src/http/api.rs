@@ -381,37 +381,9 @@ struct Trigger {
     signal_id: Option<uuid::Uuid>,
 }
 
-/// Decodes one entry of `to`: `"broadcast"`, `"server"`, or `{"topic"|"window"|"user"|
-/// "session": "..."}`.
+/// Decodes one entry of `to` ([`To::from_json`]).
 fn destination(index: usize, value: &Value) -> Result<To, ApiError> {
-    let bad = |m: String| ApiError::bad_request(format!("`to[{index}]`: {m}"));
-    match value {
-        Value::String(s) if s == "broadcast" => Ok(To::Broadcast),
-        Value::String(s) if s == "server" => Ok(To::Server),
-        Value::Object(map) if map.len() == 1 => {
-            let (kind, target) = map.iter().next().expect("one entry");
-            let target = match target {
-                Value::String(s) if !s.is_empty() => s.clone(),
-                Value::Number(n) if kind == "user" => n.to_string(),
-                _ => return Err(bad(format!("`{kind}` needs a non-empty string"))),
-            };
-            match kind.as_str() {
-                "topic" => TopicName::new(target)
-                    .map(To::Topic)
-                    .map_err(|e| bad(e.rule.to_string())),
-                "window" => WindowKey::parse(&target)
-                    .map(To::WindowKey)
-                    .map_err(|e| bad(e.to_string())),
-                "user" => Ok(To::UserId(target)),
-                "session" => Ok(To::SessionKey(target)),
-                other => Err(bad(format!("unknown destination `{other}`"))),
-            }
-        }
-        _ => Err(bad(
-            "expected \"broadcast\", \"server\" or one of {\"topic\"|\"window\"|\"user\"|\"session\": ...}"
-                .into(),
-        )),
-    }
+    To::from_json(value).map_err(|m| ApiError::bad_request(format!("`to[{index}]`: {m}")))
 }
 
 async fn trigger(

@@ -20,6 +20,11 @@
 //!   is logged and counted (`switchboard_backend_calls_total{outcome}`), and never touches
 //!   `/readyz`.
 //!
+//! A call's answer may carry the triggers its handlers made while it ran (`triggers`,
+//! PROTOCOL.md §10.3): the router sends them as the API would when the answer arrives,
+//! which spares the backend an HTTP request per trigger. Answers are read up to
+//! [`MAX_ANSWER_BYTES`].
+//!
 //! Every request carries `Authorization: Bearer {backend_key}`.
 
 use std::collections::HashMap;
@@ -52,6 +57,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Idle keep-alive connections kept to the backend.
 const IDLE_CONNECTIONS: usize = 64;
+
+/// The largest answer read from the backend (a call's result and its triggers): beyond,
+/// the call fails with `handler_error` and nothing of it is sent.
+pub const MAX_ANSWER_BYTES: usize = 4 << 20;
+
+/// The most triggers one answer may carry; the rest are dropped (and logged).
+pub const MAX_ANSWER_TRIGGERS: usize = 1_000;
 
 /// Where the backend is and how Switchboard proves itself to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +135,8 @@ struct CallBody<'a> {
     from_browser: bool,
     /// Who called.
     window: &'a WindowInfo,
+    /// Tells the backend that its answer may carry the handlers' triggers (§10.3).
+    accepts_triggers: bool,
 }
 
 /// The backend's answer to a call.
@@ -136,6 +150,72 @@ struct Answer {
     /// What went wrong, when not `ok`.
     #[serde(default)]
     error: Option<AnswerError>,
+    /// Triggers the handlers made, sent by the router when the answer arrives (ok or not).
+    #[serde(default)]
+    triggers: Vec<AnsweredTrigger>,
+}
+
+/// A trigger carried by a call's answer: the body of `POST /api/v1/trigger` (§6.5).
+#[derive(Debug, Deserialize)]
+pub(crate) struct AnsweredTrigger {
+    /// The signal name.
+    pub(crate) signal: String,
+    /// Its options; `{}` when absent.
+    #[serde(default)]
+    pub(crate) opts: Option<serde_json::Map<String, Value>>,
+    /// Destinations, as in the API.
+    pub(crate) to: Vec<Value>,
+    /// The trigger's id, when the backend chose one.
+    #[serde(default)]
+    pub(crate) signal_id: Option<uuid::Uuid>,
+}
+
+/// What a backend call did: its result for the caller, and the triggers to send first.
+pub(crate) struct CallOutcome {
+    /// The first non-null result, or the first error.
+    pub(crate) result: Result<Value, SignalError>,
+    /// Every queue's triggers, in the order of the queues, then of the answer.
+    pub(crate) triggers: Vec<AnsweredTrigger>,
+}
+
+impl CallOutcome {
+    /// An outcome without triggers.
+    fn only(result: Result<Value, SignalError>) -> CallOutcome {
+        CallOutcome {
+            result,
+            triggers: Vec::new(),
+        }
+    }
+}
+
+/// Why an answer could not be read.
+enum ReadError {
+    /// The connection failed or timed out.
+    Transport(reqwest::Error),
+    /// Larger than [`MAX_ANSWER_BYTES`].
+    TooLarge,
+    /// Not the JSON of §10.2.
+    Json(serde_json::Error),
+}
+
+/// Reads a JSON answer of at most [`MAX_ANSWER_BYTES`].
+async fn read_answer<T: serde::de::DeserializeOwned>(
+    mut response: reqwest::Response,
+) -> Result<T, ReadError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(ReadError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(ReadError::Json)
 }
 
 /// An error the backend reports.
@@ -320,15 +400,15 @@ impl Backend {
     }
 
     /// Runs `signal`'s backend handlers, one call per queue: the first non-null result, or
-    /// the first error. `unknown_signal` when the backend has none, `handler_error` while its
-    /// list of signals was never read.
+    /// the first error, and the triggers of every answer. `unknown_signal` when the backend
+    /// has none, `handler_error` while its list of signals was never read.
     pub(crate) async fn call(
         self: &Arc<Self>,
         window: &WindowInfo,
         signal: &str,
         opts: &Opts,
         from_browser: bool,
-    ) -> Result<Value, SignalError> {
+    ) -> CallOutcome {
         let queues = match self.listed(signal).await {
             // Server-only: invisible to browsers, as Rust server-only handlers are.
             Some(listed) if listed.browser || !from_browser => listed.queues,
@@ -338,24 +418,32 @@ impl Backend {
             if self.known.lock().read_at.is_none() {
                 // The list was never read: the backend is down, not the name unknown.
                 self.count("unavailable");
-                return Err(SignalError::handler("the backend is unavailable"));
+                return CallOutcome::only(Err(SignalError::handler("the backend is unavailable")));
             }
-            return Err(SignalError::new(
+            return CallOutcome::only(Err(SignalError::new(
                 ErrorCode::UnknownSignal,
                 format!("unknown signal `{signal}`"),
-            ));
+            )));
         }
         let calls = queues
             .iter()
             .map(|queue| self.call_queue(window, signal, opts, queue, from_browser));
-        let mut result = Value::Null;
+        let mut result = Ok(Value::Null);
+        let mut triggers = Vec::new();
         for outcome in futures_util::future::join_all(calls).await {
-            let value = outcome?;
-            if result.is_null() {
-                result = value;
+            triggers.extend(outcome.triggers);
+            match (&mut result, outcome.result) {
+                (Ok(value), Ok(next)) if value.is_null() => *value = next,
+                (Ok(_), Err(error)) => result = Err(error),
+                _ => {}
             }
         }
-        Ok(result)
+        if triggers.len() > MAX_ANSWER_TRIGGERS {
+            tracing::warn!(%signal, count = triggers.len(), "the backend's answer carries too \
+                many triggers; the first {MAX_ANSWER_TRIGGERS} are sent");
+            triggers.truncate(MAX_ANSWER_TRIGGERS);
+        }
+        CallOutcome { result, triggers }
     }
 
     /// One call on one queue, within the queue's limits and the time limit.
@@ -366,7 +454,7 @@ impl Backend {
         opts: &Opts,
         queue_name: &str,
         from_browser: bool,
-    ) -> Result<Value, SignalError> {
+    ) -> CallOutcome {
         let queue = self.queues.lock().get_or_create_with(queue_name, || {
             // Configured limits first; else the concurrency the backend gives the queue.
             self.queue_configs
@@ -380,19 +468,20 @@ impl Backend {
                     }
                 })
         });
-        let _slot = queue.enter().await.map_err(|_| {
+        let Ok(_slot) = queue.enter().await else {
             self.count("rate_limited");
-            SignalError::new(
+            return CallOutcome::only(Err(SignalError::new(
                 ErrorCode::RateLimited,
                 format!("the `{queue_name}` handler queue is full"),
-            )
-        })?;
+            )));
+        };
         let body = CallBody {
             signal,
             opts,
             queue: queue_name,
             from_browser,
             window,
+            accepts_triggers: true,
         };
         let sent = self
             .client
@@ -403,26 +492,31 @@ impl Backend {
             .send()
             .await;
         let answer = match sent {
-            Ok(response) if response.status().is_success() => response.json::<Answer>().await,
+            Ok(response) if response.status().is_success() => read_answer::<Answer>(response).await,
             Ok(response) => {
                 let status = response.status();
                 self.count("http_error");
                 tracing::warn!(%signal, %status, "the backend refused a call");
-                return Err(SignalError::handler(format!(
+                return CallOutcome::only(Err(SignalError::handler(format!(
                     "the backend answered HTTP {}",
                     status.as_u16()
-                )));
+                ))));
             }
-            Err(error) => Err(error),
+            Err(error) => Err(ReadError::Transport(error)),
         };
-        match answer {
+        let (result, triggers) = match answer {
             Ok(Answer {
-                ok: true, result, ..
+                ok: true,
+                result,
+                triggers,
+                ..
             }) => {
                 self.count("ok");
-                Ok(result)
+                (Ok(result), triggers)
             }
-            Ok(Answer { error, .. }) => {
+            Ok(Answer {
+                error, triggers, ..
+            }) => {
                 let error = error.unwrap_or(AnswerError {
                     code: ErrorCode::HandlerError.as_str().into(),
                     message: "the backend reported an error".into(),
@@ -432,24 +526,49 @@ impl Backend {
                     .find(|c| c.as_str() == error.code)
                     .unwrap_or(ErrorCode::HandlerError);
                 self.count(code.as_str());
-                Err(SignalError::new(code, error.message))
+                (Err(SignalError::new(code, error.message)), triggers)
             }
-            Err(error) if error.is_timeout() => {
+            Err(ReadError::Transport(error)) if error.is_timeout() => {
                 self.count("timeout");
-                Err(SignalError::new(
-                    ErrorCode::Timeout,
-                    format!(
-                        "`{signal}` did not finish within {} ms",
-                        self.timeout.as_millis()
-                    ),
-                ))
+                let message = format!(
+                    "`{signal}` did not finish within {} ms",
+                    self.timeout.as_millis()
+                );
+                (
+                    Err(SignalError::new(ErrorCode::Timeout, message)),
+                    Vec::new(),
+                )
             }
-            Err(error) => {
+            Err(ReadError::TooLarge) => {
+                self.count("unavailable");
+                tracing::warn!(%signal, "the backend's answer is larger than {MAX_ANSWER_BYTES} bytes");
+                let message =
+                    format!("the backend's answer is larger than {MAX_ANSWER_BYTES} bytes");
+                (Err(SignalError::handler(message)), Vec::new())
+            }
+            Err(ReadError::Transport(error)) => {
                 self.count("unavailable");
                 tracing::warn!(%signal, %error, "cannot call the backend");
-                Err(SignalError::handler("the backend is unavailable"))
+                (
+                    Err(SignalError::handler("the backend is unavailable")),
+                    Vec::new(),
+                )
             }
-        }
+            Err(ReadError::Json(error)) => {
+                self.count("unavailable");
+                tracing::warn!(%signal, %error, "the backend's answer is not a call answer");
+                (
+                    Err(SignalError::handler("the backend is unavailable")),
+                    Vec::new(),
+                )
+            }
+        };
+        CallOutcome { result, triggers }
+    }
+
+    /// Counts a trigger of an answer that could not be sent.
+    pub(crate) fn count_refused_trigger(&self) {
+        self.count("trigger_refused");
     }
 
     fn count(&self, outcome: &str) {

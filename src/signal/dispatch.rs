@@ -10,8 +10,11 @@ use serde_json::Value;
 
 use std::sync::atomic::Ordering;
 
+use uuid::Uuid;
+
+use super::backend::{AnsweredTrigger, Backend};
 use super::router::{Entry, Inner};
-use super::{Opts, SignalContext, SignalError, SignalRouter};
+use super::{Destinations, Opts, SignalContext, SignalError, SignalRouter, To, TriggerError};
 use crate::identity::WindowInfo;
 use crate::protocol::ErrorCode;
 use crate::topic::ConnectionTopics;
@@ -68,7 +71,9 @@ impl SignalRouter {
         if browser_callable.is_empty() {
             if let Some(backend) = &self.inner.backend {
                 let _running = Running::enter(&self.inner);
-                return backend.call(&window, signal, &opts, true).await;
+                let outcome = backend.call(&window, signal, &opts, true).await;
+                self.send_answered(backend, outcome.triggers).await;
+                return outcome.result;
             }
             return Err(SignalError::new(
                 ErrorCode::UnknownSignal,
@@ -102,6 +107,40 @@ impl SignalRouter {
         }
     }
 
+    /// Sends the triggers a backend's answer carried (PROTOCOL.md §10.3), in order, as
+    /// `POST /api/v1/trigger` would; one that cannot be sent is logged and counted.
+    async fn send_answered(&self, backend: &Backend, triggers: Vec<AnsweredTrigger>) {
+        for trigger in triggers {
+            let to: Result<Vec<To>, String> = trigger.to.iter().map(To::from_json).collect();
+            let sent = match to {
+                Ok(to) if !to.is_empty() => self
+                    .trigger_with_id(
+                        trigger.signal_id.unwrap_or_else(Uuid::new_v4),
+                        (),
+                        &trigger.signal,
+                        Destinations(to),
+                        trigger.opts.unwrap_or_default(),
+                    )
+                    .await
+                    .map(|_| ())
+                    .or_else(|error| match error {
+                        // As the API's 503 `local_only`: this node's windows have it.
+                        TriggerError::LocalOnly { .. } => {
+                            tracing::warn!(signal = %trigger.signal, %error, "a trigger of the backend's answer reached this node only");
+                            Ok(())
+                        }
+                        error => Err(error.to_string()),
+                    }),
+                Ok(_) => Err("`to`: at least one destination is required".into()),
+                Err(problem) => Err(format!("`to`: {problem}")),
+            };
+            if let Err(problem) = sent {
+                backend.count_refused_trigger();
+                tracing::warn!(signal = %trigger.signal, %problem, "cannot send a trigger of the backend's answer");
+            }
+        }
+    }
+
     /// Runs every handler of `signal` for a server-side trigger, in the background and
     /// without permission checks. Failures are logged and counted.
     pub(crate) fn spawn_server_handlers(&self, window: Arc<WindowInfo>, signal: &str, opts: Opts) {
@@ -114,7 +153,9 @@ impl SignalRouter {
                     return;
                 }
                 let _running = Running::enter(&router.inner);
-                if let Err(error) = backend.call(&window, &signal, &opts, false).await {
+                let outcome = backend.call(&window, &signal, &opts, false).await;
+                router.send_answered(&backend, outcome.triggers).await;
+                if let Err(error) = outcome.result {
                     router.inner.metrics.error(error.code());
                     tracing::warn!(%signal, %error, "server-triggered backend handler failed");
                 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::broker::BrokerError;
@@ -35,6 +36,38 @@ impl To {
     /// [`To::Topic`] after checking the name: `To::topic(format!("room:{room}"))?`.
     pub fn topic(name: impl Into<String>) -> Result<To, InvalidTopic> {
         TopicName::new(name).map(To::Topic)
+    }
+
+    /// Decodes one destination of a backend's trigger (PROTOCOL.md §6.5): `"broadcast"`,
+    /// `"server"`, or `{"topic"|"window"|"user"|"session": "..."}` (a user id may be a
+    /// number). The error says what is wrong, for the backend.
+    pub(crate) fn from_json(value: &Value) -> Result<To, String> {
+        match value {
+            Value::String(s) if s == "broadcast" => Ok(To::Broadcast),
+            Value::String(s) if s == "server" => Ok(To::Server),
+            Value::Object(map) if map.len() == 1 => {
+                let (kind, target) = map.iter().next().expect("one entry");
+                let target = match target {
+                    Value::String(s) if !s.is_empty() => s.clone(),
+                    Value::Number(n) if kind == "user" => n.to_string(),
+                    _ => return Err(format!("`{kind}` needs a non-empty string")),
+                };
+                match kind.as_str() {
+                    "topic" => TopicName::new(target)
+                        .map(To::Topic)
+                        .map_err(|e| e.rule.to_string()),
+                    "window" => WindowKey::parse(&target)
+                        .map(To::WindowKey)
+                        .map_err(|e| e.to_string()),
+                    "user" => Ok(To::UserId(target)),
+                    "session" => Ok(To::SessionKey(target)),
+                    other => Err(format!("unknown destination `{other}`")),
+                }
+            }
+            _ => Err("expected \"broadcast\", \"server\" or one of \
+                 {\"topic\"|\"window\"|\"user\"|\"session\": ...}"
+                .into()),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from switchboard_django import identity, topics
+from switchboard_django import answer_triggers, identity, topics
 from switchboard_django.client import SwitchboardError, get_client, report, short_key
 
 logger = logging.getLogger("switchboard_django")
@@ -36,10 +36,19 @@ def send_trigger(
     body: dict[str, Any] = {"signal": signal_name, "opts": kwargs or {}, "to": destinations}
     if signal_id:
         body["signal_id"] = str(signal_id)
+    held = answer_triggers.current()
+    if held is not None:  # made by a handler of a backend call: it rides in the answer
+        held.add(body, encoder)
+        return
+    post_trigger(body, encoder)
+
+
+def post_trigger(body: dict[str, Any], encoder: Any = None) -> None:
+    """``POST /api/v1/trigger`` with ``body``; a failure is reported, never raised by default."""
     try:
         get_client().request("POST", "/api/v1/trigger", body, encoder=encoder)
     except SwitchboardError as err:
-        report(err, f"trigger of {signal_name}")
+        report(err, f"trigger of {body.get('signal')}")
 
 
 def register_window(

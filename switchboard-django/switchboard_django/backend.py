@@ -24,7 +24,7 @@ from typing import Any
 
 from django.utils import translation
 
-from switchboard_django import registry
+from switchboard_django import answer_triggers, api, registry
 from switchboard_django.identity import window_info_values
 
 logger = logging.getLogger("switchboard_django")
@@ -120,12 +120,37 @@ def dispatch(
     queue: str,
     from_browser: bool,
     window: dict[str, Any] | None,
+    accepts_triggers: bool = False,
 ) -> dict[str, Any]:
     """Run the handlers of ``signal`` listed under ``queue``; return the call's answer.
 
     With several handlers, all that may run do; the answer is the first failure in
-    registration order, else the first non-null result (PROTOCOL.md §5.2).
+    registration order, else the first non-null result (PROTOCOL.md §5.2). When Switchboard
+    ``accepts_triggers``, the triggers the handlers make ride in the answer (§10.3, see
+    :mod:`switchboard_django.answer_triggers`).
     """
+    if not accepts_triggers:
+        return _run(signal, opts, queue, from_browser, window)
+    with answer_triggers.holding(api.post_trigger) as held:
+        try:
+            answer = _run(signal, opts, queue, from_browser, window)
+        except BaseException:  # no answer will carry them
+            for body in held.close():
+                api.post_trigger(body)
+            raise
+        triggers = held.close()
+    if triggers:
+        answer["triggers"] = triggers
+    return answer
+
+
+def _run(
+    signal: str,
+    opts: dict[str, Any],
+    queue: str,
+    from_browser: bool,
+    window: dict[str, Any] | None,
+) -> dict[str, Any]:
     handlers = registry.current()
     handlers.import_handlers()
     default_queue = handlers.default_queue()

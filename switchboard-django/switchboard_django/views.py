@@ -61,7 +61,7 @@ def signals(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"signals": listed, "queues": backend.queue_limits(listed)})
 
 
-def _call_fields(body: Any) -> tuple[str, dict, str, bool, dict | None]:
+def _call_fields(body: Any) -> tuple[str, dict, str, bool, dict | None, bool]:
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
     signal = body.get("signal")
@@ -80,7 +80,10 @@ def _call_fields(body: Any) -> tuple[str, dict, str, bool, dict | None]:
     window = body.get("window")
     if window is not None and not isinstance(window, dict):
         raise ValueError("`window` must be a JSON object")
-    return signal, opts, queue, from_browser, window
+    accepts_triggers = body.get("accepts_triggers", False)
+    if not isinstance(accepts_triggers, bool):
+        raise ValueError("`accepts_triggers` must be a boolean")
+    return signal, opts, queue, from_browser, window, accepts_triggers
 
 
 @csrf_exempt

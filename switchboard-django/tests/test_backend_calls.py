@@ -5,12 +5,15 @@ They use backend calls (``serve --backend-url``, PROTOCOL.md §10) and PUT regis
 
 from __future__ import annotations
 
+import json
 import socket
+import time
 
 import pytest
 from django.test import Client, override_settings
 
-from switchboard_django.client import SwitchboardClient
+from switchboard_django import answer_triggers
+from switchboard_django.client import SwitchboardClient, reset_stats, stats
 from switchboard_django.testing import SwitchboardServer
 
 from .conftest import Socket
@@ -74,3 +77,61 @@ def test_django_down_gives_handler_error(contract):
             ws.close()
         health = SwitchboardClient(server.url, server.api_key)
         assert health.request("GET", "/readyz")["status"] == "ready"
+
+
+def test_a_handlers_trigger_rides_in_its_answer(backend_switchboard):
+    """No API request for a fast handler's trigger: Switchboard sends it from the answer."""
+    key = page(Client())
+    ws = Socket(backend_switchboard.ws_url, key)
+    try:
+        reset_stats()
+        reply = ws.call("testapp.echo", {"text": "ride", "n": 7}, 1)
+        assert reply["ok"] is True
+        echoed = ws.pending or [ws.recv()]
+        assert echoed[0]["signal"] == "testapp.echoed"
+        assert echoed[0]["opts"] == {"text": "ride", "n": 7}
+        assert stats().get("requests", 0) == 0, stats()
+    finally:
+        ws.close()
+
+
+def test_a_slow_handlers_progress_is_not_held_back(backend_switchboard):
+    """Triggers are held at most HOLD_SECONDS: a slow handler's first step comes at once."""
+    key = page(Client())
+    ws = Socket(backend_switchboard.ws_url, key)
+    try:
+        reset_stats()
+        started = time.monotonic()
+        ws.ws.send(json.dumps({"signal": "testapp.progress", "opts": {}, "id": 1}))
+        arrived: dict[str, float] = {}
+        while len(arrived) < 3:
+            frame = ws.recv(10)
+            name = "reply" if frame.get("reply_to") == 1 else f"step {frame['opts']['n']}"
+            arrived[name] = time.monotonic() - started
+        assert list(arrived) == ["step 1", "step 2", "reply"] or list(arrived) == [
+            "step 1",
+            "reply",
+            "step 2",
+        ], arrived
+        assert arrived["reply"] - arrived["step 1"] > 0.3, arrived  # the handler sleeps 0.5 s
+        assert stats().get("requests", 0) == 2, "both steps went through the API"
+    finally:
+        ws.close()
+
+
+def test_held_triggers_keep_their_order():
+    sent: list[dict] = []
+    held = answer_triggers.AnswerTriggers(sent.append)
+    held.add({"n": 1})
+    held.add({"n": 2})
+    assert sent == []
+    held.release()  # the call outlived HOLD_SECONDS: what was held goes first
+    held.add({"n": 3})
+    assert sent == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert held.close() == []
+
+    fast = answer_triggers.AnswerTriggers(sent.append)
+    fast.add({"n": 4})
+    assert fast.close() == [{"n": 4}], "a call that ended in time carries its triggers"
+    fast.release()
+    assert sent[-1] == {"n": 3}, "nothing is sent twice"

@@ -35,9 +35,20 @@ def window(user=None, language="en", **extra):
     }
 
 
-def call(signal, opts=None, queue="celery", from_browser=True, win=None, client=None, **headers):
+def call(
+    signal,
+    opts=None,
+    queue="celery",
+    from_browser=True,
+    win=None,
+    client=None,
+    accepts_triggers=None,
+    **headers,
+):
     """POST /switchboard/call; return (status, JSON)."""
     body = {"signal": signal, "opts": opts or {}, "queue": queue, "from_browser": from_browser}
+    if accepts_triggers is not None:
+        body["accepts_triggers"] = accepts_triggers
     body["window"] = win if win is not None else window()
     response = (client or Client()).post(
         "/switchboard/call",
@@ -110,6 +121,21 @@ def test_ok_with_result_and_argument_conversion():
         {"ok": True, "result": {"text": "hi", "n": 3}},
     )
     assert call("testapp.add", {"a": "2", "b": 5}) == (200, {"ok": True, "result": 7})
+
+
+def test_triggers_ride_in_the_answer_when_switchboard_accepts_them():
+    status, answer = call("testapp.echo", {"text": "hi"}, accepts_triggers=True)
+    assert status == 200 and answer["ok"] is True
+    (trigger,) = answer["triggers"]
+    assert trigger["signal"] == "testapp.echoed"
+    assert trigger["opts"] == {"text": "hi", "n": 0}
+    assert trigger["to"] == [{"window": KEY}]
+    assert isinstance(trigger["signal_id"], str)  # df's id
+    # a failed call carries what its handlers triggered before failing; none here
+    status, answer = call("testapp.boom", accepts_triggers=True)
+    assert answer["ok"] is False and "triggers" not in answer
+    # without the flag (an older Switchboard), nothing rides in the answer
+    assert "triggers" not in call("testapp.echo", {"text": "hi"})[1]
 
 
 def test_several_handlers_first_non_null_result():
@@ -207,6 +233,7 @@ def test_handler_sees_the_window(alice):
         '{"opts": {}}',
         '{"signal": "a", "opts": []}',
         '{"signal": "a", "from_browser": 1}',
+        '{"signal": "a", "accepts_triggers": "yes"}',
     ],
 )
 def test_bad_bodies(body):

@@ -1,6 +1,7 @@
 """df_websockets handlers of the test site (df imports ``<app>.signals`` by itself)."""
 
 import threading
+import time
 
 from df_websockets.decorators import everyone, has_perm, is_authenticated, is_superuser, signal
 from df_websockets.tasks import WINDOW, trigger
@@ -80,3 +81,12 @@ def two_second(window_info):
 def on_slow_queue(window_info):
     """A handler on its own queue."""
     return "slow"
+
+
+@signal(path="testapp.progress", is_allowed_to=everyone)
+def progress(window_info):
+    """A slow handler that reports its progress to the calling window."""
+    trigger(window_info, "testapp.step", to=[WINDOW], n=1)
+    time.sleep(0.5)
+    trigger(window_info, "testapp.step", to=[WINDOW], n=2)
+    return "done"
