@@ -104,16 +104,16 @@ django-test: django-venv django-bin
 ## Browser calls to a Python handler, Switchboard + Django (gunicorn) against df_websockets'
 ## own stack (Channels on daphne), the same example site, 100 windows (bench/django/calls.py;
 ## BENCHMARKS.md "Django sites"). `make test` runs a few seconds of it (bench-django-smoke).
-bench-django: django-venv
+bench-django: django-venv redis
 	$(CARGO) build --release -p switchboard
 	$(DJANGO_VENV)/bin/python bench/django/calls.py --switchboard-bin target/release/switchboard \
 		--json target/bench-django.json
 
-bench-django-smoke: django-venv django-bin
+bench-django-smoke: django-venv django-bin redis
 	$(DJANGO_VENV)/bin/ruff check --config $(DJANGO_DIR)/pyproject.toml bench/django
 	$(DJANGO_VENV)/bin/ruff format --check --config $(DJANGO_DIR)/pyproject.toml bench/django
 	$(DJANGO_VENV)/bin/python bench/django/calls.py --switchboard-bin $(SWITCHBOARD_BIN) \
-		--windows 5 --seconds 1 --warmup 0.5
+		--windows 40 --seconds 1 --warmup 0.5
 
 django-e2e: django-venv django-bin chromium
 	cd $(DF_SITE) && ../../$(DJANGO_VENV)/bin/ruff check . && ../../$(DJANGO_VENV)/bin/ruff format --check .

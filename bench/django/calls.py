@@ -3,12 +3,15 @@
 The example site (examples/df_site) runs twice in one run, with the same Django code and the
 same load:
 
-- **df_websockets**: its own stack as its README describes it: Channels on daphne (one
-  process), handlers in threads (``WEBSOCKET_WORKERS = "thread"``), the in-memory channel
-  layer (``site_project.settings``).
+- **df_websockets**: its own stack as its README describes it: Channels on one daphne
+  process, handlers in threads (``WEBSOCKET_WORKERS = "thread"``; ``site_project.settings``),
+  with the in-memory channel layer, then with channels_redis on a private redis-server (the
+  layer df's README asks for in production). Two daphne processes sharing channels_redis
+  were tried and dropped: the handlers' triggers never came back to the windows (calls
+  timed out), which was not investigated further.
 - **switchboard**: Switchboard (the binary given, started with the command line
-  ``manage.py switchboard`` prints) calling Django under gunicorn (``--django-workers``
-  processes of 8 threads; ``site_project.settings_switchboard``).
+  ``manage.py switchboard`` prints) calling Django under gunicorn with 1, then 2 processes
+  of 8 threads (``--processes``; 2 is one per core here).
 
 Each of ``--windows`` windows loads the page (``set_websocket_topics``: the window key comes
 in the ``dfwskey`` cookie, as in a browser), opens its websocket with that cookie and then
@@ -151,6 +154,8 @@ async def window(
                 if frame == "--heartbeat--":
                     continue
                 message = json.loads(frame)
+                if "error" in message:  # e.g. the per-window call rate limit (calls_per_second)
+                    raise RuntimeError(f"the server refused a call: {message['error']}")
                 if message.get("signal") == "chat.echoed" and message["opts"].get("text") == text:
                     break
             done = time.monotonic()
@@ -159,9 +164,11 @@ async def window(
                 latencies.append(done - now)
 
 
-async def load(page_url: str, windows: int, warmup: float, seconds: float) -> dict:
-    """Open the windows and run the calls; return the figures."""
-    pages = await asyncio.gather(*(asyncio.to_thread(open_page, page_url) for _ in range(windows)))
+async def load(page_urls: list[str], windows: int, warmup: float, seconds: float) -> dict:
+    """Open the windows (spread over ``page_urls``) and run the calls; return the figures."""
+    pages = await asyncio.gather(
+        *(asyncio.to_thread(open_page, page_urls[i % len(page_urls)]) for i in range(windows))
+    )
     latencies: list[float] = []
     begin = time.monotonic()
     measure_from, stop_at = begin + warmup, begin + warmup + seconds
@@ -182,33 +189,68 @@ async def load(page_url: str, windows: int, warmup: float, seconds: float) -> di
     }
 
 
-def run_df(args: argparse.Namespace, env: dict[str, str]) -> dict:
-    """df_websockets on Channels: daphne, thread workers, in-memory layer."""
+def start_redis() -> tuple[subprocess.Popen, str]:
+    """Start a private redis-server without persistence; return it and its URL."""
     port = free_port()
-    env = dict(env, DJANGO_SETTINGS_MODULE="site_project.settings")
-    daphne = start(
+    redis = start(
         [
-            str(BIN / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
+            "redis-server",
+            "--port",
             str(port),
-            "df_websockets.routing:application",
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
         ],
-        env,
+        dict(os.environ),
     )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return redis, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    stop([redis])
+    raise RuntimeError("redis-server did not start")
+
+
+def run_df(args: argparse.Namespace, env: dict[str, str], redis: bool) -> dict:
+    """df_websockets on Channels: one daphne, thread workers, in-memory or Redis layer."""
+    env = dict(env, DJANGO_SETTINGS_MODULE="site_project.settings")
+    started: list[subprocess.Popen] = []
     try:
+        if redis:
+            server, env["DF_SITE_REDIS_URL"] = start_redis()
+            started.append(server)
+        port = free_port()
+        daphne = start(
+            [
+                str(BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "df_websockets.routing:application",
+            ],
+            env,
+        )
+        started.append(daphne)
         wait_http(f"http://127.0.0.1:{port}/accounts/login/", daphne)
         figures = asyncio.run(
-            load(f"http://127.0.0.1:{port}/", args.windows, args.warmup, args.seconds)
+            load([f"http://127.0.0.1:{port}/"], args.windows, args.warmup, args.seconds)
         )
         figures["server_rss_kib"] = rss_kib([daphne.pid])
+        if redis:
+            figures["redis_rss_kib"] = rss_kib([started[0].pid])
         return figures
     finally:
-        stop([daphne])
+        stop(started[::-1])
 
 
-def run_switchboard(args: argparse.Namespace, env: dict[str, str]) -> dict:
+def run_switchboard(args: argparse.Namespace, env: dict[str, str], workers: int) -> dict:
     """Switchboard + Django under gunicorn."""
     django_port, switchboard_port = free_port(), free_port()
     env = dict(
@@ -236,7 +278,7 @@ def run_switchboard(args: argparse.Namespace, env: dict[str, str]) -> dict:
         [
             str(BIN / "gunicorn"),
             "--bind", f"127.0.0.1:{django_port}",
-            "--workers", str(args.django_workers),
+            "--workers", str(workers),
             "--threads", "8",
             "--keep-alive", "30",
             "--log-level", "warning",
@@ -248,7 +290,7 @@ def run_switchboard(args: argparse.Namespace, env: dict[str, str]) -> dict:
         wait_http(f"http://127.0.0.1:{switchboard_port}/healthz", switchboard)
         wait_http(f"http://127.0.0.1:{django_port}/accounts/login/", gunicorn)
         figures = asyncio.run(
-            load(f"http://127.0.0.1:{django_port}/", args.windows, args.warmup, args.seconds)
+            load([f"http://127.0.0.1:{django_port}/"], args.windows, args.warmup, args.seconds)
         )
         figures["switchboard_rss_kib"] = rss_kib([switchboard.pid])
         figures["django_rss_kib"] = rss_kib([gunicorn.pid])
@@ -264,7 +306,7 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--django-workers", type=int, default=1)
+    parser.add_argument("--processes", default="1,2", help="gunicorn processes, one run each")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
     args.switchboard_bin = str(Path(args.switchboard_bin).resolve())  # the servers run in SITE
@@ -278,12 +320,13 @@ def main() -> None:
         dict(env, DJANGO_SETTINGS_MODULE="site_project.settings"), "migrate", "--noinput", "-v", "0"
     )
 
-    results = {
-        "df_websockets (Channels on daphne, threads, in-memory layer)": run_df(args, env),
-        f"switchboard + Django (gunicorn {args.django_workers}x8 threads)": run_switchboard(
-            args, env
-        ),
-    }
+    results = {}
+    for layer in ("in-memory layer", "channels_redis"):
+        name = f"df_websockets: 1 daphne, threads, {layer}"
+        results[name] = run_df(args, env, redis=layer == "channels_redis")
+    for processes in [int(p) for p in args.processes.split(",")]:
+        name = f"switchboard + Django: gunicorn {processes}x8 threads"
+        results[name] = run_switchboard(args, env, processes)
     print(f"{args.windows} windows, closed-loop chat.echo calls, {args.seconds:g} s measured")
     for name, figures in results.items():
         print(f"{name}: {json.dumps(figures)}")
