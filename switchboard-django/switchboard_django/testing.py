@@ -7,18 +7,24 @@ SIGKILL). The binary is ``SWITCHBOARD_BIN`` from the environment, else ``switchb
 
     with SwitchboardServer() as server, override_settings(**server.settings()):
         ...  # views register windows and trigger through this server
+
+:class:`WindowSocket` is the websocket of one page's window, for asserting what a window
+receives (it needs the ``websockets`` package, a test dependency).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import shutil
 import subprocess
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import Any
 
 LISTENING_RE = re.compile(r"listening on (http://\S+)")
@@ -133,3 +139,55 @@ class SwitchboardServer:
     def __exit__(self, *exc: object) -> None:
         """Stop the server."""
         self.stop()
+
+
+class WindowSocket:
+    """The websocket of one window, as its page would open it (``?dfwskey=KEY``).
+
+    It asks for its position (``since=``, PROTOCOL.md §5.6) so that, once built, nothing
+    sent to the window afterwards can be missed. ``pending`` keeps the frames :meth:`call`
+    passed over while it waited for its reply.
+    """
+
+    def __init__(self, ws_url: str, key: str | None, open_timeout: float = 5.0):
+        """Connect to ``ws_url`` (e.g. :attr:`SwitchboardServer.ws_url`) as window ``key``."""
+        from websockets.sync.client import connect
+
+        query = f"?dfwskey={key}&since=" if key else "?since="
+        self.pending: list[dict[str, Any]] = []
+        self._closing = ExitStack()  # connect() is a context manager (websockets 14+)
+        self.ws = self._closing.enter_context(connect(ws_url + query, open_timeout=open_timeout))
+        self.position = self.recv(open_timeout)  # the answer to `since=`
+
+    def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        """Return the next JSON frame (heartbeats are skipped)."""
+        while True:
+            frame = self.ws.recv(timeout=timeout)
+            if frame != "--heartbeat--":
+                return json.loads(frame)
+
+    def signals_until(self, sentinel: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Return the signal frames received before the ``sentinel`` signal."""
+        frames, deadline = [], time.monotonic() + timeout
+        while True:
+            frame = self.recv(max(0.05, deadline - time.monotonic()))
+            if frame.get("signal") == sentinel:
+                return frames
+            if "signal" in frame:
+                frames.append(frame)
+
+    def call(
+        self, signal: str, opts: dict[str, Any], call_id: int | str, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Call a signal with an id; return the reply frame (others go to ``pending``)."""
+        self.ws.send(json.dumps({"signal": signal, "opts": opts, "id": call_id}))
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.recv(max(0.05, deadline - time.monotonic()))
+            if frame.get("reply_to") == call_id:
+                return frame
+            self.pending.append(frame)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._closing.close()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
-from contextlib import ExitStack
 from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
-from websockets.sync.client import connect
 
 from switchboard_django.client import SwitchboardClient, reset_stats
+from switchboard_django.testing import WindowSocket
 
 pytest_plugins = ["switchboard_django.pytest_plugin"]
 
@@ -71,46 +69,8 @@ def api(server) -> SwitchboardClient:
     return SwitchboardClient(server.url, server.api_key)
 
 
-class Socket:
-    """A websocket client of Switchboard, as the page of one window would be."""
-
-    def __init__(self, ws_url: str, key: str | None):
-        query = f"?dfwskey={key}&since=" if key else "?since="
-        self._closing = ExitStack()  # connect() is a context manager (websockets 14+)
-        self.ws = self._closing.enter_context(connect(ws_url + query, open_timeout=5))
-        self.pending: list[dict] = []
-        self.position = self.recv(5)  # `since=` asks for the position frame first
-
-    def recv(self, timeout: float = 5.0) -> dict:
-        """Return the next JSON frame."""
-        while True:
-            frame = self.ws.recv(timeout=timeout)
-            if frame != "--heartbeat--":
-                return json.loads(frame)
-
-    def signals_until(self, sentinel: str, timeout: float = 5.0) -> list[dict]:
-        """Return the signal frames received before the ``sentinel`` signal."""
-        frames, deadline = [], time.monotonic() + timeout
-        while True:
-            frame = self.recv(max(0.05, deadline - time.monotonic()))
-            if frame.get("signal") == sentinel:
-                return frames
-            if "signal" in frame:
-                frames.append(frame)
-
-    def call(self, signal: str, opts: dict, call_id: int, timeout: float = 10.0) -> dict:
-        """Call a signal with an id; return the reply frame (other frames are kept aside)."""
-        self.ws.send(json.dumps({"signal": signal, "opts": opts, "id": call_id}))
-        deadline = time.monotonic() + timeout
-        while True:
-            frame = self.recv(max(0.05, deadline - time.monotonic()))
-            if frame.get("reply_to") == call_id:
-                return frame
-            self.pending.append(frame)
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._closing.close()
+# The tests' name for the package's window socket.
+Socket = WindowSocket
 
 
 @pytest.fixture
