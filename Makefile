@@ -6,7 +6,7 @@ NPM ?= npm
 JS := js-client
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test soak deps node chromium redis js js-check lint rust-test js-test e2e clean
+.PHONY: run test soak deps node chromium nginx redis js js-check lint rust-test js-test e2e clean
 
 ## Build in release mode and serve the demo on the embedded in-memory broker.
 run:
@@ -22,6 +22,12 @@ test: deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-c
 ## Chromium for the browser tests (playwright-core never downloads a browser), and
 ## redis-server (the Redis tests start private servers on free ports).
 deps: node chromium redis $(JS)/node_modules/.package-lock.json
+
+## nginx for the example site's reverse-proxy tests (examples/df_site/tests/test_behind_proxy.py).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+		echo "installing nginx"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light; }
 
 redis:
 	@command -v redis-server >/dev/null 2>&1 || { \
@@ -115,7 +121,7 @@ bench-django-smoke: django-venv django-bin redis
 	$(DJANGO_VENV)/bin/python bench/django/calls.py --switchboard-bin $(SWITCHBOARD_BIN) \
 		--windows 40 --seconds 1 --warmup 0.5
 
-django-e2e: django-venv django-bin chromium
+django-e2e: django-venv django-bin chromium nginx
 	cd $(DF_SITE) && ../../$(DJANGO_VENV)/bin/ruff check . && ../../$(DJANGO_VENV)/bin/ruff format --check .
 	cd $(DF_SITE) && SWITCHBOARD_BIN=$(SWITCHBOARD_BIN) ../../$(DJANGO_VENV)/bin/pytest -q -rs
 

@@ -2,8 +2,14 @@
 
 The site runs as a user would run it: ``manage.py migrate``, ``manage.py runserver`` with
 ``site_project.settings_switchboard``, and the Switchboard command line that ``manage.py
-switchboard`` prints for those settings (the binary is ``$SWITCHBOARD_BIN``). Pages connect
-to Switchboard's own port (``SWITCHBOARD_PUBLIC_WS_URL``), the set-up without a reverse proxy.
+switchboard`` prints for those settings (the binary is ``$SWITCHBOARD_BIN``), in one of the
+two set-ups of the README's migration guide:
+
+- ``site``: no reverse proxy; pages connect to Switchboard's own port
+  (``SWITCHBOARD_PUBLIC_WS_URL``), so Switchboard must allow the pages' origin;
+- ``proxied_site``: nginx in front sends ``/ws/`` to Switchboard and the rest to Django, as
+  the README's configuration does; pages connect to their own origin.
+
 Chromium is Debian's (``chromium`` on the PATH), driven by Playwright.
 """
 
@@ -111,16 +117,70 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-class Site:
-    """The running site: Django's and Switchboard's processes and URLs."""
+NGINX_CONF = """
+daemon off;
+master_process off;
+user root;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/nginx-body;
+    proxy_temp_path {tmp}/nginx-proxy;
+    fastcgi_temp_path {tmp}/nginx-fastcgi;
+    uwsgi_temp_path {tmp}/nginx-uwsgi;
+    scgi_temp_path {tmp}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        # the README's configuration ($http_host keeps a non-default port)
+        location /ws/ {{
+            proxy_pass http://127.0.0.1:{switchboard_port};
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_read_timeout 120s;
+        }}
+        location / {{
+            proxy_pass http://127.0.0.1:{django_port};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        }}
+    }}
+}}
+"""
 
-    def __init__(self, tmp: Path):
+
+class Site:
+    """The running site: Django's and Switchboard's processes and URLs (and nginx's)."""
+
+    def __init__(self, tmp: Path, proxied: bool = False):
         binary = os.environ.get("SWITCHBOARD_BIN") or shutil.which("switchboard")
         if not binary:
             raise RuntimeError("set SWITCHBOARD_BIN to a Switchboard binary")
         self.django_port, switchboard_port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.django_port}"
+        # Switchboard reaches Django directly; pages may go through nginx.
+        self.django_url = self.url = f"http://127.0.0.1:{self.django_port}"
         self.switchboard_url = f"http://127.0.0.1:{switchboard_port}"
+        self.nginx: Process | None = None
+        if proxied:
+            nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+            port = free_port()
+            conf = tmp / "nginx.conf"
+            conf.write_text(
+                NGINX_CONF.format(
+                    tmp=tmp,
+                    port=port,
+                    switchboard_port=switchboard_port,
+                    django_port=self.django_port,
+                )
+            )
+            self.nginx = Process(
+                "nginx", [nginx, "-c", str(conf), "-p", str(tmp)], dict(os.environ)
+            )
+            self.url = f"http://127.0.0.1:{port}"
         self.api_key = secrets.token_hex(16)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
         self.env.update(
@@ -129,9 +189,10 @@ class Site:
             SWITCHBOARD_URL=self.switchboard_url,
             SWITCHBOARD_API_KEY=self.api_key,
             SWITCHBOARD_BACKEND_KEY=secrets.token_hex(16),
-            SWITCHBOARD_PUBLIC_WS_URL=f"ws://127.0.0.1:{switchboard_port}/ws/",
             PYTHONUNBUFFERED="1",
         )
+        if not proxied:
+            self.env["SWITCHBOARD_PUBLIC_WS_URL"] = f"ws://127.0.0.1:{switchboard_port}/ws/"
         manage(self.env, "migrate", "--noinput", "-v", "0")
         manage(
             self.env,
@@ -143,7 +204,7 @@ class Site:
             f"User.objects.create_superuser('root', 'root@example.com', {PASSWORDS['root']!r})\n",
         )
         self.serve_command = shlex.split(
-            manage(self.env, "switchboard", "--site-url", self.url, "--binary", binary)
+            manage(self.env, "switchboard", "--site-url", self.django_url, "--binary", binary)
         )
         switchboard_env = {k: v for k, v in self.env.items() if not k.startswith("SWITCHBOARD_")}
         switchboard_env["RUST_LOG"] = "warn"
@@ -162,17 +223,21 @@ class Site:
         )
 
     def start(self) -> Site:
-        """Start Switchboard, then Django."""
+        """Start Switchboard, then Django, then nginx."""
         self.switchboard.start(self.switchboard_url + "/healthz")
         self.start_django()
+        if self.nginx is not None:
+            self.nginx.start(self.url + "/accounts/login/")
         return self
 
     def start_django(self) -> None:
         """Start (or restart) Django's server."""
-        self.django.start(self.url + "/accounts/login/")
+        self.django.start(self.django_url + "/accounts/login/")
 
     def stop(self) -> None:
-        """Stop both processes."""
+        """Stop every process."""
+        if self.nginx is not None:
+            self.nginx.stop()
         self.django.stop()
         self.switchboard.stop()
 
@@ -196,6 +261,14 @@ class Site:
 def site(tmp_path_factory):
     """The site and its Switchboard, running for the whole session."""
     running = Site(tmp_path_factory.mktemp("df_site")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def proxied_site(tmp_path_factory):
+    """The site behind nginx, which sends /ws/ to Switchboard."""
+    running = Site(tmp_path_factory.mktemp("df_site_proxied"), proxied=True).start()
     yield running
     running.stop()
 
