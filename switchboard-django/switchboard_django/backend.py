@@ -6,8 +6,12 @@ The handlers are df_websockets' when it is installed, else the package's own
 ``POST {backend_url}call``, the way df's ``process_task`` runs a signal on one queue:
 rebuild the ``WindowInfo`` with ``WindowInfo.from_dict``, run the ``before_process`` hooks
 (df's ``WINDOW_INFO_MIDDLEWARES``), check permissions when the call comes from a browser, check
-the arguments with the handler's own ``check``, call it. Everything runs synchronously in
-the request, whatever ``WEBSOCKET_WORKERS`` says (df's "thread" semantics, no Celery).
+the arguments with the handler's own ``check``, call it, in the request (df's "thread"
+mode, no Celery needed). When df's ``WEBSOCKET_WORKERS`` is ``"celery"`` (df's default when
+Celery is installed), a call that passes the checks is sent to a Celery worker with df's own
+``call_task``, as df would, and answered at once with a ``null`` result; the worker's
+triggers reach the windows through the API. df's ``"process"`` and ``"channels"`` modes need
+df's own workers and run in the request like ``"thread"``.
 
 Queues: Switchboard sends one call per queue a signal lists. A handler is listed under its
 ``queue`` when that is a string, and under ``WEBSOCKET_DEFAULT_QUEUE`` when it is a callable
@@ -177,6 +181,8 @@ def _run(
         except Exception:
             logger.exception("switchboard: before_process failed for a call to `%s`", signal)
             return failure("handler_error", "internal error")
+        send_task = handlers.celery()
+        celery_queues: list[str] = []
         for connection in connections:
             try:
                 if from_browser and not connection.is_allowed_to(connection, window_info, opts):
@@ -186,6 +192,11 @@ def _run(
                 if kwargs is None:
                     errors.append(failure("invalid_arguments", argument_problem(connection, opts)))
                     continue
+                if send_task is not None:  # df's Celery mode: a worker runs it, as in df
+                    celery_queue = connection.get_queue(window_info, opts)
+                    if celery_queue not in celery_queues:
+                        celery_queues.append(celery_queue)
+                    continue
                 value = connection(window_info, **kwargs)
             except Exception:
                 logger.exception("switchboard: handler of `%s` failed", signal)
@@ -193,6 +204,15 @@ def _run(
                 continue
             if result is None and value is not None:
                 result = value
+        for celery_queue in celery_queues:
+            # df's own task arguments: its worker checks permissions and arguments again and
+            # runs the handlers of this (dynamic) queue.
+            task = [signal, window_info.to_dict(), opts, from_browser, None, True, celery_queue]
+            try:
+                send_task("celery", celery_queue, task, {})
+            except Exception:
+                logger.exception("switchboard: cannot send `%s` to Celery", signal)
+                errors.append(failure("handler_error", "internal error"))
     finally:
         if language:
             translation.activate(language)

@@ -70,6 +70,20 @@ class DfRegistry:
         for middleware in middlewares:
             middleware.before_process(window_info)
 
+    def celery(self) -> Any:
+        """Return df's task sender when df sends browser calls to Celery, else ``None``.
+
+        df's ``WEBSOCKET_WORKERS`` is ``"celery"`` by default when Celery is installed: the
+        call then goes to a Celery worker as df would send it (``call_task``). ``"thread"``
+        and the modes that need df's own worker processes (``"process"``, ``"channels"``)
+        run the handlers in the backend call itself.
+        """
+        from df_websockets import tasks, ws_settings
+
+        if ws_settings.WEBSOCKET_WORKERS != "celery" or tasks.celery_shared_task is None:
+            return None
+        return tasks.call_task
+
 
 class OwnRegistry:
     """The registry of :mod:`switchboard_django.decorators` (sites without df_websockets)."""
@@ -115,6 +129,10 @@ class OwnRegistry:
     def before_process(self, window_info: Any) -> None:
         """Activate the window's language."""
         window_info.before_process()
+
+    def celery(self) -> Any:
+        """Return ``None``: without df_websockets, handlers run in the backend call."""
+        return None
 
 
 def current() -> DfRegistry | OwnRegistry:

@@ -240,3 +240,35 @@ def test_bad_bodies(body):
     response = Client().post("/switchboard/call", body, content_type="application/json", **AUTH)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"
+
+
+@pytest.fixture
+def celery_mode(monkeypatch):
+    """df's Celery mode (its default when Celery is installed), with tasks run eagerly."""
+    import df_websockets.celery
+    from df_websockets import ws_settings
+
+    from testapp import signals as handlers
+
+    monkeypatch.setattr(ws_settings, "WEBSOCKET_WORKERS", "celery")
+    monkeypatch.setitem(df_websockets.celery.app.conf, "task_always_eager", True)
+    handlers.CELERY_RUNS.clear()
+    return handlers.CELERY_RUNS
+
+
+def test_in_celery_mode_calls_go_to_a_celery_task(celery_mode):
+    assert call("testapp.in_celery", {"n": "3"}) == (200, {"ok": True, "result": None})
+    assert celery_mode == [(3, True)], "df's Celery task ran the handler"
+    # the checks still answer the browser before anything is sent
+    assert call("testapp.add", {"a": "x"})[1]["error"]["code"] == "invalid_arguments"
+    assert call("testapp.admin_only")[1]["error"]["code"] == "forbidden"
+    assert celery_mode == [(3, True)]
+
+
+def test_in_thread_mode_calls_run_in_the_request():
+    from testapp import signals as handlers
+
+    handlers.CELERY_RUNS.clear()
+    answer = call("testapp.in_celery", {"n": 1})[1]
+    assert answer == {"ok": True, "result": "a browser never sees a Celery task's result"}
+    assert handlers.CELERY_RUNS == [(1, False)]

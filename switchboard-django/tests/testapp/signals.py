@@ -90,3 +90,13 @@ def progress(window_info):
     time.sleep(0.5)
     trigger(window_info, "testapp.step", to=[WINDOW], n=2)
     return "done"
+
+
+CELERY_RUNS: list[tuple[int, bool]] = []
+
+
+@signal(path="testapp.in_celery", is_allowed_to=everyone)
+def in_celery(window_info, n: int = 0):
+    """Record whether a Celery task ran it (df sets ``celery_request`` in its task)."""
+    CELERY_RUNS.append((n, getattr(window_info, "celery_request", None) is not None))
+    return "a browser never sees a Celery task's result"
