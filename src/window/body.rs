@@ -15,7 +15,6 @@ use std::task::{Context, Poll};
 
 use actix_codec::Encoder;
 use actix_http::ws::{CloseCode, CloseReason, Codec, Message};
-use actix_web::body::BoxBody;
 use actix_web::web::{Bytes, BytesMut};
 use futures_util::task::AtomicWaker;
 use futures_util::Stream;
@@ -102,23 +101,15 @@ pub(super) struct WindowBody {
     codec: Codec,
     /// Where the stream stands.
     state: State,
-    /// actix-ws's own response body, never polled: actix-ws's inbound stream ends when it
-    /// is dropped, so it must live exactly as long as the connection, like this body.
-    _inbound_guard: BoxBody,
 }
 
 impl WindowBody {
-    pub(super) fn new(
-        outgoing: OutboxReceiver,
-        control: Arc<Control>,
-        inbound_guard: BoxBody,
-    ) -> WindowBody {
+    pub(super) fn new(outgoing: OutboxReceiver, control: Arc<Control>) -> WindowBody {
         WindowBody {
             outgoing,
             control,
             codec: Codec::new(),
             state: State::Open,
-            _inbound_guard: inbound_guard,
         }
     }
 

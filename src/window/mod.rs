@@ -9,6 +9,7 @@
 mod actor;
 mod body;
 mod coarse_clock;
+mod frames;
 mod outbox;
 mod reassembly;
 mod socket;
@@ -95,10 +96,11 @@ pub fn start(
     services: Services,
     settings: WindowSettings,
 ) -> Result<HttpResponse, actix_web::Error> {
-    // actix-ws parses the inbound frames; the outbound side is this crate's own body (its
-    // `Session` and channel would add a task hop and a queue per frame).
-    let (response, _session, stream) = actix_ws::handle(req, body)?;
-    let stream = reassembly::Reassembled::new(stream, settings.max_frame_bytes);
+    // The handshake answer; inbound frames are decoded from the payload (`frames.rs`) and
+    // the outbound side is this crate's own body, so nothing per connection sits unused.
+    let mut response = actix_http::ws::handshake(req.head())?;
+    let frames = frames::Frames::new(body.into_inner(), settings.max_frame_bytes);
+    let stream = reassembly::Reassembled::new(frames, settings.max_frame_bytes);
     let Joining {
         info,
         topics,
@@ -121,14 +123,14 @@ pub fn start(
         Outbox::bounded(limits)
     };
     let control = Arc::new(body::Control::new(req.conn_data::<SocketFd>().copied()));
-    let (head, inbound_guard) = response.into_parts();
-    let response = head
-        .set_body(BodyStream::new(body::WindowBody::new(
-            outgoing,
-            control.clone(),
-            inbound_guard,
-        )))
-        .map_into_boxed_body();
+    let response = HttpResponse::from(
+        response
+            .body(BodyStream::new(body::WindowBody::new(
+                outgoing,
+                control.clone(),
+            )))
+            .map_into_boxed_body(),
+    );
     Window::create(move |ctx| {
         ctx.add_stream(stream);
         Window::new(actor::Setup {

@@ -9,11 +9,12 @@
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use actix_http::ws::Item;
+use actix_http::ws::{Frame, Item, ProtocolError};
 use actix_web::web::{Bytes, BytesMut};
-use actix_ws::{Message, MessageStream, ProtocolError};
 use bytestring::ByteString;
 use futures_util::Stream;
+
+use super::frames::Frames;
 
 /// One whole message from the client.
 #[derive(Debug, PartialEq)]
@@ -45,8 +46,9 @@ pub(super) enum ReadError {
 }
 
 impl ReadError {
-    /// What an error of the frame reader means. The reader reports invalid UTF-8 and
-    /// reserved bits as `InvalidData` I/O errors: the first wraps a `Utf8Error`.
+    /// What an error of the frame reader means. The codec reports reserved bits as an
+    /// `InvalidData` I/O error; one wrapping a `Utf8Error` means invalid UTF-8 (whole text
+    /// frames are checked here, in [`Reassembled`], and report it directly).
     fn of(error: ProtocolError) -> ReadError {
         match error {
             ProtocolError::Overflow => ReadError::TooBig,
@@ -75,19 +77,19 @@ enum Kind {
     Binary,
 }
 
-/// Reassembles the fragments of [`MessageStream`] into whole [`Incoming`] messages.
+/// Reassembles the fragments of [`Frames`] into whole [`Incoming`] messages.
 pub(super) struct Reassembled {
     /// Frames as they arrive (each already bounded by the size limit).
-    frames: MessageStream,
+    frames: Frames,
     /// The message being reassembled.
     fragments: Fragments,
 }
 
 impl Reassembled {
     /// Reassembles messages of at most `max_bytes` from `frames`.
-    pub(super) fn new(frames: MessageStream, max_bytes: usize) -> Reassembled {
+    pub(super) fn new(frames: Frames, max_bytes: usize) -> Reassembled {
         Reassembled {
-            frames: frames.max_frame_size(max_bytes),
+            frames,
             fragments: Fragments {
                 max_bytes,
                 partial: None,
@@ -152,13 +154,14 @@ impl Stream for Reassembled {
             };
             let whole = match message {
                 Err(error) => Err(error),
-                Ok(Message::Text(text)) => Ok(Incoming::Text(text)),
-                Ok(Message::Binary(_)) => Ok(Incoming::Binary),
-                Ok(Message::Ping(payload)) => Ok(Incoming::Ping(payload)),
-                Ok(Message::Pong(_)) => Ok(Incoming::Pong),
-                Ok(Message::Close(_)) => Ok(Incoming::Close),
-                Ok(Message::Nop) => continue,
-                Ok(Message::Continuation(item)) => {
+                Ok(Frame::Text(bytes)) => ByteString::try_from(bytes)
+                    .map(Incoming::Text)
+                    .map_err(|_| ReadError::InvalidUtf8),
+                Ok(Frame::Binary(_)) => Ok(Incoming::Binary),
+                Ok(Frame::Ping(payload)) => Ok(Incoming::Ping(payload)),
+                Ok(Frame::Pong(_)) => Ok(Incoming::Pong),
+                Ok(Frame::Close(_)) => Ok(Incoming::Close),
+                Ok(Frame::Continuation(item)) => {
                     let (kind, bytes, last) = match item {
                         Item::FirstText(b) => (Some(Kind::Text), b, false),
                         Item::FirstBinary(b) => (Some(Kind::Binary), b, false),
