@@ -156,7 +156,7 @@ soak:
 ## Fuzzing (fuzz/: cargo-fuzz and libFuzzer). cargo-fuzz passes nightly-only flags, which
 ## RUSTC_BOOTSTRAP=1 lets the stable toolchain accept. A crash stops the run and is saved in
 ## fuzz/artifacts/<target>/; each run grows fuzz/corpus/<target>/ (only seed-* is committed).
-FUZZ_TARGETS := inbound_frame api_body
+FUZZ_TARGETS := inbound_frame api_body inbound_ws
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
 

@@ -34,6 +34,12 @@ pub fn fuzz_api_body(body: &[u8]) {
     crate::http::fuzz_api_body(body);
 }
 
+/// Runs the websocket frame reader and the reassembly on arbitrary client bytes, with
+/// messages limited to `max_bytes` (the `inbound_ws` fuzz target).
+pub fn fuzz_inbound_ws(data: &[u8], max_bytes: usize) {
+    crate::window::fuzz_inbound(data, max_bytes);
+}
+
 /// The `df.resync` frame builder the server gives its registry.
 pub fn resync_frame() -> bytestring::ByteString {
     crate::protocol::resync_frame()

@@ -78,3 +78,36 @@ impl Stream for Frames {
         }
     }
 }
+
+/// Runs the frame reader and the reassembly on arbitrary client bytes (the `inbound_ws`
+/// fuzz target): the first byte sets the size of the chunks the rest arrives in, so frames
+/// straddle reads. The bytes are all there, so the reader must never wait; it must end, or
+/// stop at its first error, without panicking, and never hand over a message larger than
+/// `max_bytes`.
+pub(crate) fn fuzz_inbound(data: &[u8], max_bytes: usize) {
+    use actix_http::BoxedPayloadStream;
+    use actix_web::web::Bytes;
+
+    use super::reassembly::{Incoming, Reassembled};
+
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(first % 64) + 1;
+    let chunks: Vec<Result<Bytes, actix_http::error::PayloadError>> = rest
+        .chunks(chunk)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let stream: BoxedPayloadStream = Box::pin(futures_util::stream::iter(chunks));
+    let mut messages = Reassembled::new(Frames::new(Payload::from(stream), max_bytes), max_bytes);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    loop {
+        match Pin::new(&mut messages).poll_next(&mut cx) {
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => return,
+            Poll::Ready(Some(Ok(Incoming::Text(text)))) => assert!(text.len() <= max_bytes),
+            Poll::Ready(Some(Ok(Incoming::Ping(payload)))) => assert!(payload.len() <= 125),
+            Poll::Ready(Some(Ok(_))) => {}
+            Poll::Pending => panic!("the reader waits although every byte is there"),
+        }
+    }
+}

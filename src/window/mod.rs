@@ -14,6 +14,8 @@ mod outbox;
 mod reassembly;
 mod socket;
 
+pub(crate) use frames::fuzz_inbound;
+
 use std::sync::Arc;
 use std::time::Duration;
 
