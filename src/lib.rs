@@ -30,8 +30,9 @@
 //!   `#[signal]` handler interface. Uses topics and the broker.
 //! - `limit`: token buckets, connection counts (per node, per address, per user) and the
 //!   open-file limit the node's connection cap derives from.
-//! - `window`: the `Window` actor, one per websocket connection, its outbox (bounded in
-//!   frames, bytes and time) and the reset of sockets that take no close frame.
+//! - `window`: the `Window` actor, one per websocket connection, its frame reader (frames
+//!   decoded from the request payload, reassembled within the size limit), its outbox
+//!   (bounded in frames, bytes and time) and the reset of sockets that take no close frame.
 //! - [`http`]: the HTTP surface: websocket upgrade, HTTP API, health, metrics, view helpers.
 //! - `server`: assembles everything into a running [`Server`].
 //! - `__private::demo`: the demo application mounted by `switchboard serve --demo` (built on
