@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from tests.conftest import manage
 from tests.pages import Window, unique
 
 
@@ -96,6 +97,13 @@ def test_views_trigger_to_user_broadcast_and_topics(windows):
         assert f"notice: {everyone}" in log, name
         assert f"news: {news}" in log, name
         assert (f"notice: {to_user}" in log) == name.startswith("alice"), name
+
+
+def test_a_management_command_reaches_every_page(site, windows):
+    text = unique("from a command")
+    manage(site.env, "announce", text)
+    for window in windows.values():
+        window.wait_for(f"notice: {text}")
 
 
 def test_an_ajax_view_triggers_to_the_page_that_sent_it(windows):
