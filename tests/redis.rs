@@ -681,14 +681,7 @@ async fn topics_per_window_are_bounded_on_redis() {
 /// Asserts that a registration through `node` is refused: 503 `too_many_windows`, max 3.
 async fn full(node: &Node) {
     let (status, answer) = node.post("/api/v1/windows", json!({})).await;
-    assert_eq!(status, 503, "{}: {answer}", node.name);
-    assert_eq!(
-        answer["error"]["code"],
-        json!("too_many_windows"),
-        "{answer}"
-    );
-    let message = answer["error"]["message"].as_str().unwrap();
-    assert!(message.contains("max_windows = 3"), "{answer}");
+    common::assert_too_many_windows(status.as_u16(), &answer, 3);
 }
 
 /// `max_windows` bounds the registrations of every node sharing a Redis together, through the

@@ -69,14 +69,7 @@ async fn registered(server: &TestServer) -> i64 {
 /// Asserts that a new registration is refused with 503 `too_many_windows` naming the limit.
 async fn assert_full(server: &TestServer) {
     let (status, answer) = post_window(server, json!({})).await;
-    assert_eq!(status, 503, "{answer}");
-    assert_eq!(
-        answer["error"]["code"],
-        json!("too_many_windows"),
-        "{answer}"
-    );
-    let message = answer["error"]["message"].as_str().unwrap();
-    assert!(message.contains("max_windows = 3"), "{answer}");
+    common::assert_too_many_windows(status, &answer, 3);
 }
 
 #[tokio::test]

@@ -445,6 +445,19 @@ impl Client {
     }
 }
 
+/// Asserts that a registration was refused: 503 `too_many_windows`, naming `max_windows`.
+pub fn assert_too_many_windows(status: u16, answer: &Value, max_windows: usize) {
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(
+        answer["error"]["code"],
+        json!("too_many_windows"),
+        "{answer}"
+    );
+    let message = answer["error"]["message"].as_str().unwrap();
+    let limit = format!("max_windows = {max_windows}");
+    assert!(message.contains(&limit), "{answer}");
+}
+
 /// A short random string for call ids.
 pub fn rand_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
