@@ -30,10 +30,13 @@
 //!   `#[signal]` handler interface. Uses topics and the broker.
 //! - `limit`: token buckets, connection counts (per node, per address, per user) and the
 //!   open-file limit the node's connection cap derives from.
-//! - `window`: the `Window` actor, one per websocket connection, its frame reader (frames
-//!   decoded from the request payload, reassembled within the size limit), its outbox
-//!   (bounded in frames, bytes and time) and the reset of sockets that take no close frame.
-//! - [`http`]: the HTTP surface: websocket upgrade, HTTP API, health, metrics, view helpers.
+//! - `window`: the `Window` actor, one per websocket connection, on a socket of its own once
+//!   the handshake is answered: its frame reader (read from the socket into a per-thread
+//!   buffer, reassembled within the size limit), its outbox (bounded in frames, bytes and
+//!   time), the writer that drains the outbox into the socket, and the reset of sockets
+//!   that take no close frame.
+//! - [`http`]: the HTTP surface: websocket endpoint and the upgrade service that hands its
+//!   sockets over to windows, HTTP API, health, metrics, view helpers.
 //! - `server`: assembles everything into a running [`Server`].
 //! - `__private::demo`: the demo application mounted by `switchboard serve --demo` (built on
 //!   the public API only; not part of it).

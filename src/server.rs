@@ -4,25 +4,45 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::{Actor, Addr, Arbiter};
-use actix_web::dev::ServerHandle;
-use actix_web::{web, App, HttpServer};
+use actix_http::HttpService;
+use actix_service::{map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, ServerHandle};
+use actix_web::{web, App};
 
 use crate::config::Config;
-use crate::http::{self, AppState, TrustedProxies};
+use crate::http::{self, AppFactory, AppState, TrustedProxies};
 use crate::limit::{open_files, ConnectionLimits};
 use crate::protocol::resync_frame;
 use crate::signal::SignalRouter;
 use crate::topic::{EvictAll, Eviction, History, TopicRegistry};
-use crate::window::SocketFd;
 
-/// How long connections may take to end once the server stops, after the windows were
-/// closed with 1001: enough for close frames and a reset of the connections that cannot take
-/// theirs (`window::CLOSE_GRACE`, 2 s); beyond it actix-web drops every connection left (idle
-/// keep-alive connections, half-sent requests). A stop takes at most `shutdown_timeout_secs`
-/// (for running handlers) plus this.
-const STOP_GRACE_SECS: u64 = 3;
+/// How long a stopping node waits for its websockets to end once they were closed with 1001:
+/// a connection that cannot take its close frame is reset after `window::CLOSE_GRACE` (2 s).
+/// One that took it and still waits for its client to close (`window::LINGER`) is dropped
+/// then: its client has its close frame.
+const WINDOWS_STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// How long HTTP connections may take to end once the websockets have: beyond it actix-web
+/// drops every connection left (half-sent requests; idle keep-alive connections end at
+/// once). A stop takes at most `shutdown_timeout_secs` (for running handlers), plus
+/// [`WINDOWS_STOP_GRACE`], plus this: 3 s after the 1001 close frames (PROTOCOL.md §5.5).
+const HTTP_STOP_GRACE_SECS: u64 = 1;
+
+/// How often a stopping node looks whether its websockets have ended.
+const WINDOWS_POLL: Duration = Duration::from_millis(20);
+
+/// Connections the kernel may hold for the node before it accepts them (as actix-web).
+const BACKLOG: u32 = 1024;
+
+/// How long a client may take to send a request's head (408 beyond; as actix-web).
+const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the server waits for a client to close its side once a connection is done, so
+/// that an answer is not reset before the client has read it (as actix-web).
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Routes an application adds next to Switchboard's own.
 type AppRoutes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -45,6 +65,8 @@ pub struct RunningServer {
     router: SignalRouter,
     /// This node's topic registry.
     registry: Addr<TopicRegistry>,
+    /// The node's websockets.
+    connections: ConnectionLimits,
     /// Stops the HTTP server.
     handle: ServerHandle,
     /// The HTTP server future; resolves when it stops.
@@ -77,51 +99,82 @@ impl Server {
         // The registry gets a thread of its own: fan-out never competes with connection I/O.
         let registry = TopicRegistry::start_in_arbiter(&Arbiter::new().handle(), |_| registry);
         let history = History::new(windows.broker().clone(), metrics.clone());
+        let connections = ConnectionLimits::new(
+            max_connections(&config),
+            config.max_connections_per_ip,
+            config.max_connections_per_user,
+            f64::from(config.connections_per_second_per_ip),
+            f64::from(config.connection_burst_per_ip),
+        );
         let state = web::Data::new(AppState {
             router: self.router.clone(),
             windows,
             metrics,
             registry: registry.clone(),
             history,
-            connections: ConnectionLimits::new(
-                max_connections(&config),
-                config.max_connections_per_ip,
-                config.max_connections_per_user,
-                f64::from(config.connections_per_second_per_ip),
-                f64::from(config.connection_burst_per_ip),
-            ),
+            connections: connections.clone(),
             trusted_proxies: TrustedProxies::new(&config.trusted_proxies),
             config: config.clone(),
         });
         let routes = http::configure(&config);
         let app = self.app;
-        let mut server = HttpServer::new(move || {
+        // The node's application, once per worker for ordinary requests and once for the
+        // upgrade service.
+        let make_app = move || -> AppFactory {
             let app_routes = app.clone();
-            App::new()
-                .app_data(state.clone())
-                .configure(routes.clone())
-                .configure(move |cfg| {
-                    if let Some(routes) = &app_routes {
-                        routes(cfg);
-                    }
-                })
-        })
-        .disable_signals()
-        .shutdown_timeout(STOP_GRACE_SECS)
-        .on_connect(on_connect);
+            actix_service::boxed::factory(
+                App::new()
+                    .app_data(state.clone())
+                    .configure(routes.clone())
+                    .configure(move |cfg| {
+                        if let Some(routes) = &app_routes {
+                            routes(cfg);
+                        }
+                    })
+                    .into_factory(),
+            )
+        };
+        let listener = std::net::TcpListener::bind(&config.bind)?;
+        let addr = listener.local_addr()?;
+        let mut builder = actix_server::Server::build()
+            .disable_signals()
+            .backlog(BACKLOG)
+            .shutdown_timeout(HTTP_STOP_GRACE_SECS);
         if config.workers > 0 {
-            server = server.workers(config.workers);
+            builder = builder.workers(config.workers);
         }
-        let server = server.bind(&config.bind)?;
-        let addr = *server
-            .addrs()
-            .first()
-            .ok_or_else(|| io::Error::other("bound to no address"))?;
-        let server = server.run();
+        let stopping = builder.graceful_shutdown_signal();
+        let server = builder
+            .listen("switchboard", listener, move || {
+                let app_config = AppConfig::__priv_test_new(false, addr.to_string(), addr);
+                let stopping = stopping.clone();
+                let app = make_app.clone();
+                HttpService::build()
+                    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+                    .client_disconnect_timeout(DISCONNECT_TIMEOUT)
+                    // A push server writes small frames that must leave at once; with Nagle
+                    // on, a frame written while an earlier one awaits its ACK waits for the
+                    // peer's delayed ACK (up to 40 ms on Linux).
+                    .tcp_nodelay(true)
+                    .local_addr(addr)
+                    // Idle keep-alive connections end as soon as the server stops.
+                    .graceful_shutdown_signal(move || {
+                        let stopping = stopping.clone();
+                        async move { stopping.notified().await }
+                    })
+                    .upgrade(http::upgrade_service(app.clone(), app_config.clone()))
+                    .finish(map_config(
+                        app().map_err(|error| error.error_response()),
+                        move |_| app_config.clone(),
+                    ))
+                    .tcp()
+            })?
+            .run();
         Ok(RunningServer {
             addr,
             router: self.router,
             registry,
+            connections,
             handle: server.handle(),
             server,
         })
@@ -156,6 +209,7 @@ impl RunningServer {
         Shutdown {
             router: self.router.clone(),
             registry: self.registry.clone(),
+            connections: self.connections.clone(),
             handle: self.handle.clone(),
         }
     }
@@ -175,6 +229,8 @@ pub struct Shutdown {
     router: SignalRouter,
     /// To close every window.
     registry: Addr<TopicRegistry>,
+    /// The node's websockets, to wait for their close frames.
+    connections: ConnectionLimits,
     /// To stop accepting and then stop.
     handle: ServerHandle,
 }
@@ -194,6 +250,18 @@ impl Shutdown {
             tracing::info!(running, "running handlers finished");
         }
         let _ = self.registry.send(EvictAll(Eviction::Shutdown)).await;
+        // Websockets are tasks of their own, which the HTTP server does not wait for: let
+        // them write their close frames before it stops.
+        let closing = std::time::Instant::now();
+        while self.connections.held() > 0 && closing.elapsed() < WINDOWS_STOP_GRACE {
+            tokio::time::sleep(WINDOWS_POLL).await;
+        }
+        if self.connections.held() > 0 {
+            tracing::warn!(
+                connections = self.connections.held(),
+                "websockets still open after the stop grace"
+            );
+        }
         self.handle.stop(true).await;
         finished
     }
@@ -213,18 +281,4 @@ fn max_connections(config: &Config) -> usize {
         "connection cap derived from the open-file limit"
     );
     max
-}
-
-/// Prepares every accepted socket:
-///
-/// - turns Nagle's algorithm off. A push server writes small frames that must leave at once;
-///   with Nagle on, a frame written while an earlier one awaits its ACK waits for the peer's
-///   delayed ACK (up to 40 ms on Linux). actix-web leaves the setting to the OS default (on);
-/// - records its descriptor, so that a websocket whose client takes no bytes can be reset
-///   once closed (`window::SocketFd`).
-fn on_connect(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
-    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-        let _ = stream.set_nodelay(true);
-        data.insert(SocketFd(std::os::fd::AsRawFd::as_raw_fd(stream)));
-    }
 }

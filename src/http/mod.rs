@@ -7,6 +7,7 @@ mod client_address;
 mod error;
 mod health;
 mod origin;
+mod upgrade;
 mod views;
 mod ws;
 
@@ -19,6 +20,7 @@ pub(crate) use api::fuzz_api_body;
 pub use api::json_body;
 pub(crate) use client_address::TrustedProxies;
 pub use error::ApiError;
+pub(crate) use upgrade::{service as upgrade_service, AppFactory};
 pub use views::{trigger, CallingWindow, PageWindow, WINDOW_KEY_COOKIE, WS_URL_COOKIE};
 
 use crate::config::Config;

@@ -1,7 +1,7 @@
 //! `GET /ws/`: the websocket upgrade (PROTOCOL.md §3).
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use std::net::{IpAddr, Ipv4Addr};
@@ -111,9 +111,23 @@ async fn joining(req: &HttpRequest, state: &AppState) -> Result<Joining, HttpRes
 /// within the per-address and per-user limits, and starts the window.
 pub(super) async fn upgrade(
     req: HttpRequest,
-    body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    if req
+        .extensions()
+        .get::<super::upgrade::HandedOver>()
+        .is_none()
+    {
+        // Websocket handshakes reach this handler through the node's upgrade service (which
+        // hands the socket over to the window); anything else is no handshake.
+        let message = match actix_http::ws::handshake(req.head()) {
+            Err(error) => error.to_string(),
+            Ok(_) => "a websocket handshake that did not come through the upgrade service".into(),
+        };
+        return Ok(HttpResponse::BadRequest().json(json!({"error": {
+            "code": "bad_request", "message": message
+        }})));
+    }
     let config = &state.config;
     if !origin::allowed(
         &req,
@@ -153,5 +167,5 @@ pub(super) async fn upgrade(
         admission,
     };
     let settings = window_settings(&state.config);
-    window::start(&req, body, joining, services, settings)
+    Ok(window::accept(&req, joining, services, settings)?)
 }

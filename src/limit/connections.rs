@@ -162,6 +162,11 @@ impl ConnectionLimits {
         })
     }
 
+    /// Connections the node holds now.
+    pub fn held(&self) -> usize {
+        self.counts.lock().total
+    }
+
     /// Addresses and users holding connections now (for the leak checks of the tests).
     #[cfg(test)]
     fn tracked(&self) -> (usize, usize) {

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-use super::body::Control;
 use super::reassembly::{Incoming, ReadError};
 use super::socket::CLOSE_GRACE;
+use super::writer::Control;
 use super::{Outbox, WindowSettings};
 use crate::identity::WindowInfo;
-use crate::limit::{ConnectionGuard, TokenBucket};
+use crate::limit::TokenBucket;
 use crate::metrics::Metrics;
 use crate::protocol::{
     error_frame, parse_frame, position_frame, reply_error, reply_ok, CallId, Disconnect, ErrorCode,
@@ -30,7 +30,11 @@ pub(super) struct Setup {
     pub(super) version: u64,
     pub(super) ttl: Duration,
     pub(super) resume: Option<Option<String>>,
-    pub(super) services: super::Services,
+    pub(super) router: SignalRouter,
+    pub(super) windows: Windows,
+    pub(super) registry: Addr<TopicRegistry>,
+    pub(super) history: History,
+    pub(super) metrics: Arc<Metrics>,
     pub(super) outbox: Outbox,
     pub(super) control: Arc<Control>,
     pub(super) settings: WindowSettings,
@@ -65,9 +69,9 @@ pub struct Window {
     /// Counts the connection, its refused calls and how it ends.
     metrics: Arc<Metrics>,
     /// The connection's outbound queue (replies, heartbeats, deliveries); its receiving
-    /// side is the response body ([`super::body::WindowBody`]).
+    /// side is the connection's writer ([`super::writer::Writer`]).
     outbox: Outbox,
-    /// Pings and pongs for the response body to send.
+    /// Pings and pongs for the writer to send.
     control: Arc<Control>,
     /// Limits and timings.
     settings: WindowSettings,
@@ -80,8 +84,6 @@ pub struct Window {
     rate: Option<(TokenBucket, TokenBucket)>,
     /// Calls running now, shared with their tasks.
     in_flight: Arc<AtomicUsize>,
-    /// This connection's place in the per-address and per-user counts; freed with the actor.
-    _admission: ConnectionGuard,
 }
 
 impl Window {
@@ -95,15 +97,14 @@ impl Window {
             info: setup.info,
             initial_topics: setup.topics,
             resume: setup.resume,
-            history: setup.services.history,
+            history: setup.history,
             version: setup.version,
-            router: setup.services.router,
-            windows: setup.services.windows,
-            registry: setup.services.registry,
-            metrics: setup.services.metrics,
+            router: setup.router,
+            windows: setup.windows,
+            registry: setup.registry,
+            metrics: setup.metrics,
             rate,
             in_flight: Arc::new(AtomicUsize::new(0)),
-            _admission: setup.services.admission,
             outbox: setup.outbox,
             control: setup.control,
             settings: setup.settings,
@@ -355,7 +356,7 @@ impl Window {
     }
 
     /// Stops the actor when anything asks the connection to close (the client, the
-    /// registry, the API, a limit); the response body then writes the close frame. A
+    /// registry, the API, a limit); the writer then writes the close frame. A
     /// connection still open [`CLOSE_GRACE`] later (its client takes no bytes) is reset.
     fn stop_when_closed(&self, ctx: &mut Context<Self>) {
         let outbox = self.outbox.clone();

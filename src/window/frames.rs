@@ -1,48 +1,99 @@
-//! The client's websocket frames, decoded straight from the request payload.
+//! The client's websocket frames, read from the connection's socket.
 //!
-//! This replaces `actix_ws::handle`, whose outbound `Session` (a 32-slot channel, allocated
-//! with the connection) and connection-close signal nothing here uses: the outbound side is
-//! the window's own body (`body.rs`). Decoding is actix-http's codec (masking, opcodes,
-//! control-frame and size limits); reassembly and UTF-8 checks are `reassembly.rs`'s.
+//! Decoding is actix-http's codec (masking, opcodes, control-frame and size limits);
+//! reassembly and UTF-8 checks are `reassembly.rs`'s.
 //!
-//! No buffer is kept while idle: once every buffered byte is decoded, the buffer is
-//! dropped, which also lets go of the dispatcher's read chunk it came from.
+//! No buffer is kept while idle. The socket is read only when it is readable, into one
+//! scratch buffer per worker thread ([`SCRATCH_BYTES`]); what was read is copied out, at its
+//! own size, only to be decoded, and the copy is dropped once every byte of it is decoded.
+//! An idle connection therefore holds no read buffer at all; a frame that arrived in part
+//! keeps just its bytes until the rest comes.
 
+use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::rc::Rc;
+use std::task::{ready, Context, Poll};
 
 use actix_codec::Decoder;
 use actix_http::ws::{Codec, Frame, ProtocolError};
-use actix_web::dev::Payload;
 use actix_web::web::BytesMut;
 use futures_util::Stream;
+use tokio::net::TcpStream;
 
-/// The frames of one connection, each within the size limit.
-pub(super) struct Frames {
-    /// The upgraded connection's bytes, as actix-http hands them over.
-    payload: Payload,
-    /// Bytes read but not decoded yet (empty, without an allocation, while idle).
-    buf: BytesMut,
-    /// Client-side websocket framing: masked frames of at most the size limit.
-    codec: Codec,
-    /// The payload ended or failed: decode what is left, then end.
-    closing: bool,
+/// Size of the per-thread scratch buffer a readable socket is read into: one read takes at
+/// most this much, and the socket is read again at once while more is there.
+const SCRATCH_BYTES: usize = 64 * 1024;
+
+thread_local! {
+    /// The worker thread's scratch buffer, shared by every connection it serves (allocated at
+    /// the first read).
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-impl Frames {
-    /// Frames of at most `max_bytes` from `payload`.
-    pub(super) fn new(payload: Payload, max_bytes: usize) -> Frames {
-        Frames {
-            payload,
-            buf: BytesMut::new(),
-            codec: Codec::new().max_size(max_bytes),
-            closing: false,
+/// Where a connection's bytes come from.
+pub(super) trait Source {
+    /// Reads what is there into `buf`: `Ok(0)` at the end of the stream.
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+}
+
+/// A websocket's socket, shared with the connection's writer.
+pub(super) struct SocketSource(pub(super) Rc<TcpStream>);
+
+impl Source for SocketSource {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            // `try_read` clears the readiness on `WouldBlock`; poll it again then.
+            match self.0.try_read(buf) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return Poll::Ready(result),
+            }
         }
     }
 }
 
-impl Stream for Frames {
+/// The frames of one connection, each within the size limit.
+pub(super) struct Frames<S> {
+    /// The connection's bytes.
+    source: S,
+    /// Bytes read but not decoded yet (empty, without an allocation, while idle).
+    buf: BytesMut,
+    /// Client-side websocket framing: masked frames of at most the size limit.
+    codec: Codec,
+    /// The stream ended or failed: decode what is left, then end.
+    closing: bool,
+}
+
+impl<S: Source> Frames<S> {
+    /// Frames of at most `max_bytes` from `source`, after the bytes already read from it
+    /// (`read`: those that came with the handshake request).
+    pub(super) fn new(source: S, read: &[u8], max_bytes: usize) -> Frames<S> {
+        Frames {
+            source,
+            buf: BytesMut::from(read),
+            codec: Codec::new().max_size(max_bytes),
+            closing: false,
+        }
+    }
+
+    /// Reads what the source has into `buf`, through the thread's scratch buffer; `false`
+    /// at the end of the stream.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.is_empty() {
+                scratch.resize(SCRATCH_BYTES, 0);
+            }
+            let read = ready!(self.source.poll_read(cx, &mut scratch))?;
+            // At its own size when nothing is buffered (the usual case).
+            self.buf.extend_from_slice(&scratch[..read]);
+            Poll::Ready(Ok(read > 0))
+        })
+    }
+}
+
+impl<S: Source + Unpin> Stream for Frames<S> {
     type Item = Result<Frame, ProtocolError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -51,6 +102,7 @@ impl Stream for Frames {
             if !this.buf.is_empty() {
                 if let Some(frame) = this.codec.decode(&mut this.buf)? {
                     if this.buf.is_empty() {
+                        // Lets go of the bytes, shared with the frame's payload until then.
                         this.buf = BytesMut::new();
                     }
                     return Poll::Ready(Some(Ok(frame)));
@@ -59,23 +111,28 @@ impl Stream for Frames {
             if this.closing {
                 return Poll::Ready(None);
             }
-            match Pin::new(&mut this.payload).poll_next(cx) {
-                Poll::Ready(Some(Ok(bytes))) => {
-                    if this.buf.is_empty() {
-                        // No copy when nothing is buffered.
-                        this.buf = BytesMut::from(bytes);
-                    } else {
-                        this.buf.extend_from_slice(&bytes);
-                    }
-                }
-                Poll::Ready(Some(Err(error))) => {
+            match ready!(this.poll_fill(cx)) {
+                Ok(true) => {}
+                Ok(false) => this.closing = true,
+                Err(error) => {
                     this.closing = true;
-                    return Poll::Ready(Some(Err(ProtocolError::Io(io::Error::other(error)))));
+                    return Poll::Ready(Some(Err(ProtocolError::Io(error))));
                 }
-                Poll::Ready(None) => this.closing = true,
-                Poll::Pending => return Poll::Pending,
             }
         }
+    }
+}
+
+/// Client bytes already there, in chunks (the fuzz target's source).
+struct Chunks(std::collections::VecDeque<Vec<u8>>);
+
+impl Source for Chunks {
+    fn poll_read(&mut self, _cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let Some(chunk) = self.0.pop_front() else {
+            return Poll::Ready(Ok(0));
+        };
+        buf[..chunk.len()].copy_from_slice(&chunk);
+        Poll::Ready(Ok(chunk.len()))
     }
 }
 
@@ -85,21 +142,14 @@ impl Stream for Frames {
 /// stop at its first error, without panicking, and never hand over a message larger than
 /// `max_bytes`.
 pub(crate) fn fuzz_inbound(data: &[u8], max_bytes: usize) {
-    use actix_http::BoxedPayloadStream;
-    use actix_web::web::Bytes;
-
     use super::reassembly::{Incoming, Reassembled};
 
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
     let chunk = usize::from(first % 64) + 1;
-    let chunks: Vec<Result<Bytes, actix_http::error::PayloadError>> = rest
-        .chunks(chunk)
-        .map(|c| Ok(Bytes::copy_from_slice(c)))
-        .collect();
-    let stream: BoxedPayloadStream = Box::pin(futures_util::stream::iter(chunks));
-    let mut messages = Reassembled::new(Frames::new(Payload::from(stream), max_bytes), max_bytes);
+    let chunks = Chunks(rest.chunks(chunk).map(<[u8]>::to_vec).collect());
+    let mut messages = Reassembled::new(Frames::new(chunks, &[], max_bytes), max_bytes);
     let mut cx = Context::from_waker(std::task::Waker::noop());
     loop {
         match Pin::new(&mut messages).poll_next(&mut cx) {

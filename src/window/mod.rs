@@ -1,31 +1,35 @@
 //! Windows: one actor per websocket connection of a browser window.
 //!
-//! A [`Window`] reads the browser's messages (`reassembly.rs`: calls, heartbeats),
-//! dispatches calls to the [`SignalRouter`] and sends replies. The connection's bounded
-//! [`Outbox`] is drained, in order, by the websocket response body itself (`body.rs`), which
-//! encodes every queued frame into one write. The [`TopicRegistry`] delivers straight into
+//! The server hands each accepted websocket's socket over to [`serve`]; no HTTP machinery
+//! stays with the connection. A [`Window`] reads the browser's messages from the socket
+//! (`frames.rs`, `reassembly.rs`: calls, heartbeats), dispatches calls to the
+//! [`SignalRouter`] and sends replies. The connection's bounded [`Outbox`] is drained, in
+//! order, by the connection's writer (`writer.rs`), straight into the socket. The [`TopicRegistry`] delivers straight into
 //! that outbox, which it holds as a [`Member`](crate::topic::Member).
 
 mod actor;
-mod body;
 mod coarse_clock;
 mod frames;
 mod outbox;
 mod reassembly;
 mod socket;
+mod writer;
 
 pub(crate) use frames::fuzz_inbound;
 
+use std::future::Future;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, Addr, AsyncContext};
-use actix_web::body::BodyStream;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_http::ws::HandshakeError;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use tokio::net::TcpStream;
 
 pub(crate) use actor::Window;
 pub use outbox::{Outbox, OutboxReceiver, Outgoing, QueueLimits};
-pub use socket::SocketFd;
 
 use crate::identity::WindowInfo;
 use crate::limit::ConnectionGuard;
@@ -70,7 +74,8 @@ pub struct Services {
     pub history: History,
     /// Counts connections, disconnects and refused calls.
     pub metrics: Arc<Metrics>,
-    /// Its place in the per-address and per-user connection counts, released when it stops.
+    /// Its place in the node's, the address's and the user's connection counts, released
+    /// when its connection is over (its writer ends).
     pub admission: ConnectionGuard,
 }
 
@@ -90,18 +95,63 @@ pub struct Joining {
     pub since: Option<String>,
 }
 
-/// Upgrades an HTTP request to a websocket and starts its [`Window`] actor.
-pub fn start(
+/// A websocket the endpoint accepted: everything its [`Window`] needs once the connection is
+/// handed over. It rides in the extensions of the handshake answer, from the endpoint's
+/// handler to the server's upgrade service, which writes the answer and calls [`serve`].
+pub struct Accepted {
+    /// Who it is and where it starts.
+    joining: Joining,
+    /// What it works with.
+    services: Services,
+    /// Its limits and timings.
+    settings: WindowSettings,
+}
+
+/// Accepts a websocket upgrade: the handshake answer (101), carrying the window to start in
+/// its extensions ([`Accepted`]); a request that is no websocket handshake is refused.
+pub fn accept(
     req: &HttpRequest,
-    body: web::Payload,
     joining: Joining,
     services: Services,
     settings: WindowSettings,
-) -> Result<HttpResponse, actix_web::Error> {
-    // The handshake answer; inbound frames are decoded from the payload (`frames.rs`) and
-    // the outbound side is this crate's own body, so nothing per connection sits unused.
-    let mut response = actix_http::ws::handshake(req.head())?;
-    let frames = frames::Frames::new(body.into_inner(), settings.max_frame_bytes);
+) -> Result<HttpResponse, HandshakeError> {
+    let mut response = HttpResponse::from(
+        actix_http::ws::handshake(req.head())?
+            .finish()
+            .map_into_boxed_body(),
+    );
+    response.extensions_mut().insert(Accepted {
+        joining,
+        services,
+        settings,
+    });
+    Ok(response)
+}
+
+/// Serves an accepted websocket on its own socket: starts its [`Window`] actor (which reads
+/// the client's frames) and returns the connection's writer, which writes `handshake` (the
+/// encoded 101 answer) and then everything the window sends, until the connection is over.
+/// `read` holds the client's bytes that came with the handshake request, if any.
+///
+/// The writer is meant to be spawned as a task of its own: a few hundred bytes for the life
+/// of the connection, where the HTTP connection it came from is far larger.
+pub fn serve(
+    socket: TcpStream,
+    handshake: Bytes,
+    read: &[u8],
+    accepted: Accepted,
+) -> impl Future<Output = ()> + 'static {
+    let Accepted {
+        joining,
+        services,
+        settings,
+    } = accepted;
+    let socket = Rc::new(socket);
+    let frames = frames::Frames::new(
+        frames::SocketSource(socket.clone()),
+        read,
+        settings.max_frame_bytes,
+    );
     let stream = reassembly::Reassembled::new(frames, settings.max_frame_bytes);
     let Joining {
         info,
@@ -124,15 +174,16 @@ pub fn start(
     } else {
         Outbox::bounded(limits)
     };
-    let control = Arc::new(body::Control::new(req.conn_data::<SocketFd>().copied()));
-    let response = HttpResponse::from(
-        response
-            .body(BodyStream::new(body::WindowBody::new(
-                outgoing,
-                control.clone(),
-            )))
-            .map_into_boxed_body(),
-    );
+    let Services {
+        router,
+        windows,
+        registry,
+        history,
+        metrics,
+        admission,
+    } = services;
+    let control = Arc::new(writer::Control::new(&socket));
+    let writer = writer::Writer::new(socket, handshake, outgoing, control.clone(), admission);
     Window::create(move |ctx| {
         ctx.add_stream(stream);
         Window::new(actor::Setup {
@@ -142,11 +193,15 @@ pub fn start(
             version,
             ttl,
             resume,
-            services,
+            router,
+            windows,
+            registry,
+            history,
+            metrics,
             outbox,
             control,
             settings,
         })
     });
-    Ok(response)
+    writer
 }

@@ -3,8 +3,8 @@
 //! Producers (the registry fanning out, the window replying) push without waiting; a full
 //! queue means the client is not reading fast enough, so the connection is closed with 1013
 //! instead of slowing every producer down or growing memory without bound. One consumer (the
-//! connection's writer) drains the queue in order, by polling: it can live inside a
-//! response body stream, with no task of its own.
+//! connection's writer) drains the queue in order, by polling, with no task or channel in
+//! between.
 //!
 //! The queue is bounded three ways ([`QueueLimits`]): in frames, in bytes (a frame always
 //! fits into an empty queue, so one large signal never closes a window), and in time: frames

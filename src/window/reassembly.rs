@@ -14,7 +14,7 @@ use actix_web::web::{Bytes, BytesMut};
 use bytestring::ByteString;
 use futures_util::Stream;
 
-use super::frames::Frames;
+use super::frames::{Frames, Source};
 
 /// One whole message from the client.
 #[derive(Debug, PartialEq)]
@@ -78,16 +78,16 @@ enum Kind {
 }
 
 /// Reassembles the fragments of [`Frames`] into whole [`Incoming`] messages.
-pub(super) struct Reassembled {
+pub(super) struct Reassembled<S> {
     /// Frames as they arrive (each already bounded by the size limit).
-    frames: Frames,
+    frames: Frames<S>,
     /// The message being reassembled.
     fragments: Fragments,
 }
 
-impl Reassembled {
+impl<S> Reassembled<S> {
     /// Reassembles messages of at most `max_bytes` from `frames`.
-    pub(super) fn new(frames: Frames, max_bytes: usize) -> Reassembled {
+    pub(super) fn new(frames: Frames<S>, max_bytes: usize) -> Reassembled<S> {
         Reassembled {
             frames,
             fragments: Fragments {
@@ -141,7 +141,7 @@ impl Fragments {
     }
 }
 
-impl Stream for Reassembled {
+impl<S: Source + Unpin> Stream for Reassembled<S> {
     type Item = Result<Incoming, ReadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

@@ -1,0 +1,385 @@
+//! The connection's writer: frames from the window's outbox, written straight to its socket.
+//!
+//! One future per connection, with no task or channel in between: it writes the handshake
+//! answer, then, whenever the socket takes bytes, everything the outbox holds. A lone text
+//! frame (the usual delivery) leaves in one vectored write of its header and the frame's
+//! shared bytes, with no copy and no allocation; a burst is encoded into one buffer
+//! (up to [`CHUNK_BYTES`]) and leaves in one write. Control frames (pings, pongs) go first; a
+//! close request ends with a close frame. A client that stops reading stops the writes, its
+//! outbox fills, and the window is closed with 1013 (PROTOCOL.md §5).
+//!
+//! After its close frame the writer ends the sending side of the socket and waits, at most
+//! [`LINGER`], for the client to close its side, discarding what still arrives: closing
+//! before would reset a connection whose close frame the client has not read yet, and
+//! clients that wait for the server to close first (RFC 6455 §7.1.1) are let go at once.
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use actix_codec::Encoder;
+use actix_http::ws::{CloseCode, CloseReason, Codec, Message};
+use actix_web::web::{Buf, Bytes, BytesMut};
+use bytestring::ByteString;
+use futures_util::task::AtomicWaker;
+use parking_lot::Mutex;
+use tokio::net::TcpStream;
+use tokio::time::Sleep;
+
+use super::outbox::{OutboxReceiver, Outgoing};
+use super::socket::Socket;
+use crate::limit::ConnectionGuard;
+use crate::protocol::Disconnect;
+
+/// Bytes gathered into one write when frames queued up.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// How long the writer waits, after its close frame, for the client to close its side.
+pub(super) const LINGER: Duration = Duration::from_secs(1);
+
+/// Pings and pongs the window asks the writer to send. At most one of each waits: a newer
+/// pong replaces an older one (RFC 6455 §5.5.3 allows answering only the latest ping). A few
+/// dozen bytes per window, where a channel would allocate a block of slots. Also the
+/// connection's socket, to reset when its close frame cannot be written.
+#[derive(Debug, Default)]
+pub(super) struct Control {
+    /// The connection's socket while the writer lives.
+    socket: Socket,
+    /// A server ping is due.
+    ping: AtomicBool,
+    /// The payload of the latest client ping, to answer.
+    pong: Mutex<Option<Bytes>>,
+    /// Wakes the writer when either is set.
+    waker: AtomicWaker,
+}
+
+impl Control {
+    /// The control of a connection whose socket is `socket`.
+    pub(super) fn new(socket: &TcpStream) -> Control {
+        Control {
+            socket: Socket::new(socket.as_raw_fd()),
+            ..Control::default()
+        }
+    }
+
+    /// Resets the connection if its writer still lives (its close frame was not written);
+    /// returns whether it did.
+    pub(super) fn reset_socket(&self) -> bool {
+        self.socket.reset()
+    }
+
+    /// Asks for a server ping.
+    pub(super) fn ping(&self) {
+        self.ping.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Asks for a pong answering a client ping with `payload`.
+    pub(super) fn pong(&self, payload: Bytes) {
+        *self.pong.lock() = Some(payload);
+        self.waker.wake();
+    }
+
+    /// Takes what is due, and registers the writer to be woken for what comes next.
+    fn take(&self, cx: &Context<'_>) -> (bool, Option<Bytes>) {
+        self.waker.register(cx.waker());
+        (
+            self.ping.swap(false, Ordering::AcqRel),
+            self.pong.lock().take(),
+        )
+    }
+}
+
+/// Where the writer stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    /// Writing frames as they come.
+    Open,
+    /// A close was requested: write what is still queued, then the close frame.
+    Draining(Disconnect),
+    /// The close frame is taken: write it, then linger.
+    Closed,
+}
+
+/// Bytes taken from the outbox and not written yet.
+enum Unwritten {
+    /// Nothing: take more.
+    Nothing,
+    /// Encoded frames (or the handshake answer).
+    Chunk(Bytes),
+    /// One text frame: its header, then its shared bytes.
+    Frame {
+        /// The header, in `head[start..end]` (what is left of it).
+        head: [u8; 10],
+        /// Where the unwritten part of the header starts.
+        start: u8,
+        /// Where the header ends.
+        end: u8,
+        /// The frame's bytes (what is left of them).
+        payload: Bytes,
+    },
+}
+
+impl Unwritten {
+    /// A text frame, unmasked, in one fragment (RFC 6455 §5.2).
+    fn frame(text: ByteString) -> Unwritten {
+        let payload = text.into_bytes();
+        let len = payload.len();
+        let mut head = [0u8; 10];
+        head[0] = 0x81; // FIN, text
+        let end = if len < 126 {
+            head[1] = len as u8;
+            2
+        } else if let Ok(len) = u16::try_from(len) {
+            head[1] = 126;
+            head[2..4].copy_from_slice(&len.to_be_bytes());
+            4
+        } else {
+            head[1] = 127;
+            head[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+            10
+        };
+        Unwritten::Frame {
+            head,
+            start: 0,
+            end,
+            payload,
+        }
+    }
+
+    /// Writes some of it; `Ok(true)` once all of it is written.
+    fn write(&mut self, socket: &TcpStream) -> io::Result<bool> {
+        let written = match self {
+            Unwritten::Nothing => return Ok(true),
+            Unwritten::Chunk(bytes) => socket.try_write(bytes)?,
+            Unwritten::Frame {
+                head,
+                start,
+                end,
+                payload,
+            } => socket.try_write_vectored(&[
+                IoSlice::new(&head[usize::from(*start)..usize::from(*end)]),
+                IoSlice::new(payload),
+            ])?,
+        };
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        let done = match self {
+            Unwritten::Nothing => true,
+            Unwritten::Chunk(bytes) => {
+                bytes.advance(written);
+                bytes.is_empty()
+            }
+            Unwritten::Frame {
+                start,
+                end,
+                payload,
+                ..
+            } => {
+                let from_head = written.min(usize::from(*end - *start));
+                *start += from_head as u8;
+                payload.advance(written - from_head);
+                *start == *end && payload.is_empty()
+            }
+        };
+        if done {
+            *self = Unwritten::Nothing;
+        }
+        Ok(done)
+    }
+}
+
+/// The writing side of one connection; resolves when the connection is over.
+pub(super) struct Writer {
+    /// The socket, shared with the window's frame reader.
+    socket: Rc<TcpStream>,
+    /// The window's queue of text frames and close requests.
+    outgoing: OutboxReceiver,
+    /// Pings and pongs from the window actor.
+    control: Arc<Control>,
+    /// Server-side websocket framing (no masking), for bursts and control frames.
+    codec: Codec,
+    /// Where the writer stands.
+    state: State,
+    /// What was taken and not written yet.
+    unwritten: Unwritten,
+    /// Set once the close frame is written: the end of the wait for the client's side.
+    linger: Option<Pin<Box<Sleep>>>,
+    /// The connection's place in the node's, the address's and the user's counts: held
+    /// until the socket is done with (a stopping node waits for these).
+    _admission: ConnectionGuard,
+}
+
+impl Writer {
+    /// The writer of `socket`, which writes `handshake` first.
+    pub(super) fn new(
+        socket: Rc<TcpStream>,
+        handshake: Bytes,
+        outgoing: OutboxReceiver,
+        control: Arc<Control>,
+        admission: ConnectionGuard,
+    ) -> Writer {
+        Writer {
+            socket,
+            outgoing,
+            control,
+            codec: Codec::new(),
+            state: State::Open,
+            unwritten: Unwritten::Chunk(handshake),
+            linger: None,
+            _admission: admission,
+        }
+    }
+
+    fn encode(&mut self, message: Message, buf: &mut BytesMut) {
+        // Encoding into a BytesMut cannot fail for frames this server builds.
+        let _ = self.codec.encode(message, buf);
+    }
+
+    fn close_frame(&mut self, reason: Disconnect, buf: &mut BytesMut) {
+        let reason = CloseReason {
+            code: CloseCode::from(reason.code()),
+            description: Some(reason.reason().to_owned()),
+        };
+        self.encode(Message::Close(Some(reason)), buf);
+        self.state = State::Closed;
+    }
+
+    /// The next thing to write, from the control slots and the outbox; `Pending` when there
+    /// is nothing (the writer is woken by the next frame, ping, pong or close).
+    fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<Unwritten> {
+        let (ping, pong) = self.control.take(cx);
+        let mut buf = BytesMut::new();
+        if let Some(payload) = pong {
+            self.encode(Message::Pong(payload), &mut buf);
+        }
+        if ping {
+            self.encode(Message::Ping(Bytes::new()), &mut buf);
+        }
+        while buf.len() < CHUNK_BYTES {
+            let text = match self.state {
+                State::Open => match self.outgoing.poll_next(cx) {
+                    Poll::Ready(Outgoing::Frame(text)) => text,
+                    // Too slow: the queue is full of frames the client would not read in
+                    // time; close at once.
+                    Poll::Ready(Outgoing::Close(Disconnect::TooSlow)) => {
+                        self.close_frame(Disconnect::TooSlow, &mut buf);
+                        break;
+                    }
+                    Poll::Ready(Outgoing::Close(reason)) => {
+                        self.state = State::Draining(reason);
+                        continue;
+                    }
+                    Poll::Ready(Outgoing::Finished) => {
+                        self.state = State::Draining(Disconnect::Normal);
+                        continue;
+                    }
+                    Poll::Pending => break,
+                },
+                State::Draining(reason) => match self.outgoing.try_frame() {
+                    Some(text) => text,
+                    None => {
+                        self.close_frame(reason, &mut buf);
+                        break;
+                    }
+                },
+                State::Closed => break,
+            };
+            if buf.is_empty() && self.state == State::Open {
+                match self.outgoing.try_frame() {
+                    // A lone frame: written from its own bytes.
+                    None => return Poll::Ready(Unwritten::frame(text)),
+                    Some(next) => {
+                        self.encode(Message::Text(text), &mut buf);
+                        self.encode(Message::Text(next), &mut buf);
+                        continue;
+                    }
+                }
+            }
+            self.encode(Message::Text(text), &mut buf);
+        }
+        if buf.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Unwritten::Chunk(buf.freeze()))
+        }
+    }
+
+    /// Writes what was taken; `Ready(Err)` when the socket failed.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            match self.unwritten.write(&self.socket) {
+                Ok(true) => return Poll::Ready(Ok(())),
+                Ok(false) => {}
+                // `try_write` cleared the readiness: wait for the socket to take more.
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.socket.poll_write_ready(cx))?;
+                }
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+    }
+
+    /// Discards what the client still sends until it closes its side, or the linger ends.
+    fn poll_linger(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut discard = [0u8; 1024];
+        loop {
+            match self.socket.try_read(&mut discard) {
+                Ok(0) => return Poll::Ready(()),
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    match self.socket.poll_read_ready(cx) {
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(_)) => return Poll::Ready(()),
+                        Poll::Pending => break,
+                    }
+                }
+                Err(_) => return Poll::Ready(()),
+            }
+        }
+        match &mut self.linger {
+            Some(linger) => linger.as_mut().poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl Future for Writer {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            if this.linger.is_some() {
+                return this.poll_linger(cx);
+            }
+            if ready!(this.poll_write(cx)).is_err() {
+                // The client is gone; nothing more can be written.
+                return Poll::Ready(());
+            }
+            if this.state == State::Closed {
+                // The close frame is written: end our side, then wait for the client's.
+                // SAFETY: the descriptor is the open socket this writer holds; shutdown
+                // touches no memory of ours.
+                unsafe { libc::shutdown(this.socket.as_raw_fd(), libc::SHUT_WR) };
+                this.linger = Some(Box::pin(tokio::time::sleep(LINGER)));
+                continue;
+            }
+            this.unwritten = ready!(this.poll_take(cx));
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // The socket may close once the writer is gone: no reset may touch it from now on.
+        self.control.socket.forget();
+    }
+}
