@@ -30,7 +30,7 @@
 //!   `#[signal]` handler interface. Uses topics and the broker.
 //! - `limit`: token buckets, connection counts (per node, per address, per user) and the
 //!   open-file limit the node's connection cap derives from.
-//! - `window`: the `Window` actor, one per websocket connection, on a socket of its own once
+//! - `window`: the `Window`, one task per websocket connection, on a socket of its own once
 //!   the handshake is answered: its frame reader (read from the socket into a per-thread
 //!   buffer, reassembled within the size limit), its outbox (bounded in frames, bytes and
 //!   time), the writer that drains the outbox into the socket, and the reset of sockets

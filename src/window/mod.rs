@@ -1,14 +1,15 @@
-//! Windows: one actor per websocket connection of a browser window.
+//! Windows: one task per websocket connection of a browser window.
 //!
 //! The server hands each accepted websocket's socket over to [`serve`]; no HTTP machinery
-//! stays with the connection. A [`Window`] reads the browser's messages from the socket
-//! (`frames.rs`, `reassembly.rs`: calls, heartbeats), dispatches calls to the
+//! stays with the connection. Its `Window` (`connection.rs`) reads the browser's messages
+//! from the socket (`frames.rs`, `reassembly.rs`: calls, heartbeats), dispatches calls to the
 //! [`SignalRouter`] and sends replies. The connection's bounded [`Outbox`] is drained, in
-//! order, by the connection's writer (`writer.rs`), straight into the socket. The [`TopicRegistry`] delivers straight into
-//! that outbox, which it holds as a [`Member`](crate::topic::Member).
+//! order, by the connection's writer (`writer.rs`), straight into the socket, from the same
+//! task. The [`TopicRegistry`] delivers into that outbox, which it holds as a
+//! [`Member`](crate::topic::Member).
 
-mod actor;
 mod coarse_clock;
+mod connection;
 mod frames;
 mod outbox;
 mod reassembly;
@@ -22,13 +23,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, Addr, AsyncContext};
+use actix::Addr;
 use actix_http::ws::HandshakeError;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use tokio::net::TcpStream;
 
-pub(crate) use actor::Window;
+use connection::Window;
 pub use outbox::{Outbox, OutboxReceiver, Outgoing, QueueLimits};
 
 use crate::identity::WindowInfo;
@@ -128,13 +129,12 @@ pub fn accept(
     Ok(response)
 }
 
-/// Serves an accepted websocket on its own socket: starts its [`Window`] actor (which reads
-/// the client's frames) and returns the connection's writer, which writes `handshake` (the
-/// encoded 101 answer) and then everything the window sends, until the connection is over.
-/// `read` holds the client's bytes that came with the handshake request, if any.
+/// Serves an accepted websocket on its own socket: the connection's task, which writes
+/// `handshake` (the encoded 101 answer), then serves the window until the connection is
+/// over. `read` holds the client's bytes that came with the handshake request, if any.
 ///
-/// The writer is meant to be spawned as a task of its own: a few hundred bytes for the life
-/// of the connection, where the HTTP connection it came from is far larger.
+/// Meant to be spawned as a task of its own: about a kilobyte for the life of the
+/// connection, where the HTTP connection it came from is far larger.
 pub fn serve(
     socket: TcpStream,
     handshake: Bytes,
@@ -182,26 +182,23 @@ pub fn serve(
         metrics,
         admission,
     } = services;
-    let control = Arc::new(writer::Control::new(&socket));
+    let control = Arc::new(writer::Control::default());
     let writer = writer::Writer::new(socket, handshake, outgoing, control.clone(), admission);
-    Window::create(move |ctx| {
-        ctx.add_stream(stream);
-        Window::new(actor::Setup {
-            conn: ConnId::next(),
-            info: Arc::new(info),
-            topics,
-            version,
-            ttl,
-            resume,
-            router,
-            windows,
-            registry,
-            history,
-            metrics,
-            outbox,
-            control,
-            settings,
-        })
+    let window = Window::new(connection::Setup {
+        conn: ConnId::next(),
+        info: Arc::new(info),
+        topics,
+        version,
+        ttl,
+        resume,
+        router,
+        windows,
+        registry,
+        history,
+        metrics,
+        outbox,
+        control,
+        settings,
     });
-    writer
+    connection::Connection::new(window, stream, writer)
 }

@@ -23,7 +23,6 @@ use std::time::Duration;
 use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
-use tokio::sync::Notify;
 
 use super::coarse_clock::{millis, now_ms};
 use crate::protocol::Disconnect;
@@ -98,8 +97,9 @@ struct Shared {
     /// Wakes the writer on a new frame, a close request or the last producer leaving (it
     /// polls; no task waits on it).
     writer: AtomicWaker,
-    /// Wakes whoever awaits [`Outbox::closed`] (the window, to stop).
-    watchers: Notify,
+    /// Wakes the one task that watches for a close ([`Outbox::poll_closed`]: the window's,
+    /// to stop).
+    closer: AtomicWaker,
     /// Live `Outbox` handles; none left means nothing more can be queued.
     senders: AtomicUsize,
     /// Set when the writer is gone: pushing is then pointless.
@@ -164,7 +164,7 @@ impl Outbox {
             write_timeout_ms: millis(limits.write_timeout),
             reason: OnceLock::new(),
             writer: AtomicWaker::new(),
-            watchers: Notify::new(),
+            closer: AtomicWaker::new(),
             senders: AtomicUsize::new(1),
             receiver_gone: AtomicBool::new(false),
             overflowed: AtomicBool::new(false),
@@ -268,18 +268,29 @@ impl Outbox {
         self.shared.receiver_gone.load(Ordering::Acquire) || self.shared.reason.get().is_some()
     }
 
-    /// Waits until a close is requested, and returns its reason.
-    pub async fn closed(&self) -> Disconnect {
-        loop {
-            let notified = self.shared.watchers.notified();
-            tokio::pin!(notified);
-            // Registered before the check, so a close between the two is not missed.
-            notified.as_mut().enable();
-            if let Some(reason) = self.shared.reason.get() {
-                return *reason;
-            }
-            notified.await;
+    /// The reason of the close, once one is requested.
+    pub fn reason(&self) -> Option<Disconnect> {
+        self.shared.reason.get().copied()
+    }
+
+    /// The reason of the close once one is requested; until then, registers the task to be
+    /// woken by it. One task watches a queue: a later registration replaces an earlier one.
+    pub fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<Disconnect> {
+        if let Some(reason) = self.shared.reason.get() {
+            return Poll::Ready(*reason);
         }
+        self.shared.closer.register(cx.waker());
+        // Checked again after registering, so a close between the two is not missed.
+        match self.shared.reason.get() {
+            Some(reason) => Poll::Ready(*reason),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Waits until a close is requested, and returns its reason (see
+    /// [`Outbox::poll_closed`]).
+    pub async fn closed(&self) -> Disconnect {
+        poll_fn(|cx| self.poll_closed(cx)).await
     }
 }
 
@@ -353,7 +364,7 @@ impl Shared {
     fn close(&self, reason: Disconnect) {
         if self.reason.set(reason).is_ok() {
             self.writer.wake();
-            self.watchers.notify_waiters();
+            self.closer.wake();
         }
     }
 

@@ -33,7 +33,7 @@ use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 use super::outbox::{OutboxReceiver, Outgoing};
-use super::socket::Socket;
+use super::socket::reset_on_close;
 use crate::limit::ConnectionGuard;
 use crate::protocol::Disconnect;
 
@@ -45,12 +45,9 @@ pub(super) const LINGER: Duration = Duration::from_secs(1);
 
 /// Pings and pongs the window asks the writer to send. At most one of each waits: a newer
 /// pong replaces an older one (RFC 6455 §5.5.3 allows answering only the latest ping). A few
-/// dozen bytes per window, where a channel would allocate a block of slots. Also the
-/// connection's socket, to reset when its close frame cannot be written.
+/// dozen bytes per window, where a channel would allocate a block of slots.
 #[derive(Debug, Default)]
 pub(super) struct Control {
-    /// The connection's socket while the writer lives.
-    socket: Socket,
     /// A server ping is due.
     ping: AtomicBool,
     /// The payload of the latest client ping, to answer.
@@ -60,20 +57,6 @@ pub(super) struct Control {
 }
 
 impl Control {
-    /// The control of a connection whose socket is `socket`.
-    pub(super) fn new(socket: &TcpStream) -> Control {
-        Control {
-            socket: Socket::new(socket.as_raw_fd()),
-            ..Control::default()
-        }
-    }
-
-    /// Resets the connection if its writer still lives (its close frame was not written);
-    /// returns whether it did.
-    pub(super) fn reset_socket(&self) -> bool {
-        self.socket.reset()
-    }
-
     /// Asks for a server ping.
     pub(super) fn ping(&self) {
         self.ping.store(true, Ordering::Release);
@@ -202,7 +185,7 @@ pub(super) struct Writer {
     socket: Rc<TcpStream>,
     /// The window's queue of text frames and close requests.
     outgoing: OutboxReceiver,
-    /// Pings and pongs from the window actor.
+    /// Pings and pongs from the window.
     control: Arc<Control>,
     /// Server-side websocket framing (no masking), for bursts and control frames.
     codec: Codec,
@@ -236,6 +219,12 @@ impl Writer {
             linger: None,
             _admission: admission,
         }
+    }
+
+    /// Makes the end of the connection a reset (its client takes no bytes): what was not
+    /// sent is discarded when the writer and the reader are dropped.
+    pub(super) fn reset(&self) {
+        reset_on_close(&self.socket);
     }
 
     fn encode(&mut self, message: Message, buf: &mut BytesMut) {
@@ -374,12 +363,5 @@ impl Future for Writer {
             }
             this.unwritten = ready!(this.poll_take(cx));
         }
-    }
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        // The socket may close once the writer is gone: no reset may touch it from now on.
-        self.control.socket.forget();
     }
 }

@@ -1,14 +1,26 @@
-//! The `Window` actor: one websocket connection of a browser window.
+//! A `Window`: one websocket connection of a browser window, served by one task.
+//!
+//! The task joins the registry, then, until the connection is over, reads the client's
+//! messages, pings it, renews its registration and runs the connection's [`Writer`], all
+//! from one future: an idle window costs one small task, with its timers inside it. Calls
+//! run as tasks of their own and answer through the outbox; so do the registration's
+//! renewals and the recovery of what the connection missed, which are short-lived.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use actix::prelude::*;
+use actix::Addr;
+use futures_util::Stream;
+use pin_project_lite::pin_project;
+use tokio::time::{Instant as TokioInstant, Sleep};
 
 use super::reassembly::{Incoming, ReadError};
 use super::socket::CLOSE_GRACE;
-use super::writer::Control;
+use super::writer::{Control, Writer};
 use super::{Outbox, WindowSettings};
 use crate::identity::WindowInfo;
 use crate::limit::TokenBucket;
@@ -22,7 +34,7 @@ use crate::topic::{
     ConnId, ConnectionTopics, History, Join, Leave, SetTopics, TopicRegistry, Windows,
 };
 
-/// Everything a window needs to start; built by [`super::start`].
+/// Everything a window needs to start; built by [`super::serve`].
 pub(super) struct Setup {
     pub(super) conn: ConnId,
     pub(super) info: Arc<WindowInfo>,
@@ -42,9 +54,9 @@ pub(super) struct Setup {
 
 /// One websocket connection of a browser window.
 ///
-/// Joins its topics in the registry when started and leaves them when stopping; calls from
+/// Joins its topics in the registry when it starts and leaves them when it ends; calls from
 /// the browser run concurrently as tasks and answer through the outbox.
-pub struct Window {
+pub(super) struct Window {
     /// This connection's id in the registry.
     conn: ConnId,
     /// Who is behind the window; shared with every handler it calls.
@@ -116,32 +128,30 @@ impl Window {
     /// Re-reads the registration after joining, so a topic change made between the upgrade
     /// and the join is not lost (versions make the later of the two win), and renews it: a
     /// registration lives as long as a connection uses it, plus its time-to-live.
-    fn refresh_registration(&self, ctx: &mut Context<Self>) {
+    fn refresh_registration(&self) {
         let Some(key) = self.info.window_key.clone() else {
             return;
         };
         let windows = self.windows.clone();
         let registry = self.registry.clone();
         let conn = self.conn;
-        ctx.spawn(
-            async move {
-                if let Err(error) = windows.touch(&key).await {
-                    tracing::warn!(%error, "cannot renew a window registration");
-                }
-                if let Ok(Some(record)) = windows.get(&key).await {
-                    registry.do_send(SetTopics {
-                        conn,
-                        topics: record.all_topics(),
-                        version: record.version,
-                    });
-                }
+        // A registry that no longer has the connection (it ended meanwhile) ignores the topics.
+        actix::spawn(async move {
+            if let Err(error) = windows.touch(&key).await {
+                tracing::warn!(%error, "cannot renew a window registration");
             }
-            .into_actor(self),
-        );
+            if let Ok(Some(record)) = windows.get(&key).await {
+                registry.do_send(SetTopics {
+                    conn,
+                    topics: record.all_topics(),
+                    version: record.version,
+                });
+            }
+        });
     }
 
     /// Pings the client, or closes the connection when it has been silent too long.
-    fn heartbeat(&mut self, _ctx: &mut Context<Self>) {
+    fn heartbeat(&mut self) {
         // A socket that accepts nothing while frames wait is closed even when nothing more
         // is sent to it (a push behind waiting frames checks too).
         self.outbox.check_stalled();
@@ -273,13 +283,14 @@ impl Drop for InFlight {
 }
 
 impl Window {
-    /// Joins the registry before anything else runs in this actor: no frame from the
-    /// browser is read until the registry has the connection, so what a call triggers back
-    /// to its own window, or to a topic the window just joined, always finds it. (Broker
-    /// events reach the registry on a stream of their own, which could otherwise overtake
-    /// the join.)
-    fn join_registry(&mut self, ctx: &mut Context<Self>) {
+    /// Joins the registry before anything else runs: no frame from the browser is read until
+    /// the registry has the connection, so what a call triggers back to its own window, or to
+    /// a topic the window just joined, always finds it. (Broker events reach the registry on
+    /// a stream of their own, which could otherwise overtake the join.) Resolves to `false`
+    /// when the registry is gone.
+    fn join_registry(&mut self) -> impl Future<Output = bool> + 'static {
         let topics = match self.resume {
+            // A recovery replays the history of these topics once joined.
             Some(_) => self.initial_topics.clone(),
             None => std::mem::take(&mut self.initial_topics),
         };
@@ -290,23 +301,37 @@ impl Window {
             version: self.version,
             member: self.outbox.clone().into_member(),
         };
-        self.registry
-            .send(join)
-            .into_actor(self)
-            .map(|joined, window, ctx| {
-                if joined.is_err() {
-                    tracing::error!(conn = ?window.conn, "the topic registry is gone");
-                    window.outbox.close(Disconnect::Internal);
-                    ctx.stop();
-                }
-            })
-            .wait(ctx);
+        let registry = self.registry.clone();
+        async move { registry.send(join).await.is_ok() }
+    }
+
+    /// The registry has the connection (or is gone): start what follows the join.
+    fn joined(&mut self, joined: bool) {
+        if !joined {
+            tracing::error!(conn = ?self.conn, "the topic registry is gone");
+            self.outbox.close(Disconnect::Internal);
+            return;
+        }
+        self.resume();
+        self.refresh_registration();
+    }
+
+    /// The connection closes for `reason`: it leaves the registry and is counted out.
+    fn stop(&mut self, reason: Disconnect) {
+        if reason != Disconnect::Normal {
+            self.metrics
+                .disconnects
+                .with_label_values(&[&reason.code().to_string()])
+                .inc();
+        }
+        self.registry.do_send(Leave { conn: self.conn });
+        self.metrics.windows_connected.dec();
     }
 
     /// Sends what the connection missed and its position, then lets live deliveries through
     /// (PROTOCOL.md §5.6). Runs once joined: a delivery to the connection from then on is
     /// either after the position it announces, or held back and dropped when replayed.
-    fn resume(&mut self, ctx: &mut Context<Self>) {
+    fn resume(&mut self) {
         let Some(since) = self.resume.take() else {
             return;
         };
@@ -314,102 +339,38 @@ impl Window {
         let history = self.history.clone();
         let outbox = self.outbox.clone();
         let max_bytes = self.settings.outbound_queue_bytes;
-        ctx.spawn(
-            async move {
-                let resumption = history.resume(&topics, since.as_deref(), max_bytes).await;
-                let position = resumption
-                    .position
-                    .as_ref()
-                    .map(|p| (p.epoch.as_str(), p.offset));
-                let announce = position_frame(position, resumption.recovered);
-                // After a failed recovery the page refetches: deliveries it held at or
-                // below the position are not sent before the news.
-                let keep_earlier = resumption.recovered != Some(false);
-                outbox.resume(
-                    resumption.replay,
-                    position.map(|(_, offset)| offset),
-                    announce,
-                    keep_earlier,
-                );
-            }
-            .into_actor(self),
-        );
-    }
-
-    /// Renews the registration every third of its time-to-live while connected.
-    fn keep_registration_alive(&self, ctx: &mut Context<Self>) {
-        if self.info.window_key.is_none() {
-            return;
-        }
-        ctx.run_interval(self.renew_every, |window, ctx| {
-            let Some(key) = window.info.window_key.clone() else {
-                return;
-            };
-            let windows = window.windows.clone();
-            ctx.spawn(
-                async move {
-                    let _ = windows.touch(&key).await;
-                }
-                .into_actor(window),
+        actix::spawn(async move {
+            let resumption = history.resume(&topics, since.as_deref(), max_bytes).await;
+            let position = resumption
+                .position
+                .as_ref()
+                .map(|p| (p.epoch.as_str(), p.offset));
+            let announce = position_frame(position, resumption.recovered);
+            // After a failed recovery the page refetches: deliveries it held at or below the
+            // position are not sent before the news.
+            let keep_earlier = resumption.recovered != Some(false);
+            outbox.resume(
+                resumption.replay,
+                position.map(|(_, offset)| offset),
+                announce,
+                keep_earlier,
             );
         });
     }
 
-    /// Stops the actor when anything asks the connection to close (the client, the
-    /// registry, the API, a limit); the writer then writes the close frame. A
-    /// connection still open [`CLOSE_GRACE`] later (its client takes no bytes) is reset.
-    fn stop_when_closed(&self, ctx: &mut Context<Self>) {
-        let outbox = self.outbox.clone();
-        let metrics = self.metrics.clone();
-        let control = self.control.clone();
-        let conn = self.conn;
-        ctx.spawn(async move { outbox.closed().await }.into_actor(self).map(
-            move |reason, _, ctx| {
-                if reason != Disconnect::Normal {
-                    metrics
-                        .disconnects
-                        .with_label_values(&[&reason.code().to_string()])
-                        .inc();
-                }
-                actix::spawn(async move {
-                    tokio::time::sleep(CLOSE_GRACE).await;
-                    if control.reset_socket() {
-                        tracing::debug!(
-                            ?conn,
-                            code = reason.code(),
-                            "reset a connection that took no close frame"
-                        );
-                    }
-                });
-                ctx.stop();
-            },
-        ));
-    }
-}
-
-impl Actor for Window {
-    type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        self.metrics.windows_connected.inc();
-        self.metrics.connections_total.inc();
-        self.join_registry(ctx);
-        self.resume(ctx);
-        self.refresh_registration(ctx);
-        self.keep_registration_alive(ctx);
-        self.stop_when_closed(ctx);
-        ctx.run_interval(self.settings.ping_interval, Self::heartbeat);
+    /// Renews the registration (every third of its time-to-live while connected).
+    fn renew_registration(&self) {
+        let Some(key) = self.info.window_key.clone() else {
+            return;
+        };
+        let windows = self.windows.clone();
+        actix::spawn(async move {
+            let _ = windows.touch(&key).await;
+        });
     }
 
-    fn stopping(&mut self, _ctx: &mut Self::Context) -> Running {
-        self.registry.do_send(Leave { conn: self.conn });
-        self.metrics.windows_connected.dec();
-        Running::Stop
-    }
-}
-
-impl StreamHandler<Result<Incoming, ReadError>> for Window {
-    fn handle(&mut self, message: Result<Incoming, ReadError>, _ctx: &mut Self::Context) {
+    /// What the client sent.
+    fn on_message(&mut self, message: Result<Incoming, ReadError>) {
         self.last_seen = Instant::now();
         match message {
             Ok(Incoming::Text(text)) => self.on_text(&text),
@@ -432,10 +393,156 @@ impl StreamHandler<Result<Incoming, ReadError>> for Window {
             }
         }
     }
+}
 
-    fn finished(&mut self, ctx: &mut Self::Context) {
-        // The client's side of the stream ended: nothing more can arrive.
-        self.outbox.close(Disconnect::Normal);
-        ctx.stop();
+/// Messages read from the client in one turn of the task, before the writer and the timers
+/// get theirs (the task comes back at once when more are there).
+const MESSAGES_PER_TURN: usize = 32;
+
+/// Where a connection stands.
+enum Stage {
+    /// Waiting for the registry to have the connection: no frame is read before.
+    Joining(Pin<Box<dyn Future<Output = bool>>>),
+    /// Reading, pinging, renewing and writing.
+    Open,
+    /// Closed: the writer writes what is still queued and the close frame; the connection is
+    /// reset when the timer ([`CLOSE_GRACE`]) fires first.
+    Closing,
+}
+
+pin_project! {
+    /// The task that serves one connection until it is over: joins the registry, then reads
+    /// `messages`, pings the client and renews the registration while the writer drains the
+    /// outbox, until anything asks the connection to close (the client, the registry, the
+    /// API, a limit). The writer then writes the close frame; a connection still open
+    /// [`CLOSE_GRACE`] later (its client takes no bytes) is reset.
+    ///
+    /// One future holds everything, its timer included: an idle window is this task and
+    /// nothing else of its own.
+    pub(super) struct Connection<S> {
+        window: Window,
+        messages: S,
+        writer: Writer,
+        stage: Stage,
+        // The next ping or renewal; once closing, the reset.
+        #[pin]
+        timer: Sleep,
+        // When the next ping is due.
+        next_ping: TokioInstant,
+        // When the registration is next renewed (never without a key).
+        next_renewal: Option<TokioInstant>,
+        // The client's side of the stream is still open.
+        reading: bool,
+    }
+
+    impl<S> PinnedDrop for Connection<S> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if !matches!(this.stage, Stage::Closing) {
+                // Dropped without closing (the runtime stopped): leave all the same.
+                this.window.stop(Disconnect::Normal);
+            }
+        }
+    }
+}
+
+impl<S> Connection<S> {
+    /// The task of `window`, reading `messages` and writing with `writer`.
+    pub(super) fn new(mut window: Window, messages: S, writer: Writer) -> Connection<S> {
+        let now = TokioInstant::now();
+        let next_ping = now + window.settings.ping_interval;
+        let next_renewal = window
+            .info
+            .window_key
+            .is_some()
+            .then(|| now + window.renew_every);
+        window.metrics.windows_connected.inc();
+        window.metrics.connections_total.inc();
+        let join = window.join_registry();
+        Connection {
+            window,
+            messages,
+            writer,
+            stage: Stage::Joining(Box::pin(join)),
+            timer: tokio::time::sleep_until(next_renewal.map_or(next_ping, |r| r.min(next_ping))),
+            next_ping,
+            next_renewal,
+            reading: true,
+        }
+    }
+}
+
+impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connection<S> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        if let Stage::Joining(join) = this.stage {
+            let joined = ready!(join.as_mut().poll(cx));
+            *this.stage = Stage::Open;
+            this.window.joined(joined);
+        }
+        loop {
+            if Pin::new(&mut *this.writer).poll(cx).is_ready() {
+                // The connection is over: its close frame is written and the client closed,
+                // or the socket failed.
+                if !matches!(this.stage, Stage::Closing) {
+                    *this.stage = Stage::Closing;
+                    let reason = this.window.outbox.reason().unwrap_or(Disconnect::Normal);
+                    this.window.stop(reason);
+                }
+                return Poll::Ready(());
+            }
+            if let Stage::Closing = this.stage {
+                if this.timer.as_mut().poll(cx).is_ready() {
+                    tracing::debug!(conn = ?this.window.conn, "reset a connection that took no close frame");
+                    this.writer.reset();
+                    return Poll::Ready(());
+                }
+                return Poll::Pending;
+            }
+            // Open.
+            let mut turns = 0;
+            while *this.reading && !this.window.outbox.is_closed() {
+                if turns == MESSAGES_PER_TURN {
+                    cx.waker().wake_by_ref();
+                    break;
+                }
+                turns += 1;
+                match Pin::new(&mut *this.messages).poll_next(cx) {
+                    Poll::Ready(Some(message)) => this.window.on_message(message),
+                    Poll::Ready(None) => {
+                        // The client's side ended: nothing more can arrive.
+                        *this.reading = false;
+                        this.window.outbox.close(Disconnect::Normal);
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            while this.timer.as_mut().poll(cx).is_ready() {
+                let now = TokioInstant::now();
+                if now >= *this.next_ping {
+                    this.window.heartbeat();
+                    *this.next_ping = now + this.window.settings.ping_interval;
+                }
+                if let Some(renewal) = this.next_renewal.as_mut().filter(|r| now >= **r) {
+                    this.window.renew_registration();
+                    *renewal = now + this.window.renew_every;
+                }
+                let next = this
+                    .next_renewal
+                    .map_or(*this.next_ping, |r| r.min(*this.next_ping));
+                this.timer.as_mut().reset(next);
+            }
+            match this.window.outbox.poll_closed(cx) {
+                Poll::Ready(reason) => {
+                    this.window.stop(reason);
+                    *this.stage = Stage::Closing;
+                    this.timer.as_mut().reset(TokioInstant::now() + CLOSE_GRACE);
+                    // The writer writes the close frame next.
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
