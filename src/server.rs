@@ -18,6 +18,7 @@ use crate::limit::{open_files, ConnectionLimits};
 use crate::protocol::resync_frame;
 use crate::signal::SignalRouter;
 use crate::topic::{EvictAll, Eviction, History, TopicRegistry};
+use crate::window;
 
 /// How long a stopping node waits for its websockets to end once they were closed with 1001:
 /// a connection that cannot take its close frame is reset after `window::CLOSE_GRACE` (2 s).
@@ -106,6 +107,14 @@ impl Server {
             f64::from(config.connections_per_second_per_ip),
             f64::from(config.connection_burst_per_ip),
         );
+        let window_services = Arc::new(window::Services {
+            router: self.router.clone(),
+            windows: windows.clone(),
+            registry: registry.clone(),
+            history: history.clone(),
+            metrics: metrics.clone(),
+            settings: window_settings(&config),
+        });
         let state = web::Data::new(AppState {
             router: self.router.clone(),
             windows,
@@ -114,6 +123,7 @@ impl Server {
             history,
             connections: connections.clone(),
             trusted_proxies: TrustedProxies::new(&config.trusted_proxies),
+            window_services,
             config: config.clone(),
         });
         let routes = http::configure(&config);
@@ -281,4 +291,20 @@ fn max_connections(config: &Config) -> usize {
         "connection cap derived from the open-file limit"
     );
     max
+}
+
+/// The per-connection limits and timings of `config`.
+fn window_settings(config: &Config) -> window::WindowSettings {
+    window::WindowSettings {
+        max_frame_bytes: config.max_frame_bytes,
+        outbound_queue: config.outbound_queue,
+        outbound_queue_bytes: config.outbound_queue_bytes,
+        write_timeout: Duration::from_secs(config.write_timeout_secs),
+        ping_interval: Duration::from_secs(config.ping_interval_secs),
+        client_timeout: Duration::from_secs(config.client_timeout_secs),
+        calls_per_second: f64::from(config.calls_per_second),
+        call_burst: f64::from(config.call_burst),
+        max_calls_in_flight: config.max_calls_in_flight,
+        max_opts_depth: config.max_opts_depth,
+    }
 }

@@ -49,6 +49,8 @@ pub(crate) struct AppState {
     pub(crate) connections: ConnectionLimits,
     /// Whose forwarding headers name the client address.
     pub(crate) trusted_proxies: TrustedProxies,
+    /// What every window works with (router, registry, settings, ...), shared by all.
+    pub(crate) window_services: Arc<crate::window::Services>,
 }
 
 /// A `GET` endpoint outside the API, at a fixed path.

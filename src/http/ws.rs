@@ -10,10 +10,9 @@ use std::time::Duration;
 use super::origin;
 use super::views::WINDOW_KEY_COOKIE;
 use super::AppState;
-use crate::config::Config;
 use crate::identity::WindowKey;
 use crate::limit::Refused;
-use crate::window::{self, Joining, WindowSettings};
+use crate::window::{self, Joining};
 
 /// The query string of an upgrade.
 #[derive(Deserialize)]
@@ -59,22 +58,6 @@ fn upgrade_key(req: &HttpRequest, query: &UpgradeQuery) -> Option<WindowKey> {
         .clone()
         .or_else(|| req.cookie(WINDOW_KEY_COOKIE).map(|c| c.value().to_owned()))
         .and_then(|key| WindowKey::parse(&key).ok())
-}
-
-/// The per-connection limits and timings of the configuration.
-fn window_settings(config: &Config) -> WindowSettings {
-    WindowSettings {
-        max_frame_bytes: config.max_frame_bytes,
-        outbound_queue: config.outbound_queue,
-        outbound_queue_bytes: config.outbound_queue_bytes,
-        write_timeout: Duration::from_secs(config.write_timeout_secs),
-        ping_interval: Duration::from_secs(config.ping_interval_secs),
-        client_timeout: Duration::from_secs(config.client_timeout_secs),
-        calls_per_second: f64::from(config.calls_per_second),
-        call_burst: f64::from(config.call_burst),
-        max_calls_in_flight: config.max_calls_in_flight,
-        max_opts_depth: config.max_opts_depth,
-    }
 }
 
 /// Who the upgrade is: the registration of its key (anonymous without one), or the answer
@@ -158,14 +141,10 @@ pub(super) async fn upgrade(
         }
     };
     tracing::debug!(client = %address, "websocket accepted");
-    let services = window::Services {
-        router: state.router.clone(),
-        windows: state.windows.clone(),
-        registry: state.registry.clone(),
-        history: state.history.clone(),
-        metrics: state.metrics.clone(),
+    Ok(window::accept(
+        &req,
+        joining,
+        state.window_services.clone(),
         admission,
-    };
-    let settings = window_settings(&state.config);
-    Ok(window::accept(&req, joining, services, settings)?)
+    )?)
 }

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use actix::Addr;
 use futures_util::Stream;
 use pin_project_lite::pin_project;
 use tokio::time::{Instant as TokioInstant, Sleep};
@@ -21,18 +20,15 @@ use tokio::time::{Instant as TokioInstant, Sleep};
 use super::reassembly::{Incoming, ReadError};
 use super::socket::CLOSE_GRACE;
 use super::writer::{Control, Writer};
-use super::{Outbox, WindowSettings};
+use super::{Outbox, Services, WindowSettings};
 use crate::identity::WindowInfo;
 use crate::limit::TokenBucket;
-use crate::metrics::Metrics;
 use crate::protocol::{
     error_frame, parse_frame, position_frame, reply_error, reply_ok, CallId, Disconnect, ErrorCode,
     Inbound, HEARTBEAT,
 };
-use crate::signal::{Opts, SignalRouter};
-use crate::topic::{
-    ConnId, ConnectionTopics, History, Join, Leave, SetTopics, TopicRegistry, Windows,
-};
+use crate::signal::Opts;
+use crate::topic::{ConnId, ConnectionTopics, Join, Leave, SetTopics};
 
 /// Everything a window needs to start; built by [`super::serve`].
 pub(super) struct Setup {
@@ -42,14 +38,9 @@ pub(super) struct Setup {
     pub(super) version: u64,
     pub(super) ttl: Duration,
     pub(super) resume: Option<Option<String>>,
-    pub(super) router: SignalRouter,
-    pub(super) windows: Windows,
-    pub(super) registry: Addr<TopicRegistry>,
-    pub(super) history: History,
-    pub(super) metrics: Arc<Metrics>,
+    pub(super) services: Arc<Services>,
     pub(super) outbox: Outbox,
     pub(super) control: Arc<Control>,
-    pub(super) settings: WindowSettings,
 }
 
 /// One websocket connection of a browser window.
@@ -68,61 +59,48 @@ pub(super) struct Window {
     /// position (and what it missed since the position the client sent, if any): the
     /// client asked with `since`.
     resume: Option<Option<String>>,
-    /// Where the position and the missed triggers come from.
-    history: History,
     /// Version of that registration.
     version: u64,
-    /// Dispatches the browser's calls.
-    router: SignalRouter,
-    /// Renews the window's registration and re-reads its topics.
-    windows: Windows,
-    /// Where the connection's topic memberships live.
-    registry: Addr<TopicRegistry>,
-    /// Counts the connection, its refused calls and how it ends.
-    metrics: Arc<Metrics>,
+    /// The node's router, registry, registrations, history, metrics and window settings.
+    services: Arc<Services>,
     /// The connection's outbound queue (replies, heartbeats, deliveries); its receiving
     /// side is the connection's writer ([`super::writer::Writer`]).
     outbox: Outbox,
     /// Pings and pongs for the writer to send.
     control: Arc<Control>,
-    /// Limits and timings.
-    settings: WindowSettings,
     /// When the client last sent anything (frame, pong), to detect dead peers.
     last_seen: Instant,
     /// How often the registration is renewed while connected (a third of its time-to-live).
     renew_every: Duration,
     /// The call rate (`rate_limited` when empty) and the refused calls tolerated (when it
-    /// runs dry the window is closed with 1008); `None` without a rate limit.
-    rate: Option<(TokenBucket, TokenBucket)>,
+    /// runs dry the window is closed with 1008); made at the first call (a window that
+    /// never calls pays one pointer), and never without a rate limit.
+    rate: Option<Box<(TokenBucket, TokenBucket)>>,
     /// Calls running now, shared with their tasks.
     in_flight: Arc<AtomicUsize>,
 }
 
 impl Window {
     pub(super) fn new(setup: Setup) -> Window {
-        let now = Instant::now();
-        let settings = setup.settings;
-        let bucket = || TokenBucket::new(settings.calls_per_second, settings.call_burst, now);
-        let rate = (settings.calls_per_second > 0.0).then(|| (bucket(), bucket()));
         Window {
             conn: setup.conn,
             info: setup.info,
             initial_topics: setup.topics,
             resume: setup.resume,
-            history: setup.history,
             version: setup.version,
-            router: setup.router,
-            windows: setup.windows,
-            registry: setup.registry,
-            metrics: setup.metrics,
-            rate,
+            services: setup.services,
+            rate: None,
             in_flight: Arc::new(AtomicUsize::new(0)),
             outbox: setup.outbox,
             control: setup.control,
-            settings: setup.settings,
             last_seen: Instant::now(),
             renew_every: (setup.ttl / 3).max(Duration::from_millis(100)),
         }
+    }
+
+    /// The node's per-connection limits and timings.
+    fn settings(&self) -> &WindowSettings {
+        &self.services.settings
     }
 
     /// Re-reads the registration after joining, so a topic change made between the upgrade
@@ -132,8 +110,8 @@ impl Window {
         let Some(key) = self.info.window_key.clone() else {
             return;
         };
-        let windows = self.windows.clone();
-        let registry = self.registry.clone();
+        let windows = self.services.windows.clone();
+        let registry = self.services.registry.clone();
         let conn = self.conn;
         // A registry that no longer has the connection (it ended meanwhile) ignores the topics.
         actix::spawn(async move {
@@ -155,7 +133,7 @@ impl Window {
         // A socket that accepts nothing while frames wait is closed even when nothing more
         // is sent to it (a push behind waiting frames checks too).
         self.outbox.check_stalled();
-        if self.last_seen.elapsed() > self.settings.client_timeout {
+        if self.last_seen.elapsed() > self.settings().client_timeout {
             tracing::debug!(conn = ?self.conn, "client silent for too long, closing");
             self.outbox.close(Disconnect::Normal);
             return;
@@ -181,7 +159,7 @@ impl Window {
     /// Refuses a call with `code`: a reply when it has an `id`, else an error frame (both are
     /// always sent for `rate_limited` and `bad_frame`, PROTOCOL.md §5).
     fn refuse(&self, id: Option<&CallId>, code: ErrorCode, message: &str) {
-        self.metrics.error(code);
+        self.services.metrics.error(code);
         let frame = match id {
             Some(id) => reply_error(id, code, message),
             None => error_frame(code, message),
@@ -192,16 +170,22 @@ impl Window {
     /// Checks the limits of a call; `false` when it was refused.
     fn admit(&mut self, opts: &Opts, id: Option<&CallId>) -> bool {
         let depth = opts.values().map(nesting).max().unwrap_or(0) + 1;
-        if depth > self.settings.max_opts_depth {
+        if depth > self.settings().max_opts_depth {
             let message = format!(
                 "`opts` are nested deeper than {} levels",
-                self.settings.max_opts_depth
+                self.settings().max_opts_depth
             );
             self.refuse(id, ErrorCode::BadFrame, &message);
             return false;
         }
-        if let Some((calls, strikes)) = &mut self.rate {
+        let (per_second, burst) = (self.settings().calls_per_second, self.settings().call_burst);
+        if per_second > 0.0 {
             let now = Instant::now();
+            let rate = self.rate.get_or_insert_with(|| {
+                let bucket = || TokenBucket::new(per_second, burst, now);
+                Box::new((bucket(), bucket()))
+            });
+            let (calls, strikes) = &mut **rate;
             if !calls.try_take(now) {
                 if !strikes.try_take(now) {
                     tracing::info!(conn = ?self.conn, "closing a window that keeps calling too fast");
@@ -211,10 +195,10 @@ impl Window {
                 return false;
             }
         }
-        if self.in_flight.load(Ordering::Acquire) >= self.settings.max_calls_in_flight {
+        if self.in_flight.load(Ordering::Acquire) >= self.settings().max_calls_in_flight {
             let message = format!(
                 "too many calls in progress (at most {})",
-                self.settings.max_calls_in_flight
+                self.settings().max_calls_in_flight
             );
             self.refuse(id, ErrorCode::RateLimited, &message);
             return false;
@@ -227,9 +211,9 @@ impl Window {
         if !self.admit(&opts, id.as_ref()) {
             return;
         }
-        let router = self.router.clone();
+        let router = self.services.router.clone();
         let info = self.info.clone();
-        let connection = ConnectionTopics::new(self.registry.clone(), self.conn);
+        let connection = ConnectionTopics::new(self.services.registry.clone(), self.conn);
         let outbox = self.outbox.clone();
         let in_flight = InFlight::enter(&self.in_flight);
         actix::spawn(async move {
@@ -301,7 +285,7 @@ impl Window {
             version: self.version,
             member: self.outbox.clone().into_member(),
         };
-        let registry = self.registry.clone();
+        let registry = self.services.registry.clone();
         async move { registry.send(join).await.is_ok() }
     }
 
@@ -319,13 +303,14 @@ impl Window {
     /// The connection closes for `reason`: it leaves the registry and is counted out.
     fn stop(&mut self, reason: Disconnect) {
         if reason != Disconnect::Normal {
-            self.metrics
+            self.services
+                .metrics
                 .disconnects
                 .with_label_values(&[&reason.code().to_string()])
                 .inc();
         }
-        self.registry.do_send(Leave { conn: self.conn });
-        self.metrics.windows_connected.dec();
+        self.services.registry.do_send(Leave { conn: self.conn });
+        self.services.metrics.windows_connected.dec();
     }
 
     /// Sends what the connection missed and its position, then lets live deliveries through
@@ -336,9 +321,9 @@ impl Window {
             return;
         };
         let topics = std::mem::take(&mut self.initial_topics);
-        let history = self.history.clone();
+        let history = self.services.history.clone();
         let outbox = self.outbox.clone();
-        let max_bytes = self.settings.outbound_queue_bytes;
+        let max_bytes = self.settings().outbound_queue_bytes;
         actix::spawn(async move {
             let resumption = history.resume(&topics, since.as_deref(), max_bytes).await;
             let position = resumption
@@ -363,7 +348,7 @@ impl Window {
         let Some(key) = self.info.window_key.clone() else {
             return;
         };
-        let windows = self.windows.clone();
+        let windows = self.services.windows.clone();
         actix::spawn(async move {
             let _ = windows.touch(&key).await;
         });
@@ -450,14 +435,14 @@ impl<S> Connection<S> {
     /// The task of `window`, reading `messages` and writing with `writer`.
     pub(super) fn new(mut window: Window, messages: S, writer: Writer) -> Connection<S> {
         let now = TokioInstant::now();
-        let next_ping = now + window.settings.ping_interval;
+        let next_ping = now + window.settings().ping_interval;
         let next_renewal = window
             .info
             .window_key
             .is_some()
             .then(|| now + window.renew_every);
-        window.metrics.windows_connected.inc();
-        window.metrics.connections_total.inc();
+        window.services.metrics.windows_connected.inc();
+        window.services.metrics.connections_total.inc();
         let join = window.join_registry();
         Connection {
             window,
@@ -523,7 +508,7 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
                 let now = TokioInstant::now();
                 if now >= *this.next_ping {
                     this.window.heartbeat();
-                    *this.next_ping = now + this.window.settings.ping_interval;
+                    *this.next_ping = now + this.window.settings().ping_interval;
                 }
                 if let Some(renewal) = this.next_renewal.as_mut().filter(|r| now >= **r) {
                     this.window.renew_registration();

@@ -63,7 +63,8 @@ pub struct WindowSettings {
     pub max_opts_depth: usize,
 }
 
-/// What a window works with besides its settings.
+/// What every window of the node works with: built once, shared by all of them (an idle
+/// window holds one pointer to it).
 pub struct Services {
     /// Dispatches its calls.
     pub router: SignalRouter,
@@ -75,9 +76,8 @@ pub struct Services {
     pub history: History,
     /// Counts connections, disconnects and refused calls.
     pub metrics: Arc<Metrics>,
-    /// Its place in the node's, the address's and the user's connection counts, released
-    /// when its connection is over (its writer ends).
-    pub admission: ConnectionGuard,
+    /// Per-connection limits and timings.
+    pub settings: WindowSettings,
 }
 
 /// Who a new connection is, and the topics it starts in.
@@ -103,9 +103,10 @@ pub struct Accepted {
     /// Who it is and where it starts.
     joining: Joining,
     /// What it works with.
-    services: Services,
-    /// Its limits and timings.
-    settings: WindowSettings,
+    services: Arc<Services>,
+    /// Its place in the node's, the address's and the user's connection counts, released
+    /// when its connection is over.
+    admission: ConnectionGuard,
 }
 
 /// Accepts a websocket upgrade: the handshake answer (101), carrying the window to start in
@@ -113,8 +114,8 @@ pub struct Accepted {
 pub fn accept(
     req: &HttpRequest,
     joining: Joining,
-    services: Services,
-    settings: WindowSettings,
+    services: Arc<Services>,
+    admission: ConnectionGuard,
 ) -> Result<HttpResponse, HandshakeError> {
     let mut response = HttpResponse::from(
         actix_http::ws::handshake(req.head())?
@@ -124,7 +125,7 @@ pub fn accept(
     response.extensions_mut().insert(Accepted {
         joining,
         services,
-        settings,
+        admission,
     });
     Ok(response)
 }
@@ -144,8 +145,9 @@ pub fn serve(
     let Accepted {
         joining,
         services,
-        settings,
+        admission,
     } = accepted;
+    let settings = &services.settings;
     let socket = Rc::new(socket);
     let frames = frames::Frames::new(
         frames::SocketSource(socket.clone()),
@@ -174,14 +176,6 @@ pub fn serve(
     } else {
         Outbox::bounded(limits)
     };
-    let Services {
-        router,
-        windows,
-        registry,
-        history,
-        metrics,
-        admission,
-    } = services;
     let control = Arc::new(writer::Control::default());
     let writer = writer::Writer::new(socket, handshake, outgoing, control.clone(), admission);
     let window = Window::new(connection::Setup {
@@ -191,14 +185,9 @@ pub fn serve(
         version,
         ttl,
         resume,
-        router,
-        windows,
-        registry,
-        history,
-        metrics,
+        services,
         outbox,
         control,
-        settings,
     });
     connection::Connection::new(window, stream, writer)
 }
