@@ -35,8 +35,10 @@ const HTTP_STOP_GRACE_SECS: u64 = 1;
 /// How often a stopping node looks whether its websockets have ended.
 const WINDOWS_POLL: Duration = Duration::from_millis(20);
 
-/// Connections the kernel may hold for the node before it accepts them (as actix-web).
-const BACKLOG: u32 = 1024;
+/// Connections the kernel may hold for the node before it accepts them (as actix-web). The
+/// standard library's listeners allow 128: a burst of reconnecting windows overflows that,
+/// and the overflow waits for SYN retransmissions (a second or more).
+const BACKLOG: i32 = 1024;
 
 /// How long a client may take to send a request's head (408 beyond; as actix-web).
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -144,18 +146,20 @@ impl Server {
                     .into_factory(),
             )
         };
-        let listener = std::net::TcpListener::bind(&config.bind)?;
-        let addr = listener.local_addr()?;
+        let listeners = listeners(&config.bind)?;
+        let addr = listeners[0].local_addr()?;
         let mut builder = actix_server::Server::build()
             .disable_signals()
-            .backlog(BACKLOG)
             .shutdown_timeout(HTTP_STOP_GRACE_SECS);
         if config.workers > 0 {
             builder = builder.workers(config.workers);
         }
         let stopping = builder.graceful_shutdown_signal();
-        let server = builder
-            .listen("switchboard", listener, move || {
+        for listener in listeners {
+            let addr = listener.local_addr()?;
+            let stopping = stopping.clone();
+            let make_app = make_app.clone();
+            builder = builder.listen("switchboard", listener, move || {
                 let app_config = AppConfig::__priv_test_new(false, addr.to_string(), addr);
                 let stopping = stopping.clone();
                 let app = make_app.clone();
@@ -178,8 +182,9 @@ impl Server {
                         move |_| app_config.clone(),
                     ))
                     .tcp()
-            })?
-            .run();
+            })?;
+        }
+        let server = builder.run();
         Ok(RunningServer {
             addr,
             router: self.router,
@@ -307,4 +312,26 @@ fn window_settings(config: &Config) -> window::WindowSettings {
         max_calls_in_flight: config.max_calls_in_flight,
         max_opts_depth: config.max_opts_depth,
     }
+}
+
+/// Listening sockets for every address `bind` resolves to, with address reuse (a restarted
+/// node binds at once) and a backlog of [`BACKLOG`].
+fn listeners(bind: &str) -> io::Result<Vec<std::net::TcpListener>> {
+    use std::net::ToSocketAddrs;
+    let mut listeners = Vec::new();
+    for addr in bind.to_socket_addrs()? {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(BACKLOG)?;
+        listeners.push(socket.into());
+    }
+    if listeners.is_empty() {
+        return Err(io::Error::other(format!("{bind} resolves to no address")));
+    }
+    Ok(listeners)
 }

@@ -462,11 +462,6 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
-        if let Stage::Joining(join) = this.stage {
-            let joined = ready!(join.as_mut().poll(cx));
-            *this.stage = Stage::Open;
-            this.window.joined(joined);
-        }
         loop {
             if Pin::new(&mut *this.writer).poll(cx).is_ready() {
                 // The connection is over: its close frame is written and the client closed,
@@ -477,6 +472,14 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
                     this.window.stop(reason);
                 }
                 return Poll::Ready(());
+            }
+            if let Stage::Joining(join) = this.stage {
+                // The writer has answered the handshake meanwhile; the window reads nothing
+                // before it is joined.
+                let joined = ready!(join.as_mut().poll(cx));
+                *this.stage = Stage::Open;
+                this.window.joined(joined);
+                continue;
             }
             if let Stage::Closing = this.stage {
                 if this.timer.as_mut().poll(cx).is_ready() {
