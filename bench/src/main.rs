@@ -50,6 +50,10 @@ enum Command {
         /// Seconds to hold before reading memory.
         #[arg(long, default_value_t = 2.0)]
         hold_secs: f64,
+        /// Read every window while holding (answering pings) and sample the server's memory
+        /// this often (seconds): idle memory over time.
+        #[arg(long)]
+        sample_secs: Option<f64>,
     },
     /// N windows in one topic, K triggers: deliveries/s, loss, latency.
     Fanout {
@@ -267,7 +271,15 @@ async fn run(command: Command) -> Result<(), String> {
             target,
             windows,
             hold_secs,
-        } => (target, Scenario::Idle(idle::Params { windows, hold_secs })),
+            sample_secs,
+        } => (
+            target,
+            Scenario::Idle(idle::Params {
+                windows,
+                hold_secs,
+                sample_secs,
+            }),
+        ),
         Command::Fanout {
             target,
             windows,

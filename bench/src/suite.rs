@@ -154,6 +154,7 @@ fn full_plan(peer: Peer) -> Vec<Scenario> {
         Scenario::Idle(idle::Params {
             windows: 1_000,
             hold_secs: 2.0,
+            sample_secs: None,
         }),
         Scenario::Fanout(fanout::Params {
             windows: 1_000,
@@ -168,6 +169,7 @@ fn full_plan(peer: Peer) -> Vec<Scenario> {
         plan.push(Scenario::Idle(idle::Params {
             windows: NEAR_20K,
             hold_secs: 5.0,
+            sample_secs: None,
         }));
         plan.push(Scenario::Fanout(fanout::Params {
             windows: 10_000,
@@ -215,6 +217,7 @@ fn smoke_plan(peer: Peer) -> Vec<Scenario> {
         Scenario::Idle(idle::Params {
             windows: 200,
             hold_secs: 0.5,
+            sample_secs: None,
         }),
         Scenario::Fanout(fanout::Params {
             windows: 200,
