@@ -202,9 +202,11 @@ fn full_plan(peer: Peer) -> Vec<Scenario> {
         seconds: 10.0,
     }));
     if peer == Peer::Switchboard {
+        // One process may open 20,000 files here: 100,000 windows take six nodes (and six
+        // bench workers), about 16,700 each.
         plan.push(Scenario::Capacity(capacity::Params {
-            windows: 50_000,
-            nodes: 3,
+            windows: 100_000,
+            nodes: 6,
             triggers: 5,
         }));
     }
@@ -502,17 +504,20 @@ async fn run_capacity(options: &Options, params: &capacity::Params) -> Result<Va
             "127.0.0.1",
         ]))?);
         wait_listening(&format!("127.0.0.1:{redis_port}"))?;
-        let mut addrs = Vec::new();
+        let (mut addrs, mut pids, mut baselines) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..params.nodes {
             let [port, _] = free_ports()?;
             let addr = format!("127.0.0.1:{port}");
             let mut command = switchboard_command(options, &addr);
             command.args(["--redis", &format!("redis://127.0.0.1:{redis_port}/")]);
-            children.push(spawn(&mut command)?);
+            let child = spawn(&mut command)?;
+            pids.push(child.id());
+            children.push(child);
             wait_listening(&addr)?;
+            baselines.push(crate::procinfo::rss_kib(pids[pids.len() - 1]).unwrap_or(0));
             addrs.push(addr);
         }
-        capacity::run(&addrs, API_KEY, params).await
+        capacity::run(&addrs, &pids, &baselines, API_KEY, params).await
     }
     .await;
     for child in &mut children {

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::conn::{http_client, open_windows, post, Ws};
+use crate::procinfo::rss_kib;
 use crate::scan::{frame, Frame};
 use crate::stats::{round3, summarize};
 use crate::target::{Target, TOPIC};
@@ -60,9 +61,16 @@ fn trigger_body(seq: u64) -> String {
     )
 }
 
-/// The coordinator: starts a worker per node (`node_addrs`), primes, broadcasts through the
-/// first node, gathers the workers' results.
-pub async fn run(node_addrs: &[String], api_key: &str, params: &Params) -> Result<Value, String> {
+/// The coordinator: starts a worker per node (`node_addrs`), primes, reads the memory of
+/// the nodes (`node_pids`, whose resident memory before any window was `baselines_kib`),
+/// broadcasts through the first node, gathers the workers' results.
+pub async fn run(
+    node_addrs: &[String],
+    node_pids: &[u32],
+    baselines_kib: &[u64],
+    api_key: &str,
+    params: &Params,
+) -> Result<Value, String> {
     let per_node = params.windows.div_ceil(params.nodes);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut workers = Vec::new();
@@ -122,6 +130,16 @@ pub async fn run(node_addrs: &[String], api_key: &str, params: &Params) -> Resul
         workers.push(waiter.await.map_err(|e| e.to_string())??);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every window is connected, registered and in the topic: the nodes' memory per window.
+    let mut rss_nodes_kib = Vec::new();
+    for &pid in node_pids {
+        rss_nodes_kib.push(rss_kib(pid).ok_or("cannot read a node's RSS")?);
+    }
+    let grown: u64 = rss_nodes_kib
+        .iter()
+        .zip(baselines_kib)
+        .map(|(rss, base)| rss.saturating_sub(*base))
+        .sum();
     let first_send = wall_us();
     for seq in 1..=params.triggers {
         post(&client, &target, &target.trigger_url, trigger_body(seq)).await?;
@@ -148,6 +166,8 @@ pub async fn run(node_addrs: &[String], api_key: &str, params: &Params) -> Resul
         "latency_ms": {"p99": p99_max, "max": max_max, "note": "largest p99 and max over the workers"},
         "connects_per_sec": round3(connected as f64 / connect_seconds),
         "duration_s": round3(seconds),
+        "rss_nodes_kib": rss_nodes_kib,
+        "rss_per_window_kib": round3(grown as f64 / connected.max(1) as f64),
     }))
 }
 
