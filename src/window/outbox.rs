@@ -431,6 +431,14 @@ impl OutboxReceiver {
         poll_fn(|cx| self.poll_next(cx)).await
     }
 
+    /// Whether [`OutboxReceiver::poll_next`] has something at once (a frame, a close
+    /// request, the end), without taking it.
+    pub fn is_ready(&self) -> bool {
+        self.shared.reason.get().is_some()
+            || self.shared.senders.load(Ordering::Acquire) == 0
+            || !self.shared.queue.lock().frames.is_empty()
+    }
+
     /// A frame still queued, if any: lets a writer flush what was accepted before a close.
     pub fn try_frame(&mut self) -> Option<ByteString> {
         let mut queue = self.shared.queue.lock();
