@@ -973,35 +973,11 @@ async fn every_bad_api_request_gets_its_exact_answer_and_the_server_keeps_servin
 /// tungstenite always masks, so this connection is written byte by byte.
 #[tokio::test]
 async fn an_unmasked_client_frame_closes_with_1002() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let server = TestServer::start();
-    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-    tcp.write_all(
-        b"GET /ws/ HTTP/1.1\r\nHost: switchboard\r\nUpgrade: websocket\r\n\
-          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-          Sec-WebSocket-Version: 13\r\n\r\n",
-    )
-    .await
-    .unwrap();
-    let mut received = Vec::new();
-    let head_end = loop {
-        let mut chunk = [0u8; 1024];
-        let n = tokio::time::timeout(WAIT, tcp.read(&mut chunk))
-            .await
-            .expect("the upgrade answer")
-            .unwrap();
-        assert!(n > 0, "closed during the upgrade");
-        received.extend_from_slice(&chunk[..n]);
-        if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-    };
-    assert!(
-        received.starts_with(b"HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&received)
-    );
-    received.drain(..head_end);
+    let (mut tcp, head, mut received) =
+        common::raw::upgrade(server.addr, common::raw::handshake("/ws/").as_bytes()).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     // FIN + text, no mask bit, two bytes of payload.
     tcp.write_all(&[0x81, 0x02, b'{', b'}']).await.unwrap();
     // Server frames are unmasked with short payloads here: opcode, length, payload.
@@ -1016,12 +992,6 @@ async fn an_unmasked_client_frame_closes_with_1002() {
             }
             received.drain(..2 + len);
         }
-        let mut chunk = [0u8; 1024];
-        let n = tokio::time::timeout(WAIT, tcp.read(&mut chunk))
-            .await
-            .expect("a close frame")
-            .unwrap();
-        assert!(n > 0, "the connection ended without a close frame");
-        received.extend_from_slice(&chunk[..n]);
+        common::raw::read_more(&mut tcp, &mut received).await;
     }
 }

@@ -8,20 +8,12 @@ mod common;
 use std::net::SocketAddr;
 
 use actix_web::{web, HttpResponse};
+use common::raw::{handshake, read_more, upgrade};
 use common::WAIT;
 use serde_json::{json, Value};
 use switchboard::{Server, SignalRouter};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-
-/// The head of a websocket handshake for `path`.
-fn handshake(path: &str) -> String {
-    format!(
-        "GET {path} HTTP/1.1\r\nHost: switchboard\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Sec-WebSocket-Version: 13\r\n\r\n"
-    )
-}
 
 /// A masked text frame, as a client sends it (payloads under 126 bytes).
 fn client_text(payload: &[u8]) -> Vec<u8> {
@@ -31,24 +23,6 @@ fn client_text(payload: &[u8]) -> Vec<u8> {
     frame.extend_from_slice(&mask);
     frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     frame
-}
-
-/// Reads until the end of the answer's head; returns the head and what followed it.
-async fn read_head(tcp: &mut TcpStream) -> (String, Vec<u8>) {
-    let mut received = Vec::new();
-    loop {
-        let mut chunk = [0u8; 4096];
-        let n = tokio::time::timeout(WAIT, tcp.read(&mut chunk))
-            .await
-            .expect("an answer")
-            .unwrap();
-        assert!(n > 0, "closed before the end of the head");
-        received.extend_from_slice(&chunk[..n]);
-        if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
-            let rest = received.split_off(at + 4);
-            return (String::from_utf8(received).unwrap(), rest);
-        }
-    }
 }
 
 /// Reads to the end of the connection (it must end within the wait).
@@ -69,13 +43,7 @@ async fn server_text(tcp: &mut TcpStream, received: &mut Vec<u8>) -> Value {
             let payload: Vec<u8> = received.drain(..2 + len).skip(2).collect();
             return serde_json::from_slice(&payload).unwrap();
         }
-        let mut chunk = [0u8; 4096];
-        let n = tokio::time::timeout(WAIT, tcp.read(&mut chunk))
-            .await
-            .expect("a frame")
-            .unwrap();
-        assert!(n > 0, "the connection ended");
-        received.extend_from_slice(&chunk[..n]);
+        read_more(tcp, received).await;
     }
 }
 
@@ -107,15 +75,13 @@ fn start() -> SocketAddr {
 #[tokio::test]
 async fn a_frame_sent_with_the_handshake_is_read() {
     let addr = start();
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
     // The handshake and a call in one write: the call arrives with the request, in the
     // HTTP server's read buffer, before the socket is handed over.
     let mut bytes = handshake("/ws/").into_bytes();
     bytes.extend(client_text(
         br#"{"signal":"demo.add","opts":{"a":1,"b":2},"id":"with-the-handshake"}"#,
     ));
-    tcp.write_all(&bytes).await.unwrap();
-    let (head, mut rest) = read_head(&mut tcp).await;
+    let (mut tcp, head, mut rest) = upgrade(addr, &bytes).await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     let reply = server_text(&mut tcp, &mut rest).await;
     assert_eq!(reply["reply_to"], json!("with-the-handshake"), "{reply}");
@@ -125,11 +91,7 @@ async fn a_frame_sent_with_the_handshake_is_read() {
 #[tokio::test]
 async fn an_upgrade_elsewhere_gets_the_app_s_answer_and_the_connection_ends() {
     let addr = start();
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(handshake("/healthz").as_bytes())
-        .await
-        .unwrap();
-    let (head, rest) = read_head(&mut tcp).await;
+    let (mut tcp, head, rest) = upgrade(addr, handshake("/healthz").as_bytes()).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(
         head.to_ascii_lowercase().contains("connection: close"),
@@ -138,11 +100,7 @@ async fn an_upgrade_elsewhere_gets_the_app_s_answer_and_the_connection_ends() {
     let body = read_to_end(&mut tcp, rest).await;
     assert!(!body.is_empty(), "the health answer has its body");
 
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(handshake("/no/such/path").as_bytes())
-        .await
-        .unwrap();
-    let (head, rest) = read_head(&mut tcp).await;
+    let (mut tcp, head, rest) = upgrade(addr, handshake("/no/such/path").as_bytes()).await;
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
     read_to_end(&mut tcp, rest).await;
 }
@@ -150,11 +108,7 @@ async fn an_upgrade_elsewhere_gets_the_app_s_answer_and_the_connection_ends() {
 #[tokio::test]
 async fn an_app_route_cannot_take_an_upgraded_connection() {
     let addr = start();
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(handshake("/own-upgrade").as_bytes())
-        .await
-        .unwrap();
-    let (head, rest) = read_head(&mut tcp).await;
+    let (mut tcp, head, rest) = upgrade(addr, handshake("/own-upgrade").as_bytes()).await;
     assert!(head.starts_with("HTTP/1.1 500"), "{head}");
     let body = read_to_end(&mut tcp, rest).await;
     let body: Value = serde_json::from_slice(&body).unwrap();

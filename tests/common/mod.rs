@@ -5,6 +5,7 @@
 
 pub mod node;
 pub mod process;
+pub mod raw;
 pub mod redis_server;
 pub mod resume;
 
