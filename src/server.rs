@@ -160,6 +160,10 @@ impl Server {
             let stopping = stopping.clone();
             let make_app = make_app.clone();
             builder = builder.listen("switchboard", listener, move || {
+                // What actix-web's own server gives its apps (the host for requests without a
+                // `Host` header, the local address). Its constructor is crate-private;
+                // `__priv_test_new` is the same one, public for actix-test (the lockfile pins
+                // the version it was checked against).
                 let app_config = AppConfig::__priv_test_new(false, addr.to_string(), addr);
                 let stopping = stopping.clone();
                 let app = make_app.clone();

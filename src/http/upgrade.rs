@@ -11,10 +11,11 @@
 //! - otherwise (a refusal, another path, a route that does not upgrade), it writes the answer
 //!   and closes the connection.
 //!
-//! The websocket's writer then runs as a task of its own, and the HTTP connection ends: its
-//! dispatcher and the futures around it (about 4 KiB) are freed. The server no longer counts
-//! the connection; the node does (its connection guard lives in the writer), and a graceful
-//! stop waits for it before stopping the server ([`crate::Shutdown`]).
+//! The websocket then runs as a task of its own (the window and its writer), and the HTTP
+//! connection ends: its dispatcher and the futures around it (about 4 KiB) are freed. The
+//! HTTP server no longer counts the connection; the node does (its connection guard lives in
+//! the writer), and a graceful stop waits for it before stopping the HTTP server
+//! ([`crate::Shutdown`]).
 
 use std::future::poll_fn;
 use std::io;
@@ -113,8 +114,8 @@ where
         codec.encode(Message::Item((head, BodySize::None)), &mut handshake)?;
         // The dispatcher's buffers end here; only the bytes the client sent after its
         // handshake (if any) are copied, at their own size.
-        // The websocket's writer becomes a task of its own, and this HTTP connection (the
-        // dispatcher and this future, a few KiB) ends here.
+        // The websocket becomes a task of its own, and this HTTP connection (the dispatcher
+        // and this future, a few KiB) ends here.
         actix_web::rt::spawn(window::serve(io, handshake.freeze(), &read_buf, accepted));
         return Ok(());
     }
