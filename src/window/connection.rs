@@ -59,7 +59,7 @@ pub(super) struct Window {
     /// position (and what it missed since the position the client sent, if any): the
     /// client asked with `since`.
     resume: Option<Option<String>>,
-    /// Version of that registration.
+    /// Version of the registration the initial topics come from.
     version: u64,
     /// The node's router, registry, registrations, history, metrics and window settings.
     services: Arc<Services>,
@@ -405,9 +405,14 @@ pin_project! {
     /// One future holds everything, its timer included: an idle window is this task and
     /// nothing else of its own.
     pub(super) struct Connection<S> {
+        // (Plain comments: `pin_project!` takes no doc comments on fields.)
+        // The connection's state and what it does with the client's messages.
         window: Window,
+        // The client's messages, read from the socket.
         messages: S,
+        // Drains the outbox into the socket.
         writer: Writer,
+        // Joining, open or closing.
         stage: Stage,
         // The next ping or renewal; once closing, the reset.
         #[pin]
