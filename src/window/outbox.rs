@@ -249,9 +249,13 @@ impl Outbox {
     /// at the shared queue itself (one indirection per delivery, as fan-out wants), and
     /// counts as a producer until it calls [`Member::release`].
     pub fn into_member(self) -> SharedMember {
+        // The producer count this handle holds passes to the registry: counted once more,
+        // then this handle is dropped (counted out), which leaves the count as it was. (An
+        // earlier version forgot the handle instead, which leaked its reference to the
+        // queue: one queue per connection, never freed.)
+        self.shared.senders.fetch_add(1, Ordering::AcqRel);
         let member: SharedMember = self.shared.clone();
-        // The producer count this handle held now belongs to the registry.
-        std::mem::forget(self);
+        drop(self);
         member
     }
 
@@ -464,6 +468,24 @@ impl Drop for OutboxReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_queue_handed_to_the_registry_is_freed_once_everyone_let_go() {
+        let (outbox, rx) = Outbox::new(4);
+        let queue = Arc::downgrade(&outbox.shared);
+        let member = outbox.clone().into_member();
+        assert_eq!(
+            outbox.shared.senders.load(Ordering::Acquire),
+            2,
+            "the window's handle and the registry's"
+        );
+        member.release();
+        drop(member);
+        assert_eq!(outbox.shared.senders.load(Ordering::Acquire), 1);
+        drop(outbox);
+        drop(rx);
+        assert!(queue.upgrade().is_none(), "the queue was not freed");
+    }
 
     #[tokio::test]
     async fn frames_in_order_then_overflow_closes() {
