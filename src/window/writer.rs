@@ -44,6 +44,9 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// for ([`Writer::poll`]).
 const GATHER_TURNS: u8 = 1;
 
+/// Reads of 1 KiB the lingering writer discards in one turn of its task.
+const LINGER_READS_PER_TURN: usize = 16;
+
 /// How long the writer waits, after its close frame, for the client to close its side.
 pub(super) const LINGER: Duration = Duration::from_secs(1);
 
@@ -327,7 +330,13 @@ impl Writer {
     /// Discards what the client still sends until it closes its side, or the linger ends.
     fn poll_linger(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let mut discard = [0u8; 1024];
-        loop {
+        for read in 0.. {
+            if read == LINGER_READS_PER_TURN {
+                // A client that keeps sending does not keep the thread: come back later,
+                // and let the linger's deadline count meanwhile.
+                cx.waker().wake_by_ref();
+                break;
+            }
             match self.socket.try_read(&mut discard) {
                 Ok(0) => return Poll::Ready(()),
                 Ok(_) => {}
