@@ -436,6 +436,12 @@ pin_project! {
     }
 }
 
+/// When the timer of an open connection fires next: the next ping, or the next renewal when
+/// it comes first.
+fn next_wake(ping: TokioInstant, renewal: Option<TokioInstant>) -> TokioInstant {
+    renewal.map_or(ping, |renewal| renewal.min(ping))
+}
+
 impl<S> Connection<S> {
     /// The task of `window`, reading `messages` and writing with `writer`.
     pub(super) fn new(mut window: Window, messages: S, writer: Writer) -> Connection<S> {
@@ -454,7 +460,7 @@ impl<S> Connection<S> {
             messages,
             writer,
             stage: Stage::Joining(Box::pin(join)),
-            timer: tokio::time::sleep_until(next_renewal.map_or(next_ping, |r| r.min(next_ping))),
+            timer: tokio::time::sleep_until(next_wake(next_ping, next_renewal)),
             next_ping,
             next_renewal,
             reading: true,
@@ -522,10 +528,9 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
                     this.window.renew_registration();
                     *renewal = now + this.window.renew_every;
                 }
-                let next = this
-                    .next_renewal
-                    .map_or(*this.next_ping, |r| r.min(*this.next_ping));
-                this.timer.as_mut().reset(next);
+                this.timer
+                    .as_mut()
+                    .reset(next_wake(*this.next_ping, *this.next_renewal));
             }
             match this.window.outbox.poll_closed(cx) {
                 Poll::Ready(reason) => {
