@@ -17,10 +17,11 @@
 //!   and every outbox has been released by the registry.
 //!
 //! The test never sleeps. Actor messages are awaited with `send`, so each is handled before
-//! the next step. Broker events reach the registry through a channel instead, so every
-//! broker-driven step ends with a *probe*: a publication to a topic only a dedicated probe
-//! connection is in. The registry handles the broker's events in order, so once the probe's
-//! frame arrives every earlier event has been applied.
+//! the next step. The memory broker applies its events to the registry's state itself, on
+//! the caller's thread; every broker-driven step still ends with a *probe* (a publication to
+//! a topic only a dedicated probe connection is in, awaited), so the test would hold as well
+//! for a broker that sends its events on a stream: events are applied in order, so once the
+//! probe's frame arrives every earlier event has been applied.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,7 +3,7 @@
 //! Its history (`streams.rs`) lives in this process: a restart starts a new epoch, and every
 //! window that comes back is told that nothing could be recovered.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 use super::registrations::{Full, Registrations};
 use super::streams::Streams;
 use super::{
-    Broker, BrokerError, BrokerEvent, HistorySettings, Position, Publication, PublishError,
-    Recovery, RegisterWindowError, TopicChange, TopicHistory, WindowRecord,
+    Broker, BrokerError, BrokerEvent, EventSink, HistorySettings, Position, Publication,
+    PublishError, Recovery, RegisterWindowError, TopicChange, TopicHistory, WindowRecord,
 };
 use crate::identity::WindowKey;
 
@@ -23,6 +23,10 @@ pub const DEFAULT_MAX_WINDOWS: usize = 1_000_000;
 
 /// A broker for a single process: publications go straight to this node's registry, and
 /// window registrations live in a map.
+///
+/// Once the registry is attached ([`Broker::attach`]), every event is applied on the thread
+/// that causes it: a handler's trigger to its own window is queued on the handler's thread,
+/// with no hop through another thread and back.
 pub struct MemoryBroker {
     /// Registrations (at most `max_windows`), guarded by a lock never held across an await.
     windows: Mutex<Registrations>,
@@ -31,6 +35,9 @@ pub struct MemoryBroker {
     events: mpsc::Sender<BrokerEvent>,
     /// The receiving end, until the registry takes it.
     receiver: Mutex<Option<mpsc::Receiver<BrokerEvent>>>,
+    /// The registry's state, once attached: events are applied to it directly instead of
+    /// being sent on `events` (weak: the registry owns the broker, not the reverse).
+    sink: OnceLock<Weak<dyn EventSink>>,
     /// Every topic's recent triggers and the offset sequence; `None` when history is off.
     /// Its lock is never held across an await.
     streams: Option<Mutex<Streams>>,
@@ -50,6 +57,7 @@ impl MemoryBroker {
             windows: Mutex::new(Registrations::new(DEFAULT_MAX_WINDOWS)),
             events,
             receiver: Mutex::new(Some(receiver)),
+            sink: OnceLock::new(),
             streams: history.enabled().then(|| Mutex::new(Streams::new(history))),
         }
     }
@@ -62,6 +70,10 @@ impl MemoryBroker {
     }
 
     async fn emit(&self, event: BrokerEvent) -> Result<(), BrokerError> {
+        if let Some(sink) = self.sink.get() {
+            sink.upgrade().ok_or(BrokerError::Stopped)?.apply(event);
+            return Ok(());
+        }
         self.events
             .send(event)
             .await
@@ -91,6 +103,10 @@ impl Broker for MemoryBroker {
         self.receiver.lock().take()
     }
 
+    fn attach(&self, sink: Weak<dyn EventSink>) -> bool {
+        self.sink.set(sink).is_ok()
+    }
+
     async fn publish(&self, mut publication: Publication) -> Result<(), PublishError> {
         let Some(streams) = &self.streams else {
             return self
@@ -98,6 +114,19 @@ impl Broker for MemoryBroker {
                 .await
                 .map_err(PublishError::Broker);
         };
+        if let Some(sink) = self.sink.get() {
+            let sink = sink
+                .upgrade()
+                .ok_or(PublishError::Broker(BrokerError::Stopped))?;
+            // The offset is given out and the trigger delivered under one lock, so every
+            // connection receives offsets in increasing order.
+            let mut streams = streams.lock();
+            let entry = streams.append(&publication.topics, &publication.payload, Instant::now());
+            publication.payload = entry.frame;
+            publication.offset = Some(entry.offset);
+            sink.apply(BrokerEvent::Deliver(Arc::new(publication)));
+            return Ok(());
+        }
         // Room in the queue first (the only wait); then the offset is given out and the
         // event queued under one lock, so the registry sees offsets in increasing order.
         let permit = self
@@ -224,7 +253,11 @@ impl Broker for MemoryBroker {
     }
 
     async fn ready(&self) -> Result<(), BrokerError> {
-        if self.events.is_closed() {
+        let stopped = match self.sink.get() {
+            Some(sink) => sink.strong_count() == 0,
+            None => self.events.is_closed(),
+        };
+        if stopped {
             Err(BrokerError::Stopped)
         } else {
             Ok(())

@@ -3,7 +3,8 @@
 //! A [`Broker`] carries published triggers to every node that has a member of the targeted
 //! topics, stores window registrations with a time-to-live, and applies live changes to them.
 //! It reports what happens elsewhere (deliveries, topic changes, deleted windows) as a stream
-//! of [`BrokerEvent`]s that this node's topic registry consumes.
+//! of [`BrokerEvent`]s that this node's topic registry consumes, or, when the broker can
+//! ([`Broker::attach`]), hands them to an [`EventSink`] on the caller's own thread.
 //!
 //! One implementation per module: [`MemoryBroker`] (one process, the default) and
 //! [`RedisBroker`] (many processes sharing one Redis).
@@ -24,7 +25,7 @@ mod registrations;
 mod streams;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -113,6 +114,14 @@ pub enum BrokerEvent {
     Resync,
 }
 
+/// Where a broker may apply this node's events directly, on the thread of whoever caused them
+/// (the topic registry's state, behind its own lock): a trigger from a handler to its own
+/// window then never leaves the handler's thread.
+pub trait EventSink: Send + Sync + 'static {
+    /// Applies one event now. Must not wait, and must not call back into the broker.
+    fn apply(&self, event: BrokerEvent);
+}
+
 /// A broker operation that could not be carried out.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BrokerError {
@@ -164,6 +173,17 @@ pub trait Broker: Send + Sync + 'static {
     /// Takes the stream of events for this node. The first call gets it; later calls get
     /// `None`.
     fn take_events(&self) -> Option<mpsc::Receiver<BrokerEvent>>;
+
+    /// Asks the broker to apply this node's events to `sink` directly, in order, on the
+    /// thread that causes them, instead of sending them on the stream of
+    /// [`Broker::take_events`]. Returns whether it will: a broker whose events come from
+    /// elsewhere (another node, a network reader) keeps its stream and answers `false`.
+    /// The broker holds `sink` weakly: once it is gone, publishing fails with
+    /// [`BrokerError::Stopped`].
+    fn attach(&self, sink: Weak<dyn EventSink>) -> bool {
+        let _ = sink;
+        false
+    }
 
     /// Hands a trigger to every node with members in its topics (this one included), after
     /// giving it an offset and appending it to each topic's history when history is on.

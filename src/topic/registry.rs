@@ -1,16 +1,24 @@
-//! The topic registry actor: who is in which topic on this node, and fan-out to them.
+//! The topic registry: who is in which topic on this node, and fan-out to them.
+//!
+//! Its state sits behind one lock, shared by the [`TopicRegistry`] actor (joins, leaves,
+//! broker events arriving on a stream) and, for a broker that applies events on the thread
+//! that causes them (the in-memory one, [`Broker::attach`]), by the publishers themselves: a
+//! trigger is then fanned out on the publisher's thread, and a handler's trigger to its own
+//! window is queued without crossing to another thread. The lock is never held across an
+//! await.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use actix::prelude::*;
 use bytestring::ByteString;
+use parking_lot::Mutex;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::local::ApplicationTopicsOf;
 use super::{Eviction, Member};
-use crate::broker::{Broker, BrokerEvent, Publication};
+use crate::broker::{Broker, BrokerEvent, EventSink, Publication};
 use crate::identity::WindowKey;
 use crate::metrics::Metrics;
 
@@ -55,12 +63,28 @@ impl Drop for Conn {
 /// Tracks topic → connections and connection → topics for this node, and delivers
 /// publications to the members of their topics.
 pub struct TopicRegistry {
+    /// What the registry knows, shared with the broker when it applies events itself.
+    state: Arc<Shared>,
+    /// The broker's event stream, until `started` attaches it.
+    events: Option<tokio::sync::mpsc::Receiver<BrokerEvent>>,
+}
+
+/// The registry's state behind its lock: what a broker applies events to
+/// ([`EventSink`]).
+struct Shared(Mutex<State>);
+
+impl EventSink for Shared {
+    fn apply(&self, event: BrokerEvent) {
+        self.0.lock().apply(event);
+    }
+}
+
+/// Who is where on this node.
+struct State {
     /// Told when a topic gains its first or loses its last local member.
     broker: Arc<dyn Broker>,
     /// Gauges of connections and topics, counter of frames queued.
     metrics: Arc<Metrics>,
-    /// The broker's event stream, until `started` attaches it.
-    events: Option<tokio::sync::mpsc::Receiver<BrokerEvent>>,
     /// Every connection on this node.
     conns: HashMap<ConnId, Conn>,
     /// Members of each topic, with their queues so fan-out needs one lookup per topic.
@@ -87,14 +111,59 @@ impl TopicRegistry {
         let events = broker
             .take_events()
             .expect("the broker's events are consumed by exactly one registry");
-        TopicRegistry {
-            broker,
+        let state = Arc::new(Shared(Mutex::new(State {
+            broker: broker.clone(),
             metrics,
-            events: Some(events),
             conns: HashMap::new(),
             topics: HashMap::new(),
             by_key: HashMap::new(),
             resync_frame,
+        })));
+        let sink: Arc<dyn EventSink> = state.clone();
+        let sink: Weak<dyn EventSink> = Arc::downgrade(&sink);
+        // A broker that applies events itself sends none on the stream; consuming it anyway
+        // costs nothing.
+        broker.attach(sink);
+        TopicRegistry {
+            state,
+            events: Some(events),
+        }
+    }
+
+    fn state(&self) -> parking_lot::MutexGuard<'_, State> {
+        self.state.0.lock()
+    }
+}
+
+impl State {
+    /// Applies one of the broker's events.
+    fn apply(&mut self, event: BrokerEvent) {
+        match event {
+            BrokerEvent::Deliver(publication) => self.deliver(&publication),
+            BrokerEvent::TopicsChanged {
+                key,
+                topics,
+                version,
+            } => {
+                for conn in self.conns_of(&key) {
+                    self.set_topics(conn, &topics, version);
+                }
+            }
+            BrokerEvent::WindowDeleted { key } => {
+                for conn in self.conns_of(&key) {
+                    if let Some(state) = self.conns.get(&conn) {
+                        state.member.evict(Eviction::Deleted);
+                    }
+                    // Forget it now: a deleted window receives nothing more.
+                    self.remove_conn(conn);
+                }
+            }
+            BrokerEvent::Resync => {
+                let frame = (self.resync_frame)();
+                for state in self.conns.values() {
+                    state.member.deliver(frame.clone(), None);
+                }
+            }
         }
     }
 
@@ -206,33 +275,7 @@ impl Actor for TopicRegistry {
 
 impl StreamHandler<BrokerEvent> for TopicRegistry {
     fn handle(&mut self, event: BrokerEvent, _ctx: &mut Self::Context) {
-        match event {
-            BrokerEvent::Deliver(publication) => self.deliver(&publication),
-            BrokerEvent::TopicsChanged {
-                key,
-                topics,
-                version,
-            } => {
-                for conn in self.conns_of(&key) {
-                    self.set_topics(conn, &topics, version);
-                }
-            }
-            BrokerEvent::WindowDeleted { key } => {
-                for conn in self.conns_of(&key) {
-                    if let Some(state) = self.conns.get(&conn) {
-                        state.member.evict(Eviction::Deleted);
-                    }
-                    // Forget it now: a deleted window receives nothing more.
-                    self.remove_conn(conn);
-                }
-            }
-            BrokerEvent::Resync => {
-                let frame = (self.resync_frame)();
-                for state in self.conns.values() {
-                    state.member.deliver(frame.clone(), None);
-                }
-            }
-        }
+        self.state().apply(event);
     }
 
     fn finished(&mut self, _ctx: &mut Self::Context) {
@@ -261,10 +304,11 @@ impl Handler<Join> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: Join, _ctx: &mut Self::Context) {
+        let mut state = self.state();
         if let Some(key) = &msg.key {
-            self.by_key.entry(key.clone()).or_default().push(msg.conn);
+            state.by_key.entry(key.clone()).or_default().push(msg.conn);
         }
-        self.conns.insert(
+        state.conns.insert(
             msg.conn,
             Conn {
                 key: msg.key,
@@ -273,7 +317,7 @@ impl Handler<Join> for TopicRegistry {
                 member: msg.member,
             },
         );
-        self.set_topics(msg.conn, &msg.topics, msg.version);
+        state.set_topics(msg.conn, &msg.topics, msg.version);
     }
 }
 
@@ -294,7 +338,7 @@ impl Handler<SetTopics> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: SetTopics, _ctx: &mut Self::Context) {
-        self.set_topics(msg.conn, &msg.topics, msg.version);
+        self.state().set_topics(msg.conn, &msg.topics, msg.version);
     }
 }
 
@@ -310,7 +354,7 @@ impl Handler<Leave> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: Leave, _ctx: &mut Self::Context) {
-        self.remove_conn(msg.conn);
+        self.state().remove_conn(msg.conn);
     }
 }
 
@@ -323,7 +367,7 @@ impl Handler<EvictAll> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: EvictAll, _ctx: &mut Self::Context) {
-        for state in self.conns.values() {
+        for state in self.state().conns.values() {
             state.member.evict(msg.0);
         }
     }
@@ -349,10 +393,11 @@ impl Handler<Stats> for TopicRegistry {
     type Result = MessageResult<Stats>;
 
     fn handle(&mut self, _msg: Stats, _ctx: &mut Self::Context) -> Self::Result {
+        let state = self.state();
         MessageResult(RegistryStats {
-            connections: self.conns.len(),
-            topics: self.topics.len(),
-            window_keys: self.by_key.len(),
+            connections: state.conns.len(),
+            topics: state.topics.len(),
+            window_keys: state.by_key.len(),
         })
     }
 }
@@ -366,7 +411,10 @@ impl Handler<MembersOf> for TopicRegistry {
     type Result = usize;
 
     fn handle(&mut self, msg: MembersOf, _ctx: &mut Self::Context) -> usize {
-        self.topics.get(msg.0.as_str()).map_or(0, HashMap::len)
+        self.state()
+            .topics
+            .get(msg.0.as_str())
+            .map_or(0, HashMap::len)
     }
 }
 
@@ -374,7 +422,8 @@ impl Handler<ApplicationTopicsOf> for TopicRegistry {
     type Result = Option<BTreeSet<String>>;
 
     fn handle(&mut self, msg: ApplicationTopicsOf, _ctx: &mut Self::Context) -> Self::Result {
-        let state = self.conns.get(&msg.0)?;
+        let registry = self.state();
+        let state = registry.conns.get(&msg.0)?;
         Some(
             state
                 .topics
@@ -384,5 +433,132 @@ impl Handler<ApplicationTopicsOf> for TopicRegistry {
                 .map(|topic| topic.to_string())
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::thread::{self, ThreadId};
+    use std::time::Duration;
+
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::broker::{HistorySettings, MemoryBroker, TopicChange, WindowRecord};
+    use crate::identity::{window_topic, WindowInfo};
+
+    /// A member that notes each frame with the thread that queued it.
+    #[derive(Default)]
+    struct Recorder(parking_lot::Mutex<Vec<(ThreadId, ByteString)>>);
+
+    impl Member for Recorder {
+        fn deliver(&self, frame: ByteString, _offset: Option<u64>) -> bool {
+            self.0.lock().push((thread::current().id(), frame));
+            true
+        }
+        fn evict(&self, _reason: Eviction) {}
+        fn release(&self) {}
+    }
+
+    fn publication(topic: &str, text: &str) -> Publication {
+        Publication {
+            signal_id: Uuid::new_v4(),
+            topics: vec![topic.to_owned()],
+            payload: ByteString::from(text),
+            offset: None,
+        }
+    }
+
+    /// The registry on a thread of its own, as a node runs it.
+    fn registry(broker: &Arc<MemoryBroker>) -> Addr<TopicRegistry> {
+        let broker: Arc<dyn Broker> = broker.clone();
+        let registry = TopicRegistry::new(broker, Arc::new(Metrics::new()), || "resync".into());
+        TopicRegistry::start_in_arbiter(&Arbiter::new().handle(), |_| registry)
+    }
+
+    #[actix_web::test]
+    async fn the_memory_broker_delivers_on_the_publishers_thread_before_publish_returns() {
+        for history in [HistorySettings::OFF, HistorySettings::default()] {
+            let broker = Arc::new(MemoryBroker::with_history(16, history));
+            let registry = registry(&broker);
+            let member = Arc::new(Recorder::default());
+            let shared: SharedMember = member.clone();
+            registry
+                .send(Join {
+                    conn: ConnId::next(),
+                    key: None,
+                    topics: vec!["room".into()],
+                    version: 0,
+                    member: shared,
+                })
+                .await
+                .unwrap();
+            broker.publish(publication("room", "one")).await.unwrap();
+            broker.publish(publication("room", "two")).await.unwrap();
+            // No await in between: the frames were queued by `publish` itself, here.
+            let seen = member.0.lock().clone();
+            assert_eq!(seen.len(), 2, "history {history:?}");
+            assert!(seen.iter().all(|(t, _)| *t == thread::current().id()));
+            assert!(seen[0].1.starts_with("one") && seen[1].1.starts_with("two"));
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_topic_joined_through_the_broker_receives_the_very_next_trigger() {
+        let broker = Arc::new(MemoryBroker::new(16));
+        let registry = registry(&broker);
+        let key = WindowKey::generate();
+        let info = WindowInfo {
+            window_key: Some(key.clone()),
+            ..WindowInfo::default()
+        };
+        let record = WindowRecord {
+            info,
+            topics: Default::default(),
+            version: 0,
+            ttl_secs: 60,
+        };
+        let topics = record.all_topics();
+        broker
+            .register_window(&key, record, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let member = Arc::new(Recorder::default());
+        let shared: SharedMember = member.clone();
+        registry
+            .send(Join {
+                conn: ConnId::next(),
+                key: Some(key.clone()),
+                topics,
+                version: 1,
+                member: shared,
+            })
+            .await
+            .unwrap();
+        let change = broker
+            .change_topics(&key, &["room".into()], &[], 10)
+            .await
+            .unwrap();
+        assert!(matches!(change, TopicChange::Changed(_)));
+        broker.publish(publication("room", "hello")).await.unwrap();
+        broker
+            .publish(publication(&window_topic(key.as_str()), "to the window"))
+            .await
+            .unwrap();
+        let frames: Vec<ByteString> = member.0.lock().iter().map(|(_, f)| f.clone()).collect();
+        assert_eq!(frames, ["hello", "to the window"]);
+        assert_eq!(registry.send(MembersOf("room".into())).await.unwrap(), 1);
+    }
+
+    #[actix_web::test]
+    async fn once_the_registry_is_gone_the_broker_refuses_to_publish() {
+        let broker = Arc::new(MemoryBroker::new(16));
+        let shared: Arc<dyn Broker> = broker.clone();
+        let registry = TopicRegistry::new(shared, Arc::new(Metrics::new()), || "resync".into());
+        assert!(broker.ready().await.is_ok());
+        broker.publish(publication("room", "nobody")).await.unwrap();
+        drop(registry);
+        assert!(broker.ready().await.is_err());
+        assert!(broker.publish(publication("room", "late")).await.is_err());
     }
 }
