@@ -209,8 +209,9 @@ pub struct Config {
     /// nothing was recovered, and refetches.
     #[arg(long, env = "SWITCHBOARD_RECOVERY_MAX", default_value_t = 300)]
     pub recovery_max: usize,
-    /// Bound of the in-memory history of all topics together, in bytes; the oldest entries
-    /// go first (with Redis, `history_size` and `history_ttl_secs` bound each topic's stream).
+    /// Bound of the in-memory history of all topics together, in bytes, each topic's own
+    /// bookkeeping counted; the oldest entries go first (with Redis, `history_size` and
+    /// `history_ttl_secs` bound each topic's stream).
     #[arg(
         long,
         env = "SWITCHBOARD_HISTORY_MAX_BYTES",
