@@ -435,12 +435,15 @@ impl OutboxReceiver {
         poll_fn(|cx| self.poll_next(cx)).await
     }
 
-    /// Whether [`OutboxReceiver::poll_next`] has something at once (a frame, a close
-    /// request, the end), without taking it.
-    pub fn is_ready(&self) -> bool {
-        self.shared.reason.get().is_some()
-            || self.shared.senders.load(Ordering::Acquire) == 0
-            || !self.shared.queue.lock().frames.is_empty()
+    /// What [`OutboxReceiver::poll_next`] would find at once, without taking it: `None`
+    /// when nothing (it would wait), else the frames waiting (none when only a close request
+    /// or the end is).
+    pub fn backlog(&self) -> Option<usize> {
+        let frames = self.shared.queue.lock().frames.len();
+        let ready = frames > 0
+            || self.shared.reason.get().is_some()
+            || self.shared.senders.load(Ordering::Acquire) == 0;
+        ready.then_some(frames)
     }
 
     /// A frame still queued, if any: lets a writer flush what was accepted before a close.

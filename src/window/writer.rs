@@ -40,9 +40,12 @@ use crate::protocol::Disconnect;
 /// Bytes gathered into one write when frames queued up.
 const CHUNK_BYTES: usize = 64 * 1024;
 
-/// Turns of its thread's scheduler the writer lets pass before it writes what it was woken
-/// for ([`Writer::poll`]).
-const GATHER_TURNS: u8 = 1;
+/// Turns of its thread's scheduler the writer lets pass, at most, before it writes what it
+/// was woken for: one always, more only while frames keep arriving ([`Writer::poll`]).
+const GATHER_TURNS: u8 = 4;
+
+/// Frames waiting beyond which the writer stops gathering: they fill a write already.
+const GATHER_FRAMES: usize = 64;
 
 /// Reads of 1 KiB the lingering writer discards in one turn of its task.
 const LINGER_READS_PER_TURN: usize = 16;
@@ -202,9 +205,12 @@ pub(super) struct Writer {
     unwritten: Unwritten,
     /// Set once the close frame is written: the end of the wait for the client's side.
     linger: Option<Pin<Box<Sleep>>>,
-    /// Set when the writer let its thread's other tasks run once before taking what its
-    /// outbox holds ([`Writer::poll`]).
+    /// Turns of its thread's scheduler the writer let pass before taking what its outbox
+    /// holds ([`Writer::poll`]).
     gathered: u8,
+    /// The frames its outbox held at the last of those turns: more since then means a
+    /// fan-out is still arriving, and another turn makes the write carry it.
+    gather_seen: u16,
     /// The connection's place in the node's, the address's and the user's counts: held
     /// until the socket is done with (a stopping node waits for these).
     _admission: ConnectionGuard,
@@ -228,6 +234,7 @@ impl Writer {
             unwritten: Unwritten::Chunk(handshake),
             linger: None,
             gathered: 0,
+            gather_seen: 0,
             _admission: admission,
         }
     }
@@ -378,16 +385,24 @@ impl Future for Writer {
                 this.linger = Some(Box::pin(tokio::time::sleep(LINGER)));
                 continue;
             }
-            if this.gathered < GATHER_TURNS && this.outgoing.is_ready() {
+            if let Some(frames) = this.outgoing.backlog() {
                 // Something to write: first let the thread's other tasks run once. During a
-                // fan-out the registry keeps queuing meanwhile, so the write that follows
+                // fan-out the publisher keeps queuing meanwhile, so the write that follows
                 // carries every frame that arrived, not just the first: fewer system calls
-                // and TCP segments per delivery, for one turn of the scheduler of delay.
-                this.gathered += 1;
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
+                // and TCP segments per delivery. While frames keep arriving, a few more
+                // turns (bounded, and not beyond a write's worth): a lone frame waits one
+                // turn of the scheduler, as before.
+                let frames = u16::try_from(frames).unwrap_or(u16::MAX);
+                let arriving = frames > this.gather_seen && usize::from(frames) < GATHER_FRAMES;
+                if this.gathered == 0 || (arriving && this.gathered < GATHER_TURNS) {
+                    this.gathered += 1;
+                    this.gather_seen = frames;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
             }
             this.gathered = 0;
+            this.gather_seen = 0;
             this.unwritten = ready!(this.poll_take(cx));
         }
     }
