@@ -199,6 +199,25 @@ fn free_port() -> u16 {
     }
 }
 
+/// How far above its port a cluster node listens for the cluster bus (Redis' fixed offset).
+const CLUSTER_BUS_OFFSET: u16 = 10_000;
+
+/// A free port for a cluster node whose bus port (`port + 10000`) is free too and, like the
+/// port, below the ephemeral range: a bus port in that range was sometimes taken by another
+/// test's outgoing connection, and the node did not start.
+fn free_cluster_port() -> u16 {
+    let ports = PORTS.start..(32_768 - CLUSTER_BUS_OFFSET);
+    loop {
+        let random = u16::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..2].try_into().unwrap());
+        let port = ports.start + random % (ports.end - ports.start);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port + CLUSTER_BUS_OFFSET)).is_ok()
+        {
+            return port;
+        }
+    }
+}
+
 /// Starts `redis-server` on `port` and waits until it answers PING; on failure returns why
 /// (the process is killed).
 fn spawn(port: u16) -> Result<Process, String> {
@@ -310,7 +329,7 @@ impl RedisCluster {
         for index in 0..3 {
             let node_dir = dir.join(index.to_string());
             std::fs::create_dir_all(&node_dir).unwrap();
-            let port = free_port();
+            let port = free_cluster_port();
             let extra = [
                 "--cluster-enabled",
                 "yes",
