@@ -99,7 +99,10 @@ impl Server {
         let windows = self.router.windows().clone();
         let metrics = self.router.metrics().clone();
         let registry = TopicRegistry::new(windows.broker().clone(), metrics.clone(), resync_frame);
-        // The registry gets a thread of its own: fan-out never competes with connection I/O.
+        // Connections join and leave through the handle, on their own threads; the in-memory
+        // broker delivers on the publisher's. The registry's own thread applies what a broker
+        // sends on its stream (Redis), and answers the API's questions.
+        let membership = registry.handle();
         let registry = TopicRegistry::start_in_arbiter(&Arbiter::new().handle(), |_| registry);
         let history = History::new(windows.broker().clone(), metrics.clone());
         let connections = ConnectionLimits::new(
@@ -112,7 +115,7 @@ impl Server {
         let window_services = Arc::new(window::Services {
             router: self.router.clone(),
             windows: windows.clone(),
-            registry: registry.clone(),
+            registry: membership,
             history: history.clone(),
             metrics: metrics.clone(),
             settings: window_settings(&config),

@@ -137,7 +137,7 @@ impl SignalContext {
             .as_ref()
             .filter(|_| !self.router.broker().reachable())
         {
-            if let Some(topics) = local.application_topics().await {
+            if let Some(topics) = local.application_topics() {
                 tracing::debug!(
                     "broker unreachable: the calling window's topics come from this node"
                 );
@@ -150,7 +150,7 @@ impl SignalContext {
             Err(error) => error,
         };
         if let Some(local) = &self.local {
-            if let Some(topics) = local.application_topics().await {
+            if let Some(topics) = local.application_topics() {
                 tracing::warn!(%error, "broker unreachable: a handler reads the calling window's topics from this node's copy");
                 return Ok(topics);
             }

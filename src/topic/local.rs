@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use actix::prelude::*;
 
-use super::{ConnId, TopicRegistry};
+use super::{ConnId, RegistryHandle};
 
 /// Asks the registry for the application topics of one connection (the implicit ones,
 /// which start with `-`, left out); `None` when the connection is not (or no longer) there.
@@ -22,25 +22,21 @@ pub struct ApplicationTopicsOf(pub ConnId);
 #[derive(Clone)]
 pub struct ConnectionTopics {
     /// The registry holding the connection.
-    registry: Addr<TopicRegistry>,
+    registry: RegistryHandle,
     /// The connection.
     conn: ConnId,
 }
 
 impl ConnectionTopics {
     /// The connection `conn` of `registry`.
-    pub fn new(registry: Addr<TopicRegistry>, conn: ConnId) -> ConnectionTopics {
+    pub fn new(registry: RegistryHandle, conn: ConnId) -> ConnectionTopics {
         ConnectionTopics { registry, conn }
     }
 
     /// The connection's application topics as this node last heard of them; `None` when the
-    /// connection is gone or the registry cannot answer.
-    pub async fn application_topics(&self) -> Option<BTreeSet<String>> {
-        self.registry
-            .send(ApplicationTopicsOf(self.conn))
-            .await
-            .ok()
-            .flatten()
+    /// connection is gone.
+    pub fn application_topics(&self) -> Option<BTreeSet<String>> {
+        self.registry.application_topics(self.conn)
     }
 }
 

@@ -19,7 +19,7 @@ pub use member::{Eviction, Member};
 pub(crate) use name::topic_names;
 pub use name::{InvalidTopic, TopicName, TopicRule, MAX_TOPIC_LEN};
 pub use registry::{
-    ConnId, EvictAll, Join, Leave, MembersOf, RegistryStats, SetTopics, SharedMember, Stats,
-    TopicRegistry,
+    ConnId, EvictAll, Join, Leave, MembersOf, RegistryHandle, RegistryStats, SetTopics,
+    SharedMember, Stats, TopicRegistry,
 };
 pub use windows::{RegisterError, RegistrationSettings, TopicsError, Windows};

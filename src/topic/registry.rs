@@ -8,6 +8,7 @@
 //! await.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
@@ -73,6 +74,42 @@ pub struct TopicRegistry {
 /// ([`EventSink`]).
 struct Shared(Mutex<State>);
 
+/// A cheap, clonable handle on the registry's state, for this node's connections: a join, a
+/// leave or a move between topics is applied at once, on the caller's thread, with no
+/// message to the registry's thread and back. Holding one keeps the state alive.
+#[derive(Clone)]
+pub struct RegistryHandle(Arc<Shared>);
+
+impl RegistryHandle {
+    /// Adds a connection with its first topics (see [`Join`]).
+    pub fn join(&self, join: Join) {
+        self.0 .0.lock().join(join);
+    }
+
+    /// Removes a connection from every topic (see [`Leave`]).
+    pub fn leave(&self, conn: ConnId) {
+        self.0 .0.lock().remove_conn(conn);
+    }
+
+    /// Moves a connection to exactly `topics`, unless `version` is older than what it has
+    /// (see [`SetTopics`]).
+    pub fn set_topics(&self, conn: ConnId, topics: &[String], version: u64) {
+        self.0 .0.lock().set_topics(conn, topics, version);
+    }
+
+    /// The application topics of a connection (the implicit ones, which start with `-`,
+    /// left out); `None` when the connection is not (or no longer) there.
+    pub fn application_topics(&self, conn: ConnId) -> Option<BTreeSet<String>> {
+        self.0 .0.lock().application_topics(conn)
+    }
+}
+
+impl fmt::Debug for RegistryHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RegistryHandle")
+    }
+}
+
 impl EventSink for Shared {
     fn apply(&self, event: BrokerEvent) {
         self.0.lock().apply(event);
@@ -130,12 +167,49 @@ impl TopicRegistry {
         }
     }
 
+    /// A handle on this registry's state, for connections to join and leave without a
+    /// message to the registry's thread.
+    pub fn handle(&self) -> RegistryHandle {
+        RegistryHandle(self.state.clone())
+    }
+
     fn state(&self) -> parking_lot::MutexGuard<'_, State> {
         self.state.0.lock()
     }
 }
 
 impl State {
+    /// Adds a connection with its first topics.
+    fn join(&mut self, msg: Join) {
+        if let Some(key) = &msg.key {
+            self.by_key.entry(key.clone()).or_default().push(msg.conn);
+        }
+        self.conns.insert(
+            msg.conn,
+            Conn {
+                key: msg.key,
+                topics: HashSet::new(),
+                version: 0,
+                member: msg.member,
+            },
+        );
+        self.set_topics(msg.conn, &msg.topics, msg.version);
+    }
+
+    /// The application topics of a connection, `None` when it is not there.
+    fn application_topics(&self, conn: ConnId) -> Option<BTreeSet<String>> {
+        let state = self.conns.get(&conn)?;
+        Some(
+            state
+                .topics
+                .iter()
+                // Implicit topics start with `-`, application topics never do.
+                .filter(|topic| !topic.starts_with('-'))
+                .map(|topic| topic.to_string())
+                .collect(),
+        )
+    }
+
     /// Applies one of the broker's events.
     fn apply(&mut self, event: BrokerEvent) {
         match event {
@@ -304,20 +378,7 @@ impl Handler<Join> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: Join, _ctx: &mut Self::Context) {
-        let mut state = self.state();
-        if let Some(key) = &msg.key {
-            state.by_key.entry(key.clone()).or_default().push(msg.conn);
-        }
-        state.conns.insert(
-            msg.conn,
-            Conn {
-                key: msg.key,
-                topics: HashSet::new(),
-                version: 0,
-                member: msg.member,
-            },
-        );
-        state.set_topics(msg.conn, &msg.topics, msg.version);
+        self.state().join(msg);
     }
 }
 
@@ -422,17 +483,7 @@ impl Handler<ApplicationTopicsOf> for TopicRegistry {
     type Result = Option<BTreeSet<String>>;
 
     fn handle(&mut self, msg: ApplicationTopicsOf, _ctx: &mut Self::Context) -> Self::Result {
-        let registry = self.state();
-        let state = registry.conns.get(&msg.0)?;
-        Some(
-            state
-                .topics
-                .iter()
-                // Implicit topics start with `-`, application topics never do.
-                .filter(|topic| !topic.starts_with('-'))
-                .map(|topic| topic.to_string())
-                .collect(),
-        )
+        self.state().application_topics(msg.0)
     }
 }
 

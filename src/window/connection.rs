@@ -1,6 +1,6 @@
 //! A `Window`: one websocket connection of a browser window, served by one task.
 //!
-//! The task joins the registry, then, until the connection is over, reads the client's
+//! The connection joins the registry as it starts, then, until it is over, its task reads the client's
 //! messages, pings it, renews its registration and runs the connection's [`Writer`], all
 //! from one future: an idle window costs one small task, with its timers inside it. Calls
 //! run as tasks of their own and answer through the outbox; so do the registration's
@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::Stream;
@@ -28,7 +28,7 @@ use crate::protocol::{
     Inbound, HEARTBEAT,
 };
 use crate::signal::Opts;
-use crate::topic::{ConnId, ConnectionTopics, Join, Leave, SetTopics};
+use crate::topic::{ConnId, ConnectionTopics, Join};
 
 /// Everything a window needs to start; built by [`super::serve`].
 pub(super) struct Setup {
@@ -119,11 +119,7 @@ impl Window {
                 tracing::warn!(%error, "cannot renew a window registration");
             }
             if let Ok(Some(record)) = windows.get(&key).await {
-                registry.do_send(SetTopics {
-                    conn,
-                    topics: record.all_topics(),
-                    version: record.version,
-                });
+                registry.set_topics(conn, &record.all_topics(), record.version);
             }
         });
     }
@@ -267,35 +263,23 @@ impl Drop for InFlight {
 }
 
 impl Window {
-    /// Joins the registry before anything else runs: no frame from the browser is read until
-    /// the registry has the connection, so what a call triggers back to its own window, or to
-    /// a topic the window just joined, always finds it. (Broker events reach the registry on
-    /// a stream of their own, which could otherwise overtake the join.) Resolves to `false`
-    /// when the registry is gone.
-    fn join_registry(&mut self) -> impl Future<Output = bool> + 'static {
+    /// Joins the registry before anything else runs, on this thread, at once: no frame from
+    /// the browser is read before the registry has the connection, so what a call triggers
+    /// back to its own window, or to a topic the window just joined, always finds it. Then
+    /// starts what follows the join: the recovery, and the registration's refresh.
+    fn join_registry(&mut self) {
         let topics = match self.resume {
             // A recovery replays the history of these topics once joined.
             Some(_) => self.initial_topics.clone(),
             None => std::mem::take(&mut self.initial_topics),
         };
-        let join = Join {
+        self.services.registry.join(Join {
             conn: self.conn,
             key: self.info.window_key.clone(),
             topics,
             version: self.version,
             member: self.outbox.clone().into_member(),
-        };
-        let registry = self.services.registry.clone();
-        async move { registry.send(join).await.is_ok() }
-    }
-
-    /// The registry has the connection (or is gone): start what follows the join.
-    fn joined(&mut self, joined: bool) {
-        if !joined {
-            tracing::error!(conn = ?self.conn, "the topic registry is gone");
-            self.outbox.close(Disconnect::Internal);
-            return;
-        }
+        });
         self.resume();
         self.refresh_registration();
     }
@@ -309,7 +293,7 @@ impl Window {
                 .with_label_values(&[&reason.code().to_string()])
                 .inc();
         }
-        self.services.registry.do_send(Leave { conn: self.conn });
+        self.services.registry.leave(self.conn);
         self.services.metrics.windows_connected.dec();
     }
 
@@ -386,8 +370,6 @@ const MESSAGES_PER_TURN: usize = 32;
 
 /// Where a connection stands.
 enum Stage {
-    /// Waiting for the registry to have the connection: no frame is read before.
-    Joining(Pin<Box<dyn Future<Output = bool>>>),
     /// Reading, pinging, renewing and writing.
     Open,
     /// Closed: the writer writes what is still queued and the close frame; the connection is
@@ -396,7 +378,7 @@ enum Stage {
 }
 
 pin_project! {
-    /// The task that serves one connection until it is over: joins the registry, then reads
+    /// The task that serves one connection until it is over: joined to the registry, it reads
     /// `messages`, pings the client and renews the registration while the writer drains the
     /// outbox, until anything asks the connection to close (the client, the registry, the
     /// API, a limit). The writer then writes the close frame; a connection still open
@@ -412,7 +394,7 @@ pin_project! {
         messages: S,
         // Drains the outbox into the socket.
         writer: Writer,
-        // Joining, open or closing.
+        // Open or closing.
         stage: Stage,
         // The next ping or renewal; once closing, the reset.
         #[pin]
@@ -454,12 +436,12 @@ impl<S> Connection<S> {
             .then(|| now + window.renew_every);
         window.services.metrics.windows_connected.inc();
         window.services.metrics.connections_total.inc();
-        let join = window.join_registry();
+        window.join_registry();
         Connection {
             window,
             messages,
             writer,
-            stage: Stage::Joining(Box::pin(join)),
+            stage: Stage::Open,
             timer: tokio::time::sleep_until(next_wake(next_ping, next_renewal)),
             next_ping,
             next_renewal,
@@ -483,14 +465,6 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
                     this.window.stop(reason);
                 }
                 return Poll::Ready(());
-            }
-            if let Stage::Joining(join) = this.stage {
-                // The writer has answered the handshake meanwhile; the window reads nothing
-                // before it is joined.
-                let joined = ready!(join.as_mut().poll(cx));
-                *this.stage = Stage::Open;
-                this.window.joined(joined);
-                continue;
             }
             if let Stage::Closing = this.stage {
                 if this.timer.as_mut().poll(cx).is_ready() {

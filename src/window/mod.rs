@@ -23,7 +23,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::Addr;
 use actix_http::ws::HandshakeError;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
@@ -36,7 +35,7 @@ use crate::identity::WindowInfo;
 use crate::limit::ConnectionGuard;
 use crate::metrics::Metrics;
 use crate::signal::SignalRouter;
-use crate::topic::{ConnId, History, TopicRegistry, Windows};
+use crate::topic::{ConnId, History, RegistryHandle, Windows};
 
 /// Per-connection limits and timings.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +70,7 @@ pub struct Services {
     /// Renews its registration and re-reads its topics.
     pub windows: Windows,
     /// Holds its topic memberships.
-    pub registry: Addr<TopicRegistry>,
+    pub registry: RegistryHandle,
     /// Tells where live delivery starts, and what it missed while away.
     pub history: History,
     /// Counts connections, disconnects and refused calls.
