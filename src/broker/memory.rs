@@ -25,7 +25,8 @@ pub const DEFAULT_MAX_WINDOWS: usize = 1_000_000;
 /// window registrations live in a map.
 ///
 /// Once the registry is attached ([`Broker::attach`]), every event is applied on the thread
-/// that causes it: a handler's trigger to its own window is queued on the handler's thread,
+/// that causes it (or, when another thread is applying events at that moment, by that thread
+/// right after): a handler's trigger to its own window is queued on the handler's thread,
 /// with no hop through another thread and back.
 pub struct MemoryBroker {
     /// Registrations (at most `max_windows`), guarded by a lock never held across an await.
@@ -71,7 +72,9 @@ impl MemoryBroker {
 
     async fn emit(&self, event: BrokerEvent) -> Result<(), BrokerError> {
         if let Some(sink) = self.sink.get() {
-            sink.upgrade().ok_or(BrokerError::Stopped)?.apply(event);
+            let sink = sink.upgrade().ok_or(BrokerError::Stopped)?;
+            sink.queue(event);
+            sink.flush();
             return Ok(());
         }
         self.events
@@ -118,13 +121,17 @@ impl Broker for MemoryBroker {
             let sink = sink
                 .upgrade()
                 .ok_or(PublishError::Broker(BrokerError::Stopped))?;
-            // The offset is given out and the trigger delivered under one lock, so every
-            // connection receives offsets in increasing order.
-            let mut streams = streams.lock();
-            let entry = streams.append(&publication.topics, &publication.payload, Instant::now());
-            publication.payload = entry.frame;
-            publication.offset = Some(entry.offset);
-            sink.apply(BrokerEvent::Deliver(Arc::new(publication)));
+            // The offset is given out and the trigger queued under one lock, so every
+            // connection receives offsets in increasing order; it is delivered without it.
+            {
+                let mut streams = streams.lock();
+                let entry =
+                    streams.append(&publication.topics, &publication.payload, Instant::now());
+                publication.payload = entry.frame;
+                publication.offset = Some(entry.offset);
+                sink.queue(BrokerEvent::Deliver(Arc::new(publication)));
+            }
+            sink.flush();
             return Ok(());
         }
         // Room in the queue first (the only wait); then the offset is given out and the

@@ -117,9 +117,18 @@ pub enum BrokerEvent {
 /// Where a broker may apply this node's events directly, on the thread of whoever caused them
 /// (the topic registry's state, behind its own lock): a trigger from a handler to its own
 /// window then never leaves the handler's thread.
+///
+/// Events are applied in the order they are queued, each once. A broker queues an event
+/// under whatever lock orders it (the history's, for offsets), then flushes without it.
 pub trait EventSink: Send + Sync + 'static {
-    /// Applies one event now. Must not wait, and must not call back into the broker.
-    fn apply(&self, event: BrokerEvent);
+    /// Queues one event. Never waits on anything but a short lock.
+    fn queue(&self, event: BrokerEvent);
+
+    /// Applies the queued events now, on this thread, unless another thread is applying
+    /// events at this moment: that thread then applies these too before it stops. Waits
+    /// only when very many events are queued already (back-pressure). Must not be called
+    /// with a lock the sink's members take, and the sink never calls back into the broker.
+    fn flush(&self);
 }
 
 /// A broker operation that could not be carried out.

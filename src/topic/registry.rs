@@ -4,17 +4,19 @@
 //! broker events arriving on a stream) and, for a broker that applies events on the thread
 //! that causes them (the in-memory one, [`Broker::attach`]), by the publishers themselves: a
 //! trigger is then fanned out on the publisher's thread, and a handler's trigger to its own
-//! window is queued without crossing to another thread. The lock is never held across an
-//! await.
+//! window is queued without crossing to another thread. A publisher that finds the lock
+//! taken (another thread in the middle of a fan-out) leaves its event to the holder, which
+//! applies it, in order, before letting go: no worker thread waits for another's fan-out.
+//! The lock is never held across an await.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use actix::prelude::*;
 use bytestring::ByteString;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::local::ApplicationTopicsOf;
@@ -70,9 +72,61 @@ pub struct TopicRegistry {
     events: Option<tokio::sync::mpsc::Receiver<BrokerEvent>>,
 }
 
-/// The registry's state behind its lock: what a broker applies events to
-/// ([`EventSink`]).
-struct Shared(Mutex<State>);
+/// How long a publisher waits for the state's lock before leaving its event to the holder:
+/// about a fan-out to 2,000 connections. A shorter one is applied by its own publisher.
+const HAND_OFF_AFTER: std::time::Duration = std::time::Duration::from_micros(250);
+
+/// Events that may wait for the state's lock holder ([`Shared`]) before publishers wait for
+/// the lock themselves: a bound on what waits, and back-pressure on publishers beyond it.
+const MAX_WAITING: usize = 1024;
+
+/// The registry's state behind its lock, and the events waiting for it: what a broker
+/// applies events to ([`EventSink`]).
+///
+/// A fan-out to thousands of connections holds the lock for a millisecond or two. A
+/// publisher on another thread that finds it taken does not block its thread (and the
+/// connections it serves): it leaves its event in `waiting` and returns, and whoever holds
+/// the lock applies the waiting events, in the order they came, before letting go. So every
+/// event is applied once, in order, and a publisher that finds the lock free applies its
+/// own at once (a handler's trigger to its own window is queued before `publish` returns).
+struct Shared {
+    /// Who is where.
+    state: Mutex<State>,
+    /// Events left by publishers that found the lock taken, oldest first.
+    waiting: Mutex<VecDeque<BrokerEvent>>,
+}
+
+impl Shared {
+    /// Runs `f` with the state, then applies what waits before letting go.
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut state = self.state.lock();
+        let result = f(&mut state);
+        self.release(state);
+        result
+    }
+
+    /// Applies the waiting events and lets go of the lock; takes it again when an event
+    /// came in the meantime and nobody else took the lock (who takes it applies it).
+    fn release<'a>(&'a self, mut state: MutexGuard<'a, State>) {
+        loop {
+            loop {
+                let next = self.waiting.lock().pop_front();
+                match next {
+                    Some(event) => state.apply(event),
+                    None => break,
+                }
+            }
+            drop(state);
+            if self.waiting.lock().is_empty() {
+                return;
+            }
+            match self.state.try_lock() {
+                Some(again) => state = again,
+                None => return,
+            }
+        }
+    }
+}
 
 /// A cheap, clonable handle on the registry's state, for this node's connections: a join, a
 /// leave or a move between topics is applied at once, on the caller's thread, with no
@@ -83,24 +137,24 @@ pub struct RegistryHandle(Arc<Shared>);
 impl RegistryHandle {
     /// Adds a connection with its first topics (see [`Join`]).
     pub fn join(&self, join: Join) {
-        self.0 .0.lock().join(join);
+        self.0.with(|state| state.join(join));
     }
 
     /// Removes a connection from every topic (see [`Leave`]).
     pub fn leave(&self, conn: ConnId) {
-        self.0 .0.lock().remove_conn(conn);
+        self.0.with(|state| state.remove_conn(conn));
     }
 
     /// Moves a connection to exactly `topics`, unless `version` is older than what it has
     /// (see [`SetTopics`]).
     pub fn set_topics(&self, conn: ConnId, topics: &[String], version: u64) {
-        self.0 .0.lock().set_topics(conn, topics, version);
+        self.0.with(|state| state.set_topics(conn, topics, version));
     }
 
     /// The application topics of a connection (the implicit ones, which start with `-`,
     /// left out); `None` when the connection is not (or no longer) there.
     pub fn application_topics(&self, conn: ConnId) -> Option<BTreeSet<String>> {
-        self.0 .0.lock().application_topics(conn)
+        self.0.with(|state| state.application_topics(conn))
     }
 }
 
@@ -111,8 +165,23 @@ impl fmt::Debug for RegistryHandle {
 }
 
 impl EventSink for Shared {
-    fn apply(&self, event: BrokerEvent) {
-        self.0.lock().apply(event);
+    fn queue(&self, event: BrokerEvent) {
+        self.waiting.lock().push_back(event);
+    }
+
+    fn flush(&self) {
+        let crowded = self.waiting.lock().len() > MAX_WAITING;
+        let state = if crowded {
+            // Too much waits already: wait for the lock like everyone else.
+            self.state.lock()
+        } else {
+            match self.state.try_lock_for(HAND_OFF_AFTER) {
+                Some(state) => state,
+                // The holder applies what waits before letting go.
+                None => return,
+            }
+        };
+        self.release(state);
     }
 }
 
@@ -148,14 +217,17 @@ impl TopicRegistry {
         let events = broker
             .take_events()
             .expect("the broker's events are consumed by exactly one registry");
-        let state = Arc::new(Shared(Mutex::new(State {
-            broker: broker.clone(),
-            metrics,
-            conns: HashMap::new(),
-            topics: HashMap::new(),
-            by_key: HashMap::new(),
-            resync_frame,
-        })));
+        let state = Arc::new(Shared {
+            state: Mutex::new(State {
+                broker: broker.clone(),
+                metrics,
+                conns: HashMap::new(),
+                topics: HashMap::new(),
+                by_key: HashMap::new(),
+                resync_frame,
+            }),
+            waiting: Mutex::new(VecDeque::new()),
+        });
         let sink: Arc<dyn EventSink> = state.clone();
         let sink: Weak<dyn EventSink> = Arc::downgrade(&sink);
         // A broker that applies events itself sends none on the stream; consuming it anyway
@@ -173,8 +245,9 @@ impl TopicRegistry {
         RegistryHandle(self.state.clone())
     }
 
-    fn state(&self) -> parking_lot::MutexGuard<'_, State> {
-        self.state.0.lock()
+    /// Runs `f` with the state (see [`Shared::with`]).
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        self.state.with(f)
     }
 }
 
@@ -349,7 +422,7 @@ impl Actor for TopicRegistry {
 
 impl StreamHandler<BrokerEvent> for TopicRegistry {
     fn handle(&mut self, event: BrokerEvent, _ctx: &mut Self::Context) {
-        self.state().apply(event);
+        self.with(|state| state.apply(event));
     }
 
     fn finished(&mut self, _ctx: &mut Self::Context) {
@@ -378,7 +451,7 @@ impl Handler<Join> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: Join, _ctx: &mut Self::Context) {
-        self.state().join(msg);
+        self.with(|state| state.join(msg));
     }
 }
 
@@ -399,7 +472,7 @@ impl Handler<SetTopics> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: SetTopics, _ctx: &mut Self::Context) {
-        self.state().set_topics(msg.conn, &msg.topics, msg.version);
+        self.with(|state| state.set_topics(msg.conn, &msg.topics, msg.version));
     }
 }
 
@@ -415,7 +488,7 @@ impl Handler<Leave> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: Leave, _ctx: &mut Self::Context) {
-        self.state().remove_conn(msg.conn);
+        self.with(|state| state.remove_conn(msg.conn));
     }
 }
 
@@ -428,9 +501,11 @@ impl Handler<EvictAll> for TopicRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: EvictAll, _ctx: &mut Self::Context) {
-        for state in self.state().conns.values() {
-            state.member.evict(msg.0);
-        }
+        self.with(|state| {
+            for conn in state.conns.values() {
+                conn.member.evict(msg.0);
+            }
+        });
     }
 }
 
@@ -454,12 +529,11 @@ impl Handler<Stats> for TopicRegistry {
     type Result = MessageResult<Stats>;
 
     fn handle(&mut self, _msg: Stats, _ctx: &mut Self::Context) -> Self::Result {
-        let state = self.state();
-        MessageResult(RegistryStats {
+        MessageResult(self.with(|state| RegistryStats {
             connections: state.conns.len(),
             topics: state.topics.len(),
             window_keys: state.by_key.len(),
-        })
+        }))
     }
 }
 
@@ -472,10 +546,7 @@ impl Handler<MembersOf> for TopicRegistry {
     type Result = usize;
 
     fn handle(&mut self, msg: MembersOf, _ctx: &mut Self::Context) -> usize {
-        self.state()
-            .topics
-            .get(msg.0.as_str())
-            .map_or(0, HashMap::len)
+        self.with(|state| state.topics.get(msg.0.as_str()).map_or(0, HashMap::len))
     }
 }
 
@@ -483,7 +554,7 @@ impl Handler<ApplicationTopicsOf> for TopicRegistry {
     type Result = Option<BTreeSet<String>>;
 
     fn handle(&mut self, msg: ApplicationTopicsOf, _ctx: &mut Self::Context) -> Self::Result {
-        self.state().application_topics(msg.0)
+        self.with(|state| state.application_topics(msg.0))
     }
 }
 
@@ -498,13 +569,13 @@ mod tests {
     use crate::broker::{HistorySettings, MemoryBroker, TopicChange, WindowRecord};
     use crate::identity::{window_topic, WindowInfo};
 
-    /// A member that notes each frame with the thread that queued it.
+    /// A member that notes each frame with the thread that queued it, and its offset.
     #[derive(Default)]
-    struct Recorder(parking_lot::Mutex<Vec<(ThreadId, ByteString)>>);
+    struct Recorder(parking_lot::Mutex<Vec<(ThreadId, ByteString, Option<u64>)>>);
 
     impl Member for Recorder {
-        fn deliver(&self, frame: ByteString, _offset: Option<u64>) -> bool {
-            self.0.lock().push((thread::current().id(), frame));
+        fn deliver(&self, frame: ByteString, offset: Option<u64>) -> bool {
+            self.0.lock().push((thread::current().id(), frame, offset));
             true
         }
         fn evict(&self, _reason: Eviction) {}
@@ -549,7 +620,7 @@ mod tests {
             // No await in between: the frames were queued by `publish` itself, here.
             let seen = member.0.lock().clone();
             assert_eq!(seen.len(), 2, "history {history:?}");
-            assert!(seen.iter().all(|(t, _)| *t == thread::current().id()));
+            assert!(seen.iter().all(|(t, _, _)| *t == thread::current().id()));
             assert!(seen[0].1.starts_with("one") && seen[1].1.starts_with("two"));
         }
     }
@@ -596,9 +667,124 @@ mod tests {
             .publish(publication(&window_topic(key.as_str()), "to the window"))
             .await
             .unwrap();
-        let frames: Vec<ByteString> = member.0.lock().iter().map(|(_, f)| f.clone()).collect();
+        let frames: Vec<ByteString> = member.0.lock().iter().map(|(_, f, _)| f.clone()).collect();
         assert_eq!(frames, ["hello", "to the window"]);
         assert_eq!(registry.send(MembersOf("room".into())).await.unwrap(), 1);
+    }
+
+    /// Runs a publication to completion on the calling thread (the memory broker's `publish`
+    /// never waits on anything but its locks).
+    fn publish_now(broker: &MemoryBroker, topic: &str, text: &str) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(broker.publish(publication(topic, text)))
+            .unwrap();
+    }
+
+    /// A registry joined by one connection in `topic`, without an actor: the handle is all a
+    /// broker and a connection need.
+    fn joined(broker: &Arc<MemoryBroker>, topic: &str, member: SharedMember) -> TopicRegistry {
+        let shared: Arc<dyn Broker> = broker.clone();
+        let registry = TopicRegistry::new(shared, Arc::new(Metrics::new()), || "resync".into());
+        registry.handle().join(Join {
+            conn: ConnId::next(),
+            key: None,
+            topics: vec![topic.into()],
+            version: 0,
+            member,
+        });
+        registry
+    }
+
+    /// A member whose first delivery blocks until the test lets it go.
+    struct Stuck {
+        entered: std::sync::mpsc::SyncSender<()>,
+        go: parking_lot::Mutex<std::sync::mpsc::Receiver<()>>,
+        frames: parking_lot::Mutex<Vec<ByteString>>,
+    }
+
+    impl Member for Stuck {
+        fn deliver(&self, frame: ByteString, _offset: Option<u64>) -> bool {
+            let first = self.frames.lock().is_empty();
+            self.frames.lock().push(frame);
+            if first {
+                self.entered.send(()).unwrap();
+                self.go.lock().recv().unwrap();
+            }
+            true
+        }
+        fn evict(&self, _reason: Eviction) {}
+        fn release(&self) {}
+    }
+
+    #[test]
+    fn a_publisher_that_finds_a_fan_out_under_way_leaves_its_trigger_to_it_and_returns() {
+        let (entered, entered_rx) = std::sync::mpsc::sync_channel(1);
+        let (go_tx, go) = std::sync::mpsc::channel();
+        let stuck = Arc::new(Stuck {
+            entered,
+            go: parking_lot::Mutex::new(go),
+            frames: parking_lot::Mutex::new(Vec::new()),
+        });
+        let broker = Arc::new(MemoryBroker::new(16));
+        let shared: SharedMember = stuck.clone();
+        let _registry = joined(&broker, "room", shared);
+        // Thread A fans "first" out and is held inside the delivery, holding the lock.
+        let first = {
+            let broker = broker.clone();
+            thread::spawn(move || publish_now(&broker, "room", "first"))
+        };
+        entered_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        // Thread B publishes meanwhile: it must come back without waiting for A.
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let second = {
+            let broker = broker.clone();
+            thread::spawn(move || {
+                publish_now(&broker, "room", "second");
+                done_tx.send(()).unwrap();
+            })
+        };
+        let returned = done.recv_timeout(Duration::from_secs(5));
+        go_tx.send(()).unwrap();
+        first.join().unwrap();
+        second.join().unwrap();
+        assert!(
+            returned.is_ok(),
+            "the second publisher waited for the first fan-out"
+        );
+        // A delivered B's trigger before letting go of the lock, after its own.
+        assert_eq!(*stuck.frames.lock(), ["first", "second"]);
+    }
+
+    #[test]
+    fn concurrent_publishers_deliver_every_offset_once_in_order() {
+        let broker = Arc::new(MemoryBroker::with_history(16, HistorySettings::default()));
+        let member = Arc::new(Recorder::default());
+        let shared: SharedMember = member.clone();
+        let _registry = joined(&broker, "room", shared);
+        let publishers: Vec<_> = (0..4)
+            .map(|p| {
+                let broker = broker.clone();
+                thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .unwrap();
+                    runtime.block_on(async {
+                        for i in 0..2_000 {
+                            let text = format!("{{\"p\":{p},\"i\":{i}}}");
+                            broker.publish(publication("room", &text)).await.unwrap();
+                        }
+                    });
+                })
+            })
+            .collect();
+        for publisher in publishers {
+            publisher.join().unwrap();
+        }
+        let offsets: Vec<u64> = member.0.lock().iter().map(|(_, _, o)| o.unwrap()).collect();
+        assert_eq!(offsets, (1..=8_000).collect::<Vec<u64>>());
     }
 
     #[actix_web::test]
