@@ -80,6 +80,44 @@ const HAND_OFF_AFTER: std::time::Duration = std::time::Duration::from_micros(250
 /// the lock themselves: a bound on what waits, and back-pressure on publishers beyond it.
 const MAX_WAITING: usize = 1024;
 
+/// Bytes of frames that may wait so (with [`MAX_WAITING`]).
+const MAX_WAITING_BYTES: usize = 8 << 20;
+
+/// Events left for the state's lock holder, oldest first, and the bytes of their frames.
+#[derive(Default)]
+struct Waiting {
+    /// The events, in the order they are to be applied.
+    events: VecDeque<BrokerEvent>,
+    /// Bytes of the frames of the deliveries among them.
+    bytes: usize,
+}
+
+impl Waiting {
+    fn push(&mut self, event: BrokerEvent) {
+        self.bytes += frame_bytes(&event);
+        self.events.push_back(event);
+    }
+
+    fn pop(&mut self) -> Option<BrokerEvent> {
+        let event = self.events.pop_front()?;
+        self.bytes -= frame_bytes(&event);
+        Some(event)
+    }
+
+    /// Whether publishers should wait for the lock rather than leave more.
+    fn crowded(&self) -> bool {
+        self.events.len() > MAX_WAITING || self.bytes > MAX_WAITING_BYTES
+    }
+}
+
+/// The bytes a waiting event holds on to: a delivery's frame.
+fn frame_bytes(event: &BrokerEvent) -> usize {
+    match event {
+        BrokerEvent::Deliver(publication) => publication.payload.len(),
+        _ => 0,
+    }
+}
+
 /// The registry's state behind its lock, and the events waiting for it: what a broker
 /// applies events to ([`EventSink`]).
 ///
@@ -93,7 +131,7 @@ struct Shared {
     /// Who is where.
     state: Mutex<State>,
     /// Events left by publishers that found the lock taken, oldest first.
-    waiting: Mutex<VecDeque<BrokerEvent>>,
+    waiting: Mutex<Waiting>,
 }
 
 impl Shared {
@@ -110,14 +148,14 @@ impl Shared {
     fn release<'a>(&'a self, mut state: MutexGuard<'a, State>) {
         loop {
             loop {
-                let next = self.waiting.lock().pop_front();
+                let next = self.waiting.lock().pop();
                 match next {
                     Some(event) => state.apply(event),
                     None => break,
                 }
             }
             drop(state);
-            if self.waiting.lock().is_empty() {
+            if self.waiting.lock().events.is_empty() {
                 return;
             }
             match self.state.try_lock() {
@@ -166,11 +204,11 @@ impl fmt::Debug for RegistryHandle {
 
 impl EventSink for Shared {
     fn queue(&self, event: BrokerEvent) {
-        self.waiting.lock().push_back(event);
+        self.waiting.lock().push(event);
     }
 
     fn flush(&self) {
-        let crowded = self.waiting.lock().len() > MAX_WAITING;
+        let crowded = self.waiting.lock().crowded();
         let state = if crowded {
             // Too much waits already: wait for the lock like everyone else.
             self.state.lock()
@@ -226,7 +264,7 @@ impl TopicRegistry {
                 by_key: HashMap::new(),
                 resync_frame,
             }),
-            waiting: Mutex::new(VecDeque::new()),
+            waiting: Mutex::new(Waiting::default()),
         });
         let sink: Arc<dyn EventSink> = state.clone();
         let sink: Weak<dyn EventSink> = Arc::downgrade(&sink);
@@ -785,6 +823,22 @@ mod tests {
         }
         let offsets: Vec<u64> = member.0.lock().iter().map(|(_, _, o)| o.unwrap()).collect();
         assert_eq!(offsets, (1..=8_000).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn what_waits_for_the_lock_is_bounded_in_events_and_in_bytes() {
+        let deliver = |text: String| BrokerEvent::Deliver(Arc::new(publication("room", &text)));
+        let mut waiting = Waiting::default();
+        for _ in 0..MAX_WAITING {
+            waiting.push(deliver("x".into()));
+        }
+        assert!(!waiting.crowded());
+        waiting.push(BrokerEvent::Resync);
+        assert!(waiting.crowded(), "one event more than the bound");
+        while waiting.pop().is_some() {}
+        assert_eq!((waiting.events.len(), waiting.bytes), (0, 0));
+        waiting.push(deliver("y".repeat(MAX_WAITING_BYTES + 1)));
+        assert!(waiting.crowded(), "one large frame is enough");
     }
 
     #[actix_web::test]
