@@ -183,9 +183,9 @@ pub trait Broker: Send + Sync + 'static {
     /// `None`.
     fn take_events(&self) -> Option<mpsc::Receiver<BrokerEvent>>;
 
-    /// Asks the broker to apply this node's events to `sink` directly, in order, on the
-    /// thread that causes them, instead of sending them on the stream of
-    /// [`Broker::take_events`]. Returns whether it will: a broker whose events come from
+    /// Asks the broker to hand this node's events to `sink` directly, in order, from the
+    /// thread that causes them ([`EventSink::queue`], then [`EventSink::flush`]), instead of
+    /// sending them on the stream of [`Broker::take_events`]. Returns whether it will: a broker whose events come from
     /// elsewhere (another node, a network reader) keeps its stream and answers `false`.
     /// The broker holds `sink` weakly: once it is gone, publishing fails with
     /// [`BrokerError::Stopped`].

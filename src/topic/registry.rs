@@ -122,11 +122,12 @@ fn frame_bytes(event: &BrokerEvent) -> usize {
 /// applies events to ([`EventSink`]).
 ///
 /// A fan-out to thousands of connections holds the lock for a millisecond or two. A
-/// publisher on another thread that finds it taken does not block its thread (and the
-/// connections it serves): it leaves its event in `waiting` and returns, and whoever holds
-/// the lock applies the waiting events, in the order they came, before letting go. So every
-/// event is applied once, in order, and a publisher that finds the lock free applies its
-/// own at once (a handler's trigger to its own window is queued before `publish` returns).
+/// publisher on another thread that finds it taken waits at most [`HAND_OFF_AFTER`], not the
+/// whole fan-out (its thread serves connections too): then it leaves its event in `waiting`
+/// and returns, and whoever holds the lock applies the waiting events, in the order they
+/// came, before letting go. So every event is applied once, in order, and a publisher that
+/// gets the lock applies its own (a handler's trigger to its own window is queued before
+/// `publish` returns unless another thread is fanning out at that moment).
 struct Shared {
     /// Who is where.
     state: Mutex<State>,

@@ -1,10 +1,11 @@
 //! A `Window`: one websocket connection of a browser window, served by one task.
 //!
-//! The connection joins the registry as it starts, then, until it is over, its task reads the client's
-//! messages, pings it, renews its registration and runs the connection's [`Writer`], all
-//! from one future: an idle window costs one small task, with its timers inside it. Calls
-//! run as tasks of their own and answer through the outbox; so do the registration's
-//! renewals and the recovery of what the connection missed, which are short-lived.
+//! The connection joins the registry as it starts; then, until it is over, its task reads
+//! the client's messages, pings it, renews its registration and runs the connection's
+//! [`Writer`], all from one future: an idle window costs one small task, with its timers
+//! inside it. Calls run as tasks of their own and answer through the outbox; so do the
+//! registration's renewals and the recovery of what the connection missed, which are
+//! short-lived.
 
 use std::future::Future;
 use std::pin::Pin;
