@@ -22,8 +22,10 @@
 //! - [`broker`]: the [`Broker`](broker::Broker) trait (fan-out across nodes, window
 //!   registrations, topic history and recovery) and its in-memory and Redis
 //!   implementations.
-//! - `topic`: topic names ([`TopicName`]), window registrations ([`Windows`]), the
-//!   `TopicRegistry` actor (who is in which topic on this node) and the `History` handle
+//! - `topic`: topic names ([`TopicName`]), window registrations ([`Windows`]), the topic
+//!   registry (who is in which topic on this node: one locked state, reached by
+//!   connections and the in-memory broker through a `RegistryHandle`, and the
+//!   `TopicRegistry` actor for a broker's event stream) and the `History` handle
 //!   (positions and recoveries for connections). Uses the broker; knows nothing of HTTP,
 //!   websockets or frames.
 //! - `signal`: the [`SignalRouter`] (handlers, permissions, queues, triggers) and the
