@@ -94,7 +94,14 @@ impl Server {
 
     /// Starts the registry and binds the HTTP server. Must run inside an actix system
     /// (`#[actix_web::main]`, `actix_rt::System`).
+    ///
+    /// # Errors
+    /// An [`io::ErrorKind::InvalidInput`] naming the option when the configuration fails
+    /// [`Config::validate`] (as `switchboard serve` refuses it), or the error of binding.
     pub fn start(self) -> io::Result<RunningServer> {
+        self.config
+            .validate()
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
         let config = Arc::new(self.config);
         let windows = self.router.windows().clone();
         let metrics = self.router.metrics().clone();

@@ -995,3 +995,28 @@ async fn an_unmasked_client_frame_closes_with_1002() {
         common::raw::read_more(&mut tcp, &mut received).await;
     }
 }
+
+/// A server built as a library, with options `switchboard serve` would refuse, does not start
+/// (it would otherwise ping without pause, or close every window at once): `start` names the
+/// option, as the binary does.
+#[test]
+fn a_server_started_from_code_refuses_an_invalid_configuration() {
+    type BreakIt = fn(&mut Config);
+    let cases: [(&str, BreakIt); 3] = [
+        ("ping_interval_secs", |c| c.ping_interval_secs = 0),
+        ("ws_path", |c| c.ws_path = "ws".into()),
+        ("outbound_queue", |c| c.outbound_queue = 0),
+    ];
+    for (option, break_it) in cases {
+        let mut config = common::config();
+        break_it(&mut config);
+        let router = switchboard::SignalRouter::builder()
+            .build()
+            .expect("no handlers");
+        let error = actix_web::rt::System::new()
+            .block_on(async move { switchboard::Server::new(config, router).start().err() })
+            .expect("an invalid configuration is refused");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains(option), "{option}: {error}");
+    }
+}
