@@ -89,6 +89,16 @@ impl MemoryBroker {
     }
 }
 
+/// Gives `publication` the next offset, appends it to its topics' history, and makes the
+/// delivery of it (the frame with its offset). Called under the history's lock, by whoever
+/// queues the delivery before letting go of it, so deliveries are queued in offset order.
+fn numbered(streams: &mut Streams, mut publication: Publication) -> BrokerEvent {
+    let entry = streams.append(&publication.topics, &publication.payload, Instant::now());
+    publication.payload = entry.frame;
+    publication.offset = Some(entry.offset);
+    BrokerEvent::Deliver(Arc::new(publication))
+}
+
 impl Default for MemoryBroker {
     /// Room for 65,536 events, and the default history.
     fn default() -> Self {
@@ -110,7 +120,7 @@ impl Broker for MemoryBroker {
         self.sink.set(sink).is_ok()
     }
 
-    async fn publish(&self, mut publication: Publication) -> Result<(), PublishError> {
+    async fn publish(&self, publication: Publication) -> Result<(), PublishError> {
         let Some(streams) = &self.streams else {
             return self
                 .emit(BrokerEvent::Deliver(Arc::new(publication)))
@@ -123,14 +133,7 @@ impl Broker for MemoryBroker {
                 .ok_or(PublishError::Broker(BrokerError::Stopped))?;
             // The offset is given out and the trigger queued under one lock, so every
             // connection receives offsets in increasing order; it is delivered without it.
-            {
-                let mut streams = streams.lock();
-                let entry =
-                    streams.append(&publication.topics, &publication.payload, Instant::now());
-                publication.payload = entry.frame;
-                publication.offset = Some(entry.offset);
-                sink.queue(BrokerEvent::Deliver(Arc::new(publication)));
-            }
+            sink.queue(numbered(&mut streams.lock(), publication));
             sink.flush();
             return Ok(());
         }
@@ -141,11 +144,7 @@ impl Broker for MemoryBroker {
             .reserve()
             .await
             .map_err(|_| PublishError::Broker(BrokerError::Stopped))?;
-        let mut streams = streams.lock();
-        let entry = streams.append(&publication.topics, &publication.payload, Instant::now());
-        publication.payload = entry.frame;
-        publication.offset = Some(entry.offset);
-        permit.send(BrokerEvent::Deliver(Arc::new(publication)));
+        permit.send(numbered(&mut streams.lock(), publication));
         Ok(())
     }
 
