@@ -19,6 +19,7 @@ pub fn signals(builder: SignalRouterBuilder) -> SignalRouterBuilder {
     builder
         .data(Notifications::default())
         .signal(signals::echo)
+        .signal(signals::mirror)
         .signal(signals::join)
         .signal(signals::leave)
         .signal(signals::say)

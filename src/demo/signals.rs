@@ -42,6 +42,13 @@ pub async fn echo(ctx: SignalContext, #[opts] opts: Opts) -> Result<Opts, Signal
     Ok(opts)
 }
 
+/// Replies with its options, and nothing else: one request, one reply frame (the benchmark's
+/// like-for-like round trip against a server that answers each request with one frame).
+#[signal(path = "demo.mirror", allowed = everyone)]
+pub async fn mirror(_ctx: SignalContext, #[opts] opts: Opts) -> Result<Opts, SignalError> {
+    Ok(opts)
+}
+
 /// Adds the calling window to the topic `room:<room>`.
 #[signal(path = "demo.join", allowed = everyone)]
 pub async fn join(ctx: SignalContext, room: String) -> Result<Value, SignalError> {

@@ -1,5 +1,8 @@
 //! Frames from the browser (PROTOCOL.md §4): parsing a text frame into a call.
 
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Longest signal name accepted, in bytes (PROTOCOL.md §1).
@@ -52,11 +55,12 @@ pub fn parse_frame(text: &str) -> Result<Inbound, BadFrame> {
     if text == HEARTBEAT {
         return Ok(Inbound::Heartbeat);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| bad(format!("invalid JSON: {e}")))?;
-    let Value::Object(mut frame) = value else {
-        return Err(bad("a frame must be a JSON object"));
+    let fields = match serde_json::from_str::<Fields>(text) {
+        Ok(Fields(Some(fields))) => fields,
+        Ok(Fields(None)) => return Err(bad("a frame must be a JSON object")),
+        Err(e) => return Err(bad(format!("invalid JSON: {e}"))),
     };
-    let signal = match frame.remove("signal") {
+    let signal = match fields.signal {
         Some(Value::String(s)) if super::is_valid_signal_name(&s) => s,
         Some(Value::String(_)) => {
             return Err(bad(
@@ -66,12 +70,12 @@ pub fn parse_frame(text: &str) -> Result<Inbound, BadFrame> {
         Some(_) => return Err(bad("`signal` must be a string")),
         None => return Err(bad("missing `signal`")),
     };
-    let opts = match frame.remove("opts") {
+    let opts = match fields.opts {
         None => Map::new(),
         Some(Value::Object(opts)) => opts,
         Some(_) => return Err(bad("`opts` must be a JSON object")),
     };
-    let id = match frame.remove("id") {
+    let id = match fields.id {
         None => None,
         Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_CALL_ID_CHARS => {
             Some(CallId(Value::String(s)))
@@ -84,6 +88,113 @@ pub fn parse_frame(text: &str) -> Result<Inbound, BadFrame> {
         }
     };
     Ok(Inbound::Call { signal, opts, id })
+}
+
+/// The members of a frame that a call reads, as they came; `None` when the frame is valid
+/// JSON but not an object.
+///
+/// Read straight from the text: the frame is not built as a JSON object first and then
+/// taken apart (its keys allocated, then looked up and removed), and members it does not
+/// know are checked as JSON and skipped. As with a JSON object, a repeated member keeps its
+/// last value.
+struct Fields(Option<CallFields>);
+
+/// See [`Fields`].
+#[derive(Default)]
+struct CallFields {
+    signal: Option<Value>,
+    opts: Option<Value>,
+    id: Option<Value>,
+}
+
+/// A member's name, as far as a call cares.
+enum Member {
+    Signal,
+    Opts,
+    Id,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = Member;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Member, E> {
+                Ok(match name {
+                    "signal" => Member::Signal,
+                    "opts" => Member::Opts,
+                    "id" => Member::Id,
+                    _ => Member::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(Name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FieldsVisitor)
+    }
+}
+
+/// Reads an object's members into [`CallFields`], and any other JSON value as `None`.
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Fields;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+        let mut fields = CallFields::default();
+        while let Some(member) = map.next_key::<Member>()? {
+            match member {
+                Member::Signal => fields.signal = Some(map.next_value()?),
+                Member::Opts => fields.opts = Some(map.next_value()?),
+                Member::Id => fields.id = Some(map.next_value()?),
+                Member::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Fields(Some(fields)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Fields, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Fields(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Fields, E> {
+        Ok(Fields(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Fields, E> {
+        Ok(Fields(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Fields, E> {
+        Ok(Fields(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Fields, E> {
+        Ok(Fields(None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Fields, E> {
+        Ok(Fields(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Fields, E> {
+        Ok(Fields(None))
+    }
 }
 
 #[cfg(test)]
@@ -132,5 +243,28 @@ mod tests {
         }
         let long_id = format!(r#"{{"signal":"a","id":"{}"}}"#, "x".repeat(65));
         assert!(parse_frame(&long_id).is_err());
+    }
+
+    #[test]
+    fn members_are_read_as_a_json_object_would_hold_them() {
+        // Other members are skipped, a repeated one keeps its last value, escaped names
+        // are the names they spell.
+        assert_eq!(
+            call(r#"{"x":[1,{"y":null}],"signal":"a","opts":{"o":1},"signal":"b","z":"s"}"#),
+            ("b".into(), json!({"o":1}), None)
+        );
+        assert_eq!(
+            call(r#"{"sig\u006eal":"a","\u0069d":"r"}"#),
+            ("a".into(), json!({}), Some(json!("r")))
+        );
+        for not_an_object in ["[]", "[{\"signal\":\"a\"}]", "1", "-1", "1.5", "\"s\"", "true", "null"] {
+            let err = parse_frame(not_an_object).unwrap_err();
+            assert_eq!(err.0, "a frame must be a JSON object", "{not_an_object}");
+        }
+        // A skipped member must still be JSON; so must what follows the object.
+        for broken in [r#"{"signal":"a","x":[1,}"#, r#"{"signal":"a"} x"#, r#"{"signal":"a""#] {
+            let err = parse_frame(broken).unwrap_err();
+            assert!(err.0.starts_with("invalid JSON"), "{broken}: {err}");
+        }
     }
 }

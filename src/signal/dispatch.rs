@@ -203,11 +203,7 @@ impl SignalRouter {
             }
             Err(panic) => Ok(Err(panic)),
         };
-        self.inner
-            .metrics
-            .handler_duration
-            .with_label_values(&[entry.spec.path.as_str()])
-            .observe(started.elapsed().as_secs_f64());
+        entry.duration.observe(started.elapsed().as_secs_f64());
         match outcome {
             Ok(Ok(result)) => result,
             Ok(Err(panic)) => {

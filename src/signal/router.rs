@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use prometheus::Histogram;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
@@ -91,6 +92,9 @@ pub(crate) struct Entry {
     pub(crate) queue: Arc<Queue>,
     /// Its time limit.
     pub(crate) timeout: Duration,
+    /// Its series of the handler-duration histogram, looked up once here rather than by
+    /// label on every call.
+    pub(crate) duration: Histogram,
 }
 
 pub(crate) struct Inner {
@@ -343,6 +347,7 @@ impl SignalRouterBuilder {
     /// Builds the router, refusing duplicate (signal, function) pairs and invalid names.
     pub fn build(self) -> Result<SignalRouter, BuildError> {
         let mut queues = Queues::default();
+        let metrics = self.metrics.unwrap_or_default();
         let mut handlers: HashMap<String, Vec<Arc<Entry>>> = HashMap::new();
         for handler in self.handlers {
             let spec = handler.spec();
@@ -362,11 +367,11 @@ impl SignalRouterBuilder {
             entries.push(Arc::new(Entry {
                 queue: queues.get_or_create(&spec.queue, &self.settings.queues),
                 timeout: spec.timeout.unwrap_or(self.settings.handler_timeout),
+                duration: metrics.handler_duration.with_label_values(&[&spec.path]),
                 handler,
                 spec,
             }));
         }
-        let metrics = self.metrics.unwrap_or_default();
         let backend = match &self.settings.backend {
             Some(settings) => Some(Arc::new(
                 Backend::new(settings, self.settings.queues.clone(), metrics.clone())

@@ -3,15 +3,15 @@
 //! The connection joins the registry as it starts; then, until it is over, its task reads
 //! the client's messages, pings it, renews its registration and runs the connection's
 //! [`Writer`], all from one future: an idle window costs one small task, with its timers
-//! inside it. Calls run as tasks of their own and answer through the outbox; so do the
-//! registration's renewals and the recovery of what the connection missed, which are
-//! short-lived.
+//! inside it. Calls that wait run as tasks of their own (the others run to their end at
+//! once) and answer through the outbox; so do the registration's renewals and the recovery
+//! of what the connection missed, which are short-lived.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_util::Stream;
@@ -203,7 +203,8 @@ impl Window {
         true
     }
 
-    /// Runs a call as its own task; with an `id`, its outcome is sent back as one reply frame.
+    /// Runs a call (to its end at once, or as a task of its own once it waits); with an `id`,
+    /// its outcome is sent back as one reply frame.
     fn call(&mut self, signal: String, opts: Opts, id: Option<CallId>) {
         if !self.admit(&opts, id.as_ref()) {
             return;
@@ -213,7 +214,7 @@ impl Window {
         let connection = ConnectionTopics::new(self.services.registry.clone(), self.conn);
         let outbox = self.outbox.clone();
         let in_flight = InFlight::enter(&self.in_flight);
-        actix::spawn(async move {
+        let mut call = Box::pin(async move {
             let outcome = router
                 .call_over(info, Some(connection), &signal, opts)
                 .await;
@@ -235,6 +236,19 @@ impl Window {
                 }
             }
         });
+        // Most calls finish without waiting (a handler that computes and answers, a trigger
+        // through the in-memory broker): such a call runs to its end here, on the
+        // connection's turn, with no task to create and schedule. A call that waits becomes
+        // a task of its own, whose first poll registers its waker with whatever it waits
+        // for (the waker given here wakes nothing; the poll after it is the one that
+        // counts, as for any future polled again).
+        if call
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending()
+        {
+            actix::spawn(call);
+        }
     }
 }
 

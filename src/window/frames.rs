@@ -19,6 +19,7 @@ use actix_codec::Decoder;
 use actix_http::ws::{Codec, Frame, ProtocolError};
 use actix_web::web::BytesMut;
 use futures_util::Stream;
+use tokio::io::Interest;
 use tokio::net::TcpStream;
 
 /// Size of the per-thread scratch buffer a readable socket is read into: one read takes at
@@ -44,8 +45,25 @@ impl Source for SocketSource {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         loop {
             ready!(self.0.poll_read_ready(cx))?;
-            // `try_read` clears the readiness on `WouldBlock`; poll it again then.
-            match self.0.try_read(buf) {
+            let mut short = 0;
+            let result = self.0.try_io(Interest::READABLE, || {
+                let read = self.0.try_read(buf)?;
+                if read > 0 && read < buf.len() {
+                    // Less than asked for: the socket is drained. Answering `WouldBlock`
+                    // here clears its readiness (as tokio's own `poll_read` does on a short
+                    // read), so the next poll waits for new bytes instead of making a
+                    // system call that finds none: one `recv` per client frame, not two.
+                    // Bytes that come after the read set the readiness again.
+                    short = read;
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
+                Ok(read)
+            });
+            match result {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock && short > 0 => {
+                    return Poll::Ready(Ok(short))
+                }
+                // The readiness is cleared; poll it again.
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
                 result => return Poll::Ready(result),
             }
