@@ -257,12 +257,25 @@ mod tests {
             call(r#"{"sig\u006eal":"a","\u0069d":"r"}"#),
             ("a".into(), json!({}), Some(json!("r")))
         );
-        for not_an_object in ["[]", "[{\"signal\":\"a\"}]", "1", "-1", "1.5", "\"s\"", "true", "null"] {
+        for not_an_object in [
+            "[]",
+            "[{\"signal\":\"a\"}]",
+            "1",
+            "-1",
+            "1.5",
+            "\"s\"",
+            "true",
+            "null",
+        ] {
             let err = parse_frame(not_an_object).unwrap_err();
             assert_eq!(err.0, "a frame must be a JSON object", "{not_an_object}");
         }
         // A skipped member must still be JSON; so must what follows the object.
-        for broken in [r#"{"signal":"a","x":[1,}"#, r#"{"signal":"a"} x"#, r#"{"signal":"a""#] {
+        for broken in [
+            r#"{"signal":"a","x":[1,}"#,
+            r#"{"signal":"a"} x"#,
+            r#"{"signal":"a""#,
+        ] {
             let err = parse_frame(broken).unwrap_err();
             assert!(err.0.starts_with("invalid JSON"), "{broken}: {err}");
         }

@@ -433,6 +433,17 @@ pin_project! {
     }
 }
 
+/// The connection is over (its writer is done: the close frame is written and the client
+/// closed, or the socket failed): it stops, unless it was stopping already.
+fn over(stage: &mut Stage, window: &mut Window) -> Poll<()> {
+    if !matches!(stage, Stage::Closing) {
+        *stage = Stage::Closing;
+        let reason = window.outbox.reason().unwrap_or(Disconnect::Normal);
+        window.stop(reason);
+    }
+    Poll::Ready(())
+}
+
 /// When the timer of an open connection fires next: the next ping, or the next renewal when
 /// it comes first.
 fn next_wake(ping: TokioInstant, renewal: Option<TokioInstant>) -> TokioInstant {
@@ -472,14 +483,7 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
         let mut this = self.project();
         loop {
             if Pin::new(&mut *this.writer).poll(cx).is_ready() {
-                // The connection is over: its close frame is written and the client closed,
-                // or the socket failed.
-                if !matches!(this.stage, Stage::Closing) {
-                    *this.stage = Stage::Closing;
-                    let reason = this.window.outbox.reason().unwrap_or(Disconnect::Normal);
-                    this.window.stop(reason);
-                }
-                return Poll::Ready(());
+                return over(this.stage, this.window);
             }
             if let Stage::Closing = this.stage {
                 if this.timer.as_mut().poll(cx).is_ready() {
@@ -491,6 +495,7 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
             }
             // Open.
             let mut turns = 0;
+            let mut answered = false;
             while *this.reading && !this.window.outbox.is_closed() {
                 if turns == MESSAGES_PER_TURN {
                     cx.waker().wake_by_ref();
@@ -498,13 +503,25 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
                 }
                 turns += 1;
                 match Pin::new(&mut *this.messages).poll_next(cx) {
-                    Poll::Ready(Some(message)) => this.window.on_message(message),
+                    Poll::Ready(Some(message)) => {
+                        this.window.on_message(message);
+                        answered = true;
+                    }
                     Poll::Ready(None) => {
                         // The client's side ended: nothing more can arrive.
                         *this.reading = false;
                         this.window.outbox.close(Disconnect::Normal);
                     }
                     Poll::Pending => break,
+                }
+            }
+            if answered {
+                // What the messages produced (replies, a heartbeat's answer, a pong) leaves in
+                // this turn: the writer's wait for more frames is for fan-outs, which other
+                // tasks push, not for the answers of this one.
+                this.writer.write_now();
+                if Pin::new(&mut *this.writer).poll(cx).is_ready() {
+                    return over(this.stage, this.window);
                 }
             }
             while this.timer.as_mut().poll(cx).is_ready() {

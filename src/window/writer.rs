@@ -239,6 +239,12 @@ impl Writer {
         }
     }
 
+    /// Makes the next poll write what is queued without first letting the thread's other
+    /// tasks run ([`Writer::poll`]): for frames the connection's own task just queued.
+    pub(super) fn write_now(&mut self) {
+        self.gathered = GATHER_TURNS;
+    }
+
     /// Makes the end of the connection a reset (its client takes no bytes): what was not
     /// sent is discarded when the writer and the reader are dropped.
     pub(super) fn reset(&self) {
