@@ -82,6 +82,10 @@ enum Command {
         /// Requests each window keeps in flight.
         #[arg(long, default_value_t = 1)]
         in_flight: usize,
+        /// Signal called (Switchboard: `demo.mirror` answers with one frame, `demo.echo` with
+        /// two; other servers answer any request with one).
+        #[arg(long, default_value = "demo.echo")]
+        signal: String,
     },
     /// Clients connect, heartbeat and disconnect in a loop: cycles/s and memory after.
     Churn {
@@ -193,7 +197,7 @@ struct TargetArgs {
     /// Trigger body template (`{seq}`, `{t}`).
     #[arg(long)]
     trigger_body: Option<String>,
-    /// Request frame template (`{id}`, `{t}`).
+    /// Request frame template (`{signal}`, `{id}`, `{t}`).
     #[arg(long)]
     call_frame: Option<String>,
     /// Registration URL (set it to register windows with a server other than Switchboard).
@@ -298,12 +302,14 @@ async fn run(command: Command) -> Result<(), String> {
             windows,
             seconds,
             in_flight,
+            signal,
         } => (
             target,
             Scenario::Calls(calls::Params {
                 windows,
                 seconds,
                 in_flight,
+                signal,
             }),
         ),
         Command::Churn {

@@ -107,7 +107,8 @@ impl Scenario {
                 json!({"windows": p.windows, "triggers": p.triggers, "rate": p.rate})
             }
             Scenario::Calls(p) => {
-                json!({"windows": p.windows, "seconds": p.seconds, "in_flight": p.in_flight})
+                json!({"windows": p.windows, "seconds": p.seconds, "in_flight": p.in_flight,
+                    "signal": p.signal})
             }
             Scenario::Churn(p) => json!({"clients": p.clients, "seconds": p.seconds}),
             Scenario::Capacity(p) => {
@@ -192,11 +193,16 @@ fn full_plan(peer: Peer) -> Vec<Scenario> {
             }));
         }
     }
-    plan.push(Scenario::Calls(calls::Params {
-        windows: 1_000,
-        seconds: 10.0,
-        in_flight: 1,
-    }));
+    // The target's round trip (one frame back, as every peer answers), then `demo.echo`'s
+    // two frames back.
+    for signal in ["demo.mirror", "demo.echo"] {
+        plan.push(Scenario::Calls(calls::Params {
+            windows: 1_000,
+            seconds: 10.0,
+            in_flight: 1,
+            signal: signal.into(),
+        }));
+    }
     plan.push(Scenario::Churn(churn::Params {
         clients: 100,
         seconds: 10.0,
@@ -235,6 +241,7 @@ fn smoke_plan(peer: Peer) -> Vec<Scenario> {
             windows: 50,
             seconds: 2.0,
             in_flight: 2,
+            signal: "demo.echo".into(),
         }),
         Scenario::Churn(churn::Params {
             clients: 20,

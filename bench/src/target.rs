@@ -42,7 +42,7 @@ pub struct Target {
     /// Bearer key sent with registrations and triggers.
     #[serde(skip)]
     pub api_key: Option<String>,
-    /// Request frame template (`{id}`, `{t}`); its reply must echo `"bench_t":T`.
+    /// Request frame template (`{signal}`, `{id}`, `{t}`); its reply must echo `"bench_t":T`.
     pub call_frame: String,
     /// Server process id, for RSS readings from /proc.
     pub pid: Option<u32>,
@@ -54,9 +54,9 @@ pub const TOPIC: &str = "bench";
 /// The payload every trigger and request carries, read back by markers.
 const PAYLOAD: &str = r#"{"bench_seq":{seq},"bench_t":{t}}"#;
 
-/// The request frame of every preset: Switchboard's `demo.echo` (the peers answer any
-/// frame with an `id` the same way).
-const CALL_FRAME: &str = r#"{"signal":"demo.echo","opts":{"bench_t":{t}},"id":{id}}"#;
+/// The request frame of every preset: a call of Switchboard's `demo.echo` or `demo.mirror`
+/// (the peers answer any frame with an `id` the same way, with one frame).
+const CALL_FRAME: &str = r#"{"signal":"{signal}","opts":{"bench_t":{t}},"id":{id}}"#;
 
 impl Target {
     /// Switchboard at `http://{addr}` with the demo mounted (for `demo.echo`) and `api_key`.
@@ -115,9 +115,12 @@ impl Target {
         fill(&self.trigger_body, &[("{seq}", seq), ("{t}", t)])
     }
 
-    /// Request frame `id` sent at `t` microseconds.
-    pub fn call(&self, id: u64, t: u64) -> String {
-        fill(&self.call_frame, &[("{id}", id), ("{t}", t)])
+    /// Request frame `id` calling `signal`, sent at `t` microseconds.
+    pub fn call(&self, signal: &str, id: u64, t: u64) -> String {
+        fill(
+            &self.call_frame.replace("{signal}", signal),
+            &[("{id}", id), ("{t}", t)],
+        )
     }
 
     /// The websocket URL of a window with `key` (or the plain URL without registration).
@@ -150,7 +153,7 @@ mod tests {
             r#"{"signal":"bench.tick","opts":{"bench_seq":3,"bench_t":99},"to":[{"topic":"bench"}]}"#
         );
         assert_eq!(
-            t.call(7, 5),
+            t.call("demo.echo", 7, 5),
             r#"{"signal":"demo.echo","opts":{"bench_t":5},"id":7}"#
         );
         assert_eq!(t.ws_url_for(Some("K")), "ws://127.0.0.1:1/ws/?dfwskey=K");

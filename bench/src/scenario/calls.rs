@@ -1,5 +1,10 @@
-//! `calls`: M windows each keep requests with `id` in flight (`demo.echo` on Switchboard);
-//! round trips per second and their latency.
+//! `calls`: M windows each keep requests with `id` in flight; round trips per second and
+//! their latency.
+//!
+//! On Switchboard the request calls [`Params::signal`]: `demo.mirror` answers with its reply
+//! alone, as the floor and the other peers answer every request (one frame back: the
+//! like-for-like round trip); `demo.echo` also triggers its options back to the calling
+//! window first (two frames back per round trip). Other servers ignore the signal's name.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +26,8 @@ pub struct Params {
     pub seconds: f64,
     /// Requests each window keeps in flight.
     pub in_flight: usize,
+    /// The signal called (`demo.mirror`: one frame back; `demo.echo`: two).
+    pub signal: String,
 }
 
 /// What one window saw.
@@ -52,10 +59,10 @@ pub async fn run(target: &Target, params: &Params) -> Result<Value, String> {
         .enumerate()
         .map(|(index, ws)| {
             let target = target.clone();
-            let in_flight = params.in_flight;
-            tokio::spawn(
-                async move { call_loop(ws, &target, index as u64, in_flight, deadline).await },
-            )
+            let (in_flight, signal) = (params.in_flight, params.signal.clone());
+            tokio::spawn(async move {
+                call_loop(ws, &target, &signal, index as u64, in_flight, deadline).await
+            })
         })
         .collect();
     let mut latencies = Vec::new();
@@ -82,6 +89,7 @@ pub async fn run(target: &Target, params: &Params) -> Result<Value, String> {
 async fn call_loop(
     mut ws: Ws,
     target: &Target,
+    signal: &str,
     index: u64,
     in_flight: usize,
     deadline: tokio::time::Instant,
@@ -91,7 +99,7 @@ async fn call_loop(
     for _ in 0..in_flight {
         next_id += 1;
         if ws
-            .feed(Message::text(target.call(next_id, now_us())))
+            .feed(Message::text(target.call(signal, next_id, now_us())))
             .await
             .is_err()
         {
@@ -131,7 +139,7 @@ async fn call_loop(
         }
         next_id += 1;
         if ws
-            .send(Message::text(target.call(next_id, now_us())))
+            .send(Message::text(target.call(signal, next_id, now_us())))
             .await
             .is_err()
         {
