@@ -20,7 +20,7 @@ use tokio::time::{Instant as TokioInstant, Sleep};
 
 use super::reassembly::{Incoming, ReadError};
 use super::socket::CLOSE_GRACE;
-use super::writer::{Control, Writer};
+use super::writer::Writer;
 use super::{Outbox, Services, WindowSettings};
 use crate::identity::WindowInfo;
 use crate::limit::TokenBucket;
@@ -41,7 +41,6 @@ pub(super) struct Setup {
     pub(super) resume: Option<Option<String>>,
     pub(super) services: Arc<Services>,
     pub(super) outbox: Outbox,
-    pub(super) control: Arc<Control>,
 }
 
 /// One websocket connection of a browser window.
@@ -64,11 +63,9 @@ pub(super) struct Window {
     version: u64,
     /// The node's router, registry, registrations, history, metrics and window settings.
     services: Arc<Services>,
-    /// The connection's outbound queue (replies, heartbeats, deliveries); its receiving
-    /// side is the connection's writer ([`super::writer::Writer`]).
+    /// The connection's outbound queue (replies, heartbeats, deliveries, pings and pongs);
+    /// its receiving side is the connection's writer ([`super::writer::Writer`]).
     outbox: Outbox,
-    /// Pings and pongs for the writer to send.
-    control: Arc<Control>,
     /// When the client last sent anything (frame, pong), to detect dead peers.
     last_seen: Instant,
     /// How often the registration is renewed while connected (a third of its time-to-live).
@@ -93,7 +90,6 @@ impl Window {
             rate: None,
             in_flight: Arc::new(AtomicUsize::new(0)),
             outbox: setup.outbox,
-            control: setup.control,
             last_seen: Instant::now(),
             renew_every: (setup.ttl / 3).max(Duration::from_millis(100)),
         }
@@ -135,7 +131,7 @@ impl Window {
             self.outbox.close(Disconnect::Normal);
             return;
         }
-        self.control.ping();
+        self.outbox.ping();
     }
 
     fn on_text(&mut self, text: &str) {
@@ -360,7 +356,7 @@ impl Window {
             Ok(Incoming::Text(text)) => self.on_text(&text),
             Ok(Incoming::Binary) => self.reject("binary frames are not accepted"),
             Ok(Incoming::Ping(payload)) => {
-                self.control.pong(payload);
+                self.outbox.pong(payload);
             }
             Ok(Incoming::Pong) => {}
             Ok(Incoming::Close) => self.outbox.close(Disconnect::Normal),

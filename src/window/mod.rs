@@ -175,8 +175,7 @@ pub fn serve(
     } else {
         Outbox::bounded(limits)
     };
-    let control = Arc::new(writer::Control::default());
-    let writer = writer::Writer::new(socket, handshake, outgoing, control.clone(), admission);
+    let writer = writer::Writer::new(socket, handshake, outgoing, admission);
     let window = Window::new(connection::Setup {
         conn: ConnId::next(),
         info: Arc::new(info),
@@ -186,7 +185,6 @@ pub fn serve(
         resume,
         services,
         outbox,
-        control,
     });
     connection::Connection::new(window, stream, writer)
 }

@@ -20,6 +20,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use actix_web::web::Bytes;
 use bytestring::ByteString;
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
@@ -72,6 +73,11 @@ struct Queue {
     /// comes later (the registry was behind the history when it was read) was replayed or
     /// precedes the connection, and is dropped.
     floor: u64,
+    /// A server ping is due.
+    ping: bool,
+    /// The payload of the latest client ping, to answer. At most one waits: a newer pong
+    /// replaces an older one (RFC 6455 §5.5.3 allows answering only the latest ping).
+    pong: Option<Bytes>,
 }
 
 /// Deliveries held back during a recovery.
@@ -175,6 +181,19 @@ impl Outbox {
             },
             OutboxReceiver { shared },
         )
+    }
+
+    /// Asks the writer for a server ping. Control frames are not held during a recovery and
+    /// are not counted against the limits.
+    pub fn ping(&self) {
+        self.shared.queue.lock().ping = true;
+        self.shared.writer.wake();
+    }
+
+    /// Asks the writer for a pong answering a client ping with `payload`.
+    pub fn pong(&self, payload: Bytes) {
+        self.shared.queue.lock().pong = Some(payload);
+        self.shared.writer.wake();
     }
 
     /// Queues a frame. Returns `false` when it was not queued: the queue was full (the
@@ -444,6 +463,14 @@ impl OutboxReceiver {
             || self.shared.reason.get().is_some()
             || self.shared.senders.load(Ordering::Acquire) == 0;
         ready.then_some(frames)
+    }
+
+    /// The control frames due, taken: whether a ping is, and the pong's payload if one is.
+    /// Setting either wakes the writer as a frame does ([`OutboxReceiver::poll_next`]
+    /// registers it).
+    pub fn take_control(&mut self) -> (bool, Option<Bytes>) {
+        let mut queue = self.shared.queue.lock();
+        (std::mem::take(&mut queue.ping), queue.pong.take())
     }
 
     /// A frame still queued, if any: lets a writer flush what was accepted before a close.

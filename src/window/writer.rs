@@ -18,8 +18,6 @@ use std::io::{self, IoSlice};
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -27,8 +25,6 @@ use actix_codec::Encoder;
 use actix_http::ws::{CloseCode, CloseReason, Codec, Message};
 use actix_web::web::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
-use futures_util::task::AtomicWaker;
-use parking_lot::Mutex;
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
@@ -52,42 +48,6 @@ const LINGER_READS_PER_TURN: usize = 16;
 
 /// How long the writer waits, after its close frame, for the client to close its side.
 pub(super) const LINGER: Duration = Duration::from_secs(1);
-
-/// Pings and pongs the window asks the writer to send. At most one of each waits: a newer
-/// pong replaces an older one (RFC 6455 §5.5.3 allows answering only the latest ping). A few
-/// dozen bytes per window, where a channel would allocate a block of slots.
-#[derive(Debug, Default)]
-pub(super) struct Control {
-    /// A server ping is due.
-    ping: AtomicBool,
-    /// The payload of the latest client ping, to answer.
-    pong: Mutex<Option<Bytes>>,
-    /// Wakes the writer when either is set.
-    waker: AtomicWaker,
-}
-
-impl Control {
-    /// Asks for a server ping.
-    pub(super) fn ping(&self) {
-        self.ping.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-
-    /// Asks for a pong answering a client ping with `payload`.
-    pub(super) fn pong(&self, payload: Bytes) {
-        *self.pong.lock() = Some(payload);
-        self.waker.wake();
-    }
-
-    /// Takes what is due, and registers the writer to be woken for what comes next.
-    fn take(&self, cx: &Context<'_>) -> (bool, Option<Bytes>) {
-        self.waker.register(cx.waker());
-        (
-            self.ping.swap(false, Ordering::AcqRel),
-            self.pong.lock().take(),
-        )
-    }
-}
 
 /// Where the writer stands.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,10 +153,8 @@ impl Unwritten {
 pub(super) struct Writer {
     /// The socket, shared with the window's frame reader.
     socket: Rc<TcpStream>,
-    /// The window's queue of text frames and close requests.
+    /// The window's queue of text frames, pings, pongs and close requests.
     outgoing: OutboxReceiver,
-    /// Pings and pongs from the window.
-    control: Arc<Control>,
     /// Server-side websocket framing (no masking), for bursts and control frames.
     codec: Codec,
     /// Where the writer stands.
@@ -222,13 +180,11 @@ impl Writer {
         socket: Rc<TcpStream>,
         handshake: Bytes,
         outgoing: OutboxReceiver,
-        control: Arc<Control>,
         admission: ConnectionGuard,
     ) -> Writer {
         Writer {
             socket,
             outgoing,
-            control,
             codec: Codec::new(),
             state: State::Open,
             unwritten: Unwritten::Chunk(handshake),
@@ -265,10 +221,10 @@ impl Writer {
         self.state = State::Closed;
     }
 
-    /// The next thing to write, from the control slots and the outbox; `Pending` when there
-    /// is nothing (the writer is woken by the next frame, ping, pong or close).
+    /// The next thing to write, from the outbox's control slots and frames; `Pending` when
+    /// there is nothing (the writer is woken by the next frame, ping, pong or close).
     fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<Unwritten> {
-        let (ping, pong) = self.control.take(cx);
+        let (ping, pong) = self.outgoing.take_control();
         let mut buf = BytesMut::new();
         if let Some(payload) = pong {
             self.encode(Message::Pong(payload), &mut buf);
@@ -391,7 +347,11 @@ impl Future for Writer {
                 this.linger = Some(Box::pin(tokio::time::sleep(LINGER)));
                 continue;
             }
-            if let Some(frames) = this.outgoing.backlog() {
+            // (Once the turns are used up, or `write_now` asked, there is nothing to decide.)
+            let backlog = (this.gathered < GATHER_TURNS)
+                .then(|| this.outgoing.backlog())
+                .flatten();
+            if let Some(frames) = backlog {
                 // Something to write: first let the thread's other tasks run once. During a
                 // fan-out the publisher keeps queuing meanwhile, so the write that follows
                 // carries every frame that arrived, not just the first: fewer system calls
