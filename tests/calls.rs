@@ -56,6 +56,38 @@ async fn echo_replies_with_its_options_and_signals_the_calling_window() {
 }
 
 #[tokio::test]
+async fn mirror_replies_with_its_options_and_nothing_else() {
+    let server = TestServer::start();
+    let (_key, mut client) = server.window(&[]).await;
+    let opts = json!({"bench_t": 12, "n": [1, 2]});
+    let reply = client.request("demo.mirror", opts.clone()).await;
+    assert_eq!(reply["result"], opts);
+    client.expect_silence().await;
+}
+
+#[tokio::test]
+async fn a_call_that_waits_does_not_hold_back_the_calls_after_it() {
+    // The first call waits (a task of its own); the second finishes at once, on the
+    // connection's turn, and its reply comes first.
+    let server = TestServer::start();
+    let (_key, mut client) = server.window(&[]).await;
+    client
+        .send_json(json!({"signal": "demo.slow", "opts": {"ms": 300}, "id": "slow"}))
+        .await;
+    client
+        .send_json(json!({"signal": "demo.add", "opts": {"a": 1, "b": 2}, "id": "quick"}))
+        .await;
+    let first = client.recv().await;
+    assert_eq!(
+        (&first["reply_to"], &first["result"]),
+        (&json!("quick"), &json!(3))
+    );
+    let second = client.recv().await;
+    assert_eq!(second["reply_to"], json!("slow"));
+    assert_eq!(second["ok"], json!(true));
+}
+
+#[tokio::test]
 async fn unknown_and_server_only_signals_are_indistinguishable() {
     let server = TestServer::start();
     let mut client = Client::connect(&server, None).await;
