@@ -465,10 +465,11 @@ impl OutboxReceiver {
         ready.then_some(frames)
     }
 
-    /// The control frames due, taken: whether a ping is, and the pong's payload if one is.
-    /// Setting either wakes the writer as a frame does ([`OutboxReceiver::poll_next`]
-    /// registers it).
-    pub fn take_control(&mut self) -> (bool, Option<Bytes>) {
+    /// The control frames due, taken: whether a ping is, and the pong's payload if one is;
+    /// registers the task to be woken when either is set again (as a frame wakes it).
+    pub fn take_control(&mut self, cx: &Context<'_>) -> (bool, Option<Bytes>) {
+        // Before reading: one set in between wakes this registration.
+        self.shared.writer.register(cx.waker());
         let mut queue = self.shared.queue.lock();
         (std::mem::take(&mut queue.ping), queue.pong.take())
     }

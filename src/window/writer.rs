@@ -224,7 +224,7 @@ impl Writer {
     /// The next thing to write, from the outbox's control slots and frames; `Pending` when
     /// there is nothing (the writer is woken by the next frame, ping, pong or close).
     fn poll_take(&mut self, cx: &mut Context<'_>) -> Poll<Unwritten> {
-        let (ping, pong) = self.outgoing.take_control();
+        let (ping, pong) = self.outgoing.take_control(cx);
         let mut buf = BytesMut::new();
         if let Some(payload) = pong {
             self.encode(Message::Pong(payload), &mut buf);
