@@ -572,6 +572,34 @@ mod tests {
         assert_eq!(writer.await.unwrap(), Outgoing::Frame("late".into()));
     }
 
+    #[test]
+    fn a_ping_or_pong_asked_after_the_slots_were_read_wakes_the_writer() {
+        use std::task::Wake;
+
+        /// Counts its wake-ups.
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let (outbox, mut rx) = Outbox::new(4);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(count.clone());
+        let cx = Context::from_waker(&waker);
+        // The writer reads the slots (nothing due yet), then the ping comes.
+        assert_eq!(rx.take_control(&cx), (false, None));
+        outbox.ping();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "the ping woke nobody");
+        assert_eq!(rx.take_control(&cx), (true, None));
+        outbox.pong(Bytes::from_static(b"p"));
+        assert_eq!(count.0.load(Ordering::SeqCst), 2, "the pong woke nobody");
+        assert_eq!(
+            rx.take_control(&cx),
+            (false, Some(Bytes::from_static(b"p")))
+        );
+    }
+
     #[tokio::test]
     async fn a_member_counts_as_a_producer_until_released() {
         let (outbox, mut rx) = Outbox::new(4);
