@@ -281,13 +281,12 @@ fn smoke_failure(scenario: &Scenario, metrics: &Value) -> Option<String> {
     bad.then(|| format!("{} failed its smoke check: {metrics}", scenario.name()))
 }
 
-/// Runs the suite; returns an error when a smoke check failed.
-pub async fn run(options: &Options) -> Result<(), String> {
-    let limit = crate::procinfo::raise_nofile_limit();
-    eprintln!("open-file limit: {limit}");
-    let git = git_describe();
-    let mut runs = Vec::new();
-    let mut failures = Vec::new();
+/// Every run of the suite, in order: each scenario for every peer that has it, one peer
+/// right after the other (in the order of `--peers`), then the next scenario. The peers of
+/// one row are measured seconds apart, not a whole plan apart: this shared machine's speed
+/// drifts by 15–30% over minutes, and a row compares peers.
+fn schedule(options: &Options) -> Vec<(Peer, Scenario)> {
+    let mut rows: Vec<(String, Vec<(Peer, Scenario)>)> = Vec::new();
     for &peer in &options.peers {
         let plan = if options.smoke {
             smoke_plan(peer)
@@ -298,34 +297,51 @@ pub async fn run(options: &Options) -> Result<(), String> {
             if !options.only.is_empty() && !options.only.iter().any(|o| o == scenario.name()) {
                 continue;
             }
-            eprintln!("{} {} {}", peer.name(), scenario.name(), scenario.params());
-            let started = Instant::now();
-            let outcome = match &scenario {
-                Scenario::Capacity(params) => run_capacity(options, params).await,
-                _ => run_one(peer, options, &scenario).await,
-            };
-            let mut run = json!({
-                "scenario": scenario.name(),
-                "peer": peer.name(),
-                "params": scenario.params(),
-            });
-            match outcome {
-                Ok(metrics) => {
-                    eprintln!("  -> {metrics} ({:.1} s)", started.elapsed().as_secs_f64());
-                    if options.smoke {
-                        failures.extend(smoke_failure(&scenario, &metrics));
-                    }
-                    run["metrics"] = metrics;
-                }
-                Err(e) => {
-                    eprintln!("  -> failed: {e}");
-                    failures.push(format!("{} {}: {e}", peer.name(), scenario.name()));
-                    run["error"] = json!(e);
-                }
+            let row = format!("{} {}", scenario.name(), scenario.params());
+            match rows.iter_mut().find(|(key, _)| *key == row) {
+                Some((_, runs)) => runs.push((peer, scenario)),
+                None => rows.push((row, vec![(peer, scenario)])),
             }
-            runs.push(run);
-            write(options, git.as_deref(), &runs)?;
         }
+    }
+    rows.into_iter().flat_map(|(_, runs)| runs).collect()
+}
+
+/// Runs the suite; returns an error when a smoke check failed.
+pub async fn run(options: &Options) -> Result<(), String> {
+    let limit = crate::procinfo::raise_nofile_limit();
+    eprintln!("open-file limit: {limit}");
+    let git = git_describe();
+    let mut runs = Vec::new();
+    let mut failures = Vec::new();
+    for (peer, scenario) in schedule(options) {
+        eprintln!("{} {} {}", peer.name(), scenario.name(), scenario.params());
+        let started = Instant::now();
+        let outcome = match &scenario {
+            Scenario::Capacity(params) => run_capacity(options, params).await,
+            _ => run_one(peer, options, &scenario).await,
+        };
+        let mut run = json!({
+            "scenario": scenario.name(),
+            "peer": peer.name(),
+            "params": scenario.params(),
+        });
+        match outcome {
+            Ok(metrics) => {
+                eprintln!("  -> {metrics} ({:.1} s)", started.elapsed().as_secs_f64());
+                if options.smoke {
+                    failures.extend(smoke_failure(&scenario, &metrics));
+                }
+                run["metrics"] = metrics;
+            }
+            Err(e) => {
+                eprintln!("  -> failed: {e}");
+                failures.push(format!("{} {}: {e}", peer.name(), scenario.name()));
+                run["error"] = json!(e);
+            }
+        }
+        runs.push(run);
+        write(options, git.as_deref(), &runs)?;
     }
     if options.smoke && !failures.is_empty() {
         return Err(failures.join("\n"));
@@ -563,4 +579,53 @@ fn wait_listening(addr: &str) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     Err(format!("nothing listens on {addr} after {START_TIMEOUT:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(peers: Vec<Peer>, only: &[&str]) -> Options {
+        Options {
+            peers,
+            smoke: false,
+            only: only.iter().map(|o| o.to_string()).collect(),
+            switchboard_bin: PathBuf::new(),
+            floor_bin: PathBuf::new(),
+            channels_dir: PathBuf::new(),
+            out: PathBuf::new(),
+        }
+    }
+
+    /// `peer scenario params` of each run, in order.
+    fn order(options: &Options) -> Vec<String> {
+        schedule(options)
+            .iter()
+            .map(|(peer, s)| format!("{} {} {}", peer.name(), s.name(), s.params()))
+            .collect()
+    }
+
+    #[test]
+    fn the_peers_of_a_scenario_run_one_right_after_the_other() {
+        let runs = order(&options(vec![Peer::Switchboard, Peer::Floor], &[]));
+        let plans = full_plan(Peer::Switchboard).len() + full_plan(Peer::Floor).len();
+        assert_eq!(runs.len(), plans, "every run of both plans, once");
+        for pair in runs.chunks(2).take(full_plan(Peer::Floor).len()) {
+            assert!(pair[0].starts_with("switchboard "), "{pair:?}");
+            assert_eq!(
+                pair[0].trim_start_matches("switchboard "),
+                pair[1].trim_start_matches("floor "),
+                "a row's peers are neighbours"
+            );
+        }
+        // Switchboard's own scenario (capacity) still runs, once.
+        assert_eq!(runs.iter().filter(|r| r.contains(" capacity ")).count(), 1);
+    }
+
+    #[test]
+    fn only_keeps_the_scenarios_named() {
+        let runs = order(&options(vec![Peer::Switchboard, Peer::Floor], &["calls"]));
+        assert_eq!(runs.len(), 4, "{runs:?}");
+        assert!(runs.iter().all(|r| r.contains(" calls ")));
+    }
 }
