@@ -15,8 +15,17 @@ run:
 
 ## Everything CI checks: formatting, lints, Rust tests, a small run of every benchmark
 ## scenario and of the jitter benchmark, a short fuzz run, JS lint/tests/build, browser tests.
-test: deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-check js-pack e2e \
+## It builds without incremental data (a fresh clone never reuses it, and it doubles what the
+## debug builds write) and says how much disk it starts with: a CI machine ran out once.
+test: export CARGO_INCREMENTAL = 0
+test: disk deps lint rust-test bench-smoke bench-jitter-smoke fuzz-smoke js-test js-check js-pack e2e \
 	django-test django-nodf-test django-e2e bench-django-smoke
+
+## Free disk where the builds go. `make test` writes about 5 GB on a fresh clone (debug builds,
+## the compile-fail tests' own build, the fuzz build, the Python and npm environments).
+.PHONY: disk
+disk:
+	@df -h . | tail -1 | awk '{ print "disk: " $$4 " free where the builds go" }'
 
 ## Tools the tests need: Node.js and npm (for the JS client), its npm packages, Debian's
 ## Chromium for the browser tests (playwright-core never downloads a browser), and

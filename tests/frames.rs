@@ -88,7 +88,9 @@ async fn an_oversize_frame_closes_with_1009() {
     );
     client.send_text(&text).await;
     assert_eq!(client.closed().await, CloseCode::Size);
-    // The server keeps serving others.
+    // The server keeps serving others. (Wait for the closed one to leave the registry first:
+    // `connect` waits for the count of connections to rise above what it was.)
+    server.wait_connections(0).await;
     let mut other = Client::connect(&server, None).await;
     assert_eq!(
         other.ok("demo.add", json!({"a": 2, "b": 2})).await,

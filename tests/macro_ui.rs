@@ -6,6 +6,11 @@
 
 #[test]
 fn ui() {
+    // trybuild builds the crate and every dependency again in a project of its own, which
+    // does not inherit this workspace's `[profile.dev]`: without this, 2.3 GB of debug info
+    // nobody reads (the cases only compile). This test binary runs this one test, so no
+    // other thread reads the environment meanwhile.
+    std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false");
     let cases = trybuild::TestCases::new();
     cases.pass("tests/ui/pass/*.rs");
     cases.compile_fail("tests/ui/fail/*.rs");
