@@ -220,20 +220,21 @@ bench-report: $(BENCH_VENV)/.report-stamp
 	$(BENCH_PY) bench/report.py $(BENCH_OUT) --markdown BENCHMARKS.md --plots bench/plots
 
 bench: bench-build $(BENCH_VENV)/.report-stamp
-	./target/release/switchboard-bench suite --peers switchboard,floor --out $(BENCH_OUT)
+	./target/release/switchboard-bench suite --peers switchboard,floor,floor-same-bytes --out $(BENCH_OUT)
 	$(MAKE) bench-report
 
 bench-peers: bench-build redis $(BENCH_VENV)/.report-stamp
 	VENV=$(CURDIR)/$(BENCH_VENV) bash bench/peers/channels/setup.sh
 	./target/release/switchboard-bench suite \
-		--peers switchboard,floor,channels-memory,channels-redis --out $(BENCH_OUT)
+		--peers switchboard,floor,floor-same-bytes,channels-memory,channels-redis --out $(BENCH_OUT)
 	$(MAKE) bench-report
 
-## Every scenario once at small sizes against Switchboard and the floor (debug builds);
+## Every scenario once at small sizes against Switchboard and the floor, and a fan-out of the
+## floor sending frames as long as Switchboard's (debug builds);
 ## fails on any loss, error or failed connect. Part of `make test`; no figures are kept.
 bench-smoke:
 	$(CARGO) build -p switchboard -p switchboard-bench
-	./target/debug/switchboard-bench suite --smoke --peers switchboard,floor \
+	./target/debug/switchboard-bench suite --smoke --peers switchboard,floor,floor-same-bytes \
 		--switchboard-bin target/debug/switchboard --floor-bin target/debug/bench-floor \
 		--out target/bench-smoke.json
 

@@ -23,8 +23,8 @@ Input schema (written by the Rust load generator, ``version`` 1)::
       "machine": {"cpus": 2, "cpu_model": "...", "mem_kib": 24000000, "kernel": "6.x"},
       "runs": [
         {"scenario": "idle" | "fanout" | "calls" | "churn" | "capacity",
-         "peer": "switchboard" | "switchboard-nohistory" | "floor" | "channels-memory"
-                 | "channels-redis",
+         "peer": "switchboard" | "switchboard-nohistory" | "floor" | "floor-same-bytes"
+                 | "channels-memory" | "channels-redis",
          "params": {...},        # idle: windows; fanout: windows, triggers, rate;
                                  # calls: windows, seconds, in_flight, signal;
                                  # churn: clients, seconds
@@ -62,16 +62,24 @@ END_MARKER = "<!-- results:end -->"
 SCHEMA_VERSION = 1
 SWITCHBOARD = "switchboard"
 FLOOR = "floor"
+FLOOR_SAME_BYTES = "floor-same-bytes"
 CHANNELS_PEERS = ("channels-memory", "channels-redis")
 NO_HISTORY = "switchboard-nohistory"
-KNOWN_PEERS = (SWITCHBOARD, NO_HISTORY, FLOOR, *CHANNELS_PEERS)
+KNOWN_PEERS = (SWITCHBOARD, NO_HISTORY, FLOOR, FLOOR_SAME_BYTES, *CHANNELS_PEERS)
 PEER_COLOURS = {
     SWITCHBOARD: "#1f77b4",
     FLOOR: "#333333",
+    FLOOR_SAME_BYTES: "#999999",
     "channels-memory": "#ff7f0e",
     "channels-redis": "#d62728",
 }
-PEER_MARKERS = {SWITCHBOARD: "o", FLOOR: "s", "channels-memory": "^", "channels-redis": "v"}
+PEER_MARKERS = {
+    SWITCHBOARD: "o",
+    FLOOR: "s",
+    FLOOR_SAME_BYTES: "s",
+    "channels-memory": "^",
+    "channels-redis": "v",
+}
 NO_RUN = "—"
 NULL = "n/a"
 FIGURE_SIZE = (8.0, 5.0)

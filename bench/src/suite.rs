@@ -39,6 +39,12 @@ pub enum Peer {
     SwitchboardNoHistory,
     /// The raw tokio-tungstenite broadcast server.
     Floor,
+    /// The same floor, sent triggers whose frames are as long as Switchboard's: it
+    /// broadcasts a trigger's body as is, so the body carries a `signal_id` and an `offset`
+    /// as Switchboard's frames do. Fan-out only: it sets apart what the wire contract's
+    /// bytes cost (the bench reads and parses every frame on the same two cores) from what
+    /// the transport costs.
+    FloorSameBytes,
     /// Django Channels with the in-memory channel layer.
     ChannelsMemory,
     /// Django Channels with channels_redis.
@@ -52,6 +58,7 @@ impl Peer {
             "switchboard" => Ok(Peer::Switchboard),
             "switchboard-nohistory" => Ok(Peer::SwitchboardNoHistory),
             "floor" => Ok(Peer::Floor),
+            "floor-same-bytes" => Ok(Peer::FloorSameBytes),
             "channels-memory" => Ok(Peer::ChannelsMemory),
             "channels-redis" => Ok(Peer::ChannelsRedis),
             other => Err(format!("unknown peer {other:?}")),
@@ -64,6 +71,7 @@ impl Peer {
             Peer::Switchboard => "switchboard",
             Peer::SwitchboardNoHistory => "switchboard-nohistory",
             Peer::Floor => "floor",
+            Peer::FloorSameBytes => "floor-same-bytes",
             Peer::ChannelsMemory => "channels-memory",
             Peer::ChannelsRedis => "channels-redis",
         }
@@ -151,6 +159,18 @@ pub struct Options {
 /// The scenarios of a full run for `peer` (Django Channels gets fewer triggers where the
 /// full count would take minutes per run; the report compares rates, not totals).
 fn full_plan(peer: Peer) -> Vec<Scenario> {
+    if peer == Peer::FloorSameBytes {
+        return [(1_000, 500), (10_000, 100), (NEAR_20K, 50)]
+            .into_iter()
+            .map(|(windows, triggers)| {
+                Scenario::Fanout(fanout::Params {
+                    windows,
+                    triggers,
+                    rate: None,
+                })
+            })
+            .collect();
+    }
     let mut plan = vec![
         Scenario::Idle(idle::Params {
             windows: 1_000,
@@ -221,6 +241,13 @@ fn full_plan(peer: Peer) -> Vec<Scenario> {
 
 /// The scenarios of a smoke run.
 fn smoke_plan(peer: Peer) -> Vec<Scenario> {
+    if peer == Peer::FloorSameBytes {
+        return vec![Scenario::Fanout(fanout::Params {
+            windows: 200,
+            triggers: 20,
+            rate: None,
+        })];
+    }
     let mut plan = vec![
         Scenario::Idle(idle::Params {
             windows: 200,
@@ -427,12 +454,16 @@ impl Running {
                 let child = spawn(&mut command)?;
                 (Target::switchboard(&addr, API_KEY), child)
             }
-            Peer::Floor => {
+            Peer::Floor | Peer::FloorSameBytes => {
                 let http = format!("127.0.0.1:{second_port}");
                 let child =
                     spawn(Command::new(&options.floor_bin).args(["--ws", &addr, "--http", &http]))?;
                 wait_listening(&http)?;
-                (Target::floor(&addr, &http), child)
+                let target = match peer {
+                    Peer::Floor => Target::floor(&addr, &http),
+                    _ => Target::floor_same_bytes(&addr, &http),
+                };
+                (target, child)
             }
             Peer::ChannelsMemory | Peer::ChannelsRedis => {
                 let mut command = Command::new(options.channels_dir.join("run.sh"));

@@ -54,6 +54,9 @@ pub const TOPIC: &str = "bench";
 /// The payload every trigger and request carries, read back by markers.
 const PAYLOAD: &str = r#"{"bench_seq":{seq},"bench_t":{t}}"#;
 
+/// A UUID as long as the `signal_id` of Switchboard's frames.
+const SIGNAL_ID: &str = "0b7e6a1c-3f51-4d7e-9a55-2f7f0c1d9e42";
+
 /// The request frame of every preset: a call of Switchboard's `demo.echo` or `demo.mirror`
 /// (the peers answer any frame with an `id` the same way, with one frame).
 const CALL_FRAME: &str = r#"{"signal":"{signal}","opts":{"bench_t":{t}},"id":{id}}"#;
@@ -85,6 +88,19 @@ impl Target {
             format!("ws://{ws}/"),
             format!("http://{http}/broadcast"),
         )
+    }
+
+    /// The floor, triggered with bodies that make its frames as long as Switchboard's: the
+    /// floor broadcasts a body as is, and Switchboard's frame adds to the same signal a
+    /// `signal_id` (a UUID) and, with history, an `offset` (the topic's count of triggers,
+    /// which `{seq}` follows within one digit: the readiness triggers come first).
+    pub fn floor_same_bytes(ws: &str, http: &str) -> Self {
+        Target {
+            trigger_body: format!(
+                r#"{{"signal":"bench.tick","opts":{PAYLOAD},"signal_id":"{SIGNAL_ID}","offset":{{seq}}}}"#
+            ),
+            ..Target::floor(ws, http)
+        }
     }
 
     /// The Django Channels peer (`bench/peers/channels`) served by daphne at `addr`.
@@ -144,6 +160,18 @@ fn fill(template: &str, values: &[(&str, u64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_floor_with_switchboards_bytes_broadcasts_a_frame_shaped_like_switchboards() {
+        // What Switchboard sends for trigger 3 (read off a running server): the same fields
+        // in the same order, a UUID as long, and the topic's offset.
+        let t = Target::floor_same_bytes("127.0.0.1:1", "127.0.0.1:2");
+        assert_eq!(
+            t.trigger(3, 99),
+            r#"{"signal":"bench.tick","opts":{"bench_seq":3,"bench_t":99},"signal_id":"0b7e6a1c-3f51-4d7e-9a55-2f7f0c1d9e42","offset":3}"#
+        );
+        assert_eq!(t.trigger_url, "http://127.0.0.1:2/broadcast");
+    }
 
     #[test]
     fn templates_are_filled() {
