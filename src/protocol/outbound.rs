@@ -30,13 +30,6 @@ struct ErrorBody<'a> {
 }
 
 #[derive(Serialize)]
-struct ReplyOk<'a> {
-    reply_to: &'a Value,
-    ok: bool,
-    result: &'a Value,
-}
-
-#[derive(Serialize)]
 struct ReplyError<'a> {
     reply_to: &'a Value,
     ok: bool,
@@ -66,14 +59,19 @@ pub fn signal_frame<O: Serialize + ?Sized>(
     })
 }
 
-/// `{"reply_to": ID, "ok": true, "result": VALUE}`.
+/// `{"reply_to": ID, "ok": true, "result": VALUE}`. Written piece by piece (the frame of
+/// every successful call): the keys are constants, so only the id and the result go through
+/// the serialiser, and the buffer is sized for both at once.
 pub fn reply_ok(id: &CallId, result: &Value) -> ByteString {
-    encode(&ReplyOk {
-        reply_to: id.as_json(),
-        ok: true,
-        result,
-    })
-    .expect("a JSON value always serialises")
+    const OPEN: &[u8] = br#"{"reply_to":"#;
+    const MIDDLE: &[u8] = br#","ok":true,"result":"#;
+    let mut frame = Vec::with_capacity(128);
+    frame.extend_from_slice(OPEN);
+    serde_json::to_writer(&mut frame, id.as_json()).expect("a JSON value always serialises");
+    frame.extend_from_slice(MIDDLE);
+    serde_json::to_writer(&mut frame, result).expect("a JSON value always serialises");
+    frame.push(b'}');
+    ByteString::try_from(frame).expect("serde_json writes UTF-8")
 }
 
 /// `{"reply_to": ID, "ok": false, "error": {"code": CODE, "message": TEXT}}`.
@@ -139,6 +137,42 @@ pub fn position_frame(position: Option<(&str, u64)>, recovered: Option<bool>) ->
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_reply_is_what_serialising_its_fields_gives() {
+        #[derive(Serialize)]
+        struct ReplyOk<'a> {
+            reply_to: &'a Value,
+            ok: bool,
+            result: &'a Value,
+        }
+        let ids = [json!(7), json!("a\"b\u{e9}"), json!(u64::MAX), json!(-3)];
+        let results = [
+            json!(null),
+            json!({"x": [1, 2.5, "\n"], "y": {}}),
+            json!("é\u{1}"),
+            json!([]),
+        ];
+        for id in ids {
+            let crate::protocol::Inbound::Call { id: Some(call), .. } =
+                crate::protocol::parse_frame(
+                    &json!({"signal": "a.b", "opts": {}, "id": id}).to_string(),
+                )
+                .unwrap()
+            else {
+                panic!("not a call with an id")
+            };
+            for result in &results {
+                let expected = serde_json::to_string(&ReplyOk {
+                    reply_to: &id,
+                    ok: true,
+                    result,
+                })
+                .unwrap();
+                assert_eq!(&*reply_ok(&call, result), expected);
+            }
+        }
+    }
 
     #[test]
     fn shapes() {

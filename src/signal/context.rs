@@ -30,13 +30,13 @@ impl SignalContext {
     pub(crate) fn new(
         router: SignalRouter,
         window: Arc<WindowInfo>,
-        signal: &str,
+        signal: Arc<str>,
         from_browser: bool,
     ) -> SignalContext {
         SignalContext {
             router,
             window,
-            signal: signal.into(),
+            signal,
             from_browser,
             local: None,
         }

@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 use super::backend::{AnsweredTrigger, Backend};
+use super::deadline::Deadline;
 use super::router::{Entry, Inner};
 use super::{Destinations, Opts, SignalContext, SignalError, SignalRouter, To, TriggerError};
 use crate::identity::WindowInfo;
@@ -60,15 +61,15 @@ impl SignalRouter {
         signal: &str,
         opts: Opts,
     ) -> Result<Value, SignalError> {
-        let browser_callable: Vec<&Arc<Entry>> = self
+        // Nothing is collected on the way (this runs on every call): most signals have one
+        // handler, and the multi-handler case collects its own list.
+        let entries = self
             .inner
             .handlers
             .get(signal)
-            .into_iter()
-            .flatten()
-            .filter(|e| e.spec.allowed.is_browser_callable())
-            .collect();
-        if browser_callable.is_empty() {
+            .map_or(&[][..], Vec::as_slice);
+        let callable = |entry: &&Arc<Entry>| entry.spec.allowed.is_browser_callable();
+        if !entries.iter().any(|entry| callable(&entry)) {
             if let Some(backend) = &self.inner.backend {
                 let _running = Running::enter(&self.inner);
                 let outcome = backend.call(&window, signal, &opts, true).await;
@@ -80,31 +81,33 @@ impl SignalRouter {
                 format!("unknown signal `{signal}`"),
             ));
         }
-        let allowed: Vec<&Arc<Entry>> = browser_callable
-            .into_iter()
-            .filter(|e| e.spec.allowed.allows(&window))
-            .collect();
-        let ctx =
-            SignalContext::new(self.clone(), window, signal, true).with_connection(connection);
-        match allowed.as_slice() {
-            [] => Err(SignalError::forbidden(format!(
+        let allows = |entry: &&Arc<Entry>| callable(entry) && entry.spec.allowed.allows(&window);
+        let mut allowed = entries.iter().filter(allows);
+        let (first, second) = (allowed.next(), allowed.next());
+        let Some(first) = first else {
+            return Err(SignalError::forbidden(format!(
                 "this window may not call `{signal}`"
-            ))),
-            [entry] => self.run(entry, ctx, opts).await,
-            entries => {
-                let runs = entries
-                    .iter()
-                    .map(|entry| self.run(entry, ctx.clone(), opts.clone()));
-                let mut result = Value::Null;
-                for outcome in join_all(runs).await {
-                    let value = outcome?;
-                    if result.is_null() {
-                        result = value;
-                    }
-                }
-                Ok(result)
+            )));
+        };
+        let Some(second) = second else {
+            let ctx = SignalContext::new(self.clone(), window, first.signal.clone(), true)
+                .with_connection(connection);
+            return self.run(first, ctx, opts).await;
+        };
+        let entries: Vec<&Arc<Entry>> = [first, second].into_iter().chain(allowed).collect();
+        let ctx = SignalContext::new(self.clone(), window, first.signal.clone(), true)
+            .with_connection(connection);
+        let runs = entries
+            .iter()
+            .map(|entry| self.run(entry, ctx.clone(), opts.clone()));
+        let mut result = Value::Null;
+        for outcome in join_all(runs).await {
+            let value = outcome?;
+            if result.is_null() {
+                result = value;
             }
         }
+        Ok(result)
     }
 
     /// Sends the triggers a backend's answer carried (PROTOCOL.md §10.3), in order, as
@@ -168,7 +171,7 @@ impl SignalRouter {
         for entry in entries {
             let router = self.clone();
             let entry = entry.clone();
-            let ctx = SignalContext::new(self.clone(), window.clone(), signal, false);
+            let ctx = SignalContext::new(self.clone(), window.clone(), entry.signal.clone(), false);
             let opts = opts.clone();
             tokio::spawn(async move {
                 if let Err(error) = router.run(&entry, ctx, opts).await {
@@ -195,14 +198,14 @@ impl SignalRouter {
         })?;
         let _running = Running::enter(&self.inner);
         let started = Instant::now();
-        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| {
-            entry.handler.call(ctx, opts)
-        })) {
-            Ok(future) => {
-                tokio::time::timeout(entry.timeout, AssertUnwindSafe(future).catch_unwind()).await
-            }
-            Err(panic) => Ok(Err(panic)),
-        };
+        let outcome =
+            match std::panic::catch_unwind(AssertUnwindSafe(|| entry.handler.call(ctx, opts))) {
+                Ok(future) => {
+                    let future = AssertUnwindSafe(future).catch_unwind();
+                    Deadline::new(future, started, entry.timeout).await
+                }
+                Err(panic) => Ok(Err(panic)),
+            };
         entry.duration.observe(started.elapsed().as_secs_f64());
         match outcome {
             Ok(Ok(result)) => result,

@@ -10,6 +10,7 @@
 pub mod allowed;
 mod backend;
 mod context;
+mod deadline;
 mod dispatch;
 mod error;
 mod handler;

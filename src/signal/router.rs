@@ -95,6 +95,8 @@ pub(crate) struct Entry {
     /// Its series of the handler-duration histogram, looked up once here rather than by
     /// label on every call.
     pub(crate) duration: Histogram,
+    /// Its signal's name, shared with the context of every call (no copy per call).
+    pub(crate) signal: Arc<str>,
 }
 
 pub(crate) struct Inner {
@@ -368,6 +370,7 @@ impl SignalRouterBuilder {
                 queue: queues.get_or_create(&spec.queue, &self.settings.queues),
                 timeout: spec.timeout.unwrap_or(self.settings.handler_timeout),
                 duration: metrics.handler_duration.with_label_values(&[&spec.path]),
+                signal: Arc::from(spec.path.as_str()),
                 handler,
                 spec,
             }));

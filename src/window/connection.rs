@@ -173,7 +173,8 @@ impl Window {
         }
         let (per_second, burst) = (self.settings().calls_per_second, self.settings().call_burst);
         if per_second > 0.0 {
-            let now = Instant::now();
+            // The frame's arrival, read once for it (`on_message`).
+            let now = self.last_seen;
             let rate = self.rate.get_or_insert_with(|| {
                 let bucket = || TokenBucket::new(per_second, burst, now);
                 Box::new((bucket(), bucket()))
