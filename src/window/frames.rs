@@ -105,7 +105,13 @@ impl<S: Source> Frames<S> {
             }
             let read = ready!(self.source.poll_read(cx, &mut scratch))?;
             // At its own size when nothing is buffered (the usual case).
-            self.buf.extend_from_slice(&scratch[..read]);
+            if self.buf.is_empty() {
+                // Most reads hold whole frames: one allocation of their size, none of the
+                // growth path's.
+                self.buf = BytesMut::from(&scratch[..read]);
+            } else {
+                self.buf.extend_from_slice(&scratch[..read]);
+            }
             Poll::Ready(Ok(read > 0))
         })
     }

@@ -437,6 +437,14 @@ impl OutboxReceiver {
     /// close request takes priority over queued frames.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Outgoing> {
         self.shared.writer.register(cx.waker());
+        self.next_registered()
+    }
+
+    /// [`OutboxReceiver::poll_next`] for a writer whose waker is registered already in this
+    /// same poll of its task (by [`OutboxReceiver::take_control`], which registers before it
+    /// reads): what is pushed after that registration wakes it, so a writer taking several
+    /// frames in one poll registers once, not once per frame.
+    pub fn next_registered(&mut self) -> Poll<Outgoing> {
         if let Some(reason) = self.shared.reason.get() {
             return Poll::Ready(Outgoing::Close(*reason));
         }

@@ -234,7 +234,8 @@ impl Writer {
         }
         while buf.len() < CHUNK_BYTES {
             let text = match self.state {
-                State::Open => match self.outgoing.poll_next(cx) {
+                // `take_control` registered the waker above, in this poll.
+                State::Open => match self.outgoing.next_registered() {
                     Poll::Ready(Outgoing::Frame(text)) => text,
                     // Too slow: the queue is full of frames the client would not read in
                     // time; close at once.
