@@ -608,6 +608,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_frame_pushed_after_the_writer_found_none_wakes_it_without_a_second_registration() {
+        use std::task::Wake;
+
+        /// Counts its wake-ups.
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let (outbox, mut rx) = Outbox::new(4);
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(count.clone());
+        let cx = Context::from_waker(&waker);
+        // A frame waits before the writer's poll (no waker registered yet).
+        assert!(outbox.push("a".into()));
+        // One poll of the writer: the control slots (which registers), then the frames.
+        rx.take_control(&cx);
+        assert_eq!(
+            rx.next_registered(),
+            Poll::Ready(Outgoing::Frame("a".into()))
+        );
+        assert_eq!(rx.next_registered(), Poll::Pending);
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        // The poll ends; a frame comes.
+        assert!(outbox.push("b".into()));
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            1,
+            "the frame woke nobody: the writer would sleep with it queued"
+        );
+    }
+
     #[tokio::test]
     async fn a_member_counts_as_a_producer_until_released() {
         let (outbox, mut rx) = Outbox::new(4);
