@@ -580,17 +580,17 @@ mod tests {
         assert_eq!(writer.await.unwrap(), Outgoing::Frame("late".into()));
     }
 
+    /// A waker that counts its wake-ups.
+    struct Count(AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     #[test]
     fn a_ping_or_pong_asked_after_the_slots_were_read_wakes_the_writer() {
-        use std::task::Wake;
-
-        /// Counts its wake-ups.
-        struct Count(AtomicUsize);
-        impl Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         let (outbox, mut rx) = Outbox::new(4);
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let waker = std::task::Waker::from(count.clone());
@@ -610,15 +610,6 @@ mod tests {
 
     #[test]
     fn a_frame_pushed_after_the_writer_found_none_wakes_it_without_a_second_registration() {
-        use std::task::Wake;
-
-        /// Counts its wake-ups.
-        struct Count(AtomicUsize);
-        impl Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         let (outbox, mut rx) = Outbox::new(4);
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let waker = std::task::Waker::from(count.clone());
