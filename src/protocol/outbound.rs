@@ -61,7 +61,7 @@ pub fn signal_frame<O: Serialize + ?Sized>(
 
 /// `{"reply_to": ID, "ok": true, "result": VALUE}`. Written piece by piece (the frame of
 /// every successful call): the keys are constants, so only the id and the result go through
-/// the serialiser, and the buffer is sized for both at once.
+/// the serialiser.
 pub fn reply_ok(id: &CallId, result: &Value) -> ByteString {
     const OPEN: &[u8] = br#"{"reply_to":"#;
     const MIDDLE: &[u8] = br#","ok":true,"result":"#;

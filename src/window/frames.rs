@@ -104,10 +104,9 @@ impl<S: Source> Frames<S> {
                 scratch.resize(SCRATCH_BYTES, 0);
             }
             let read = ready!(self.source.poll_read(cx, &mut scratch))?;
-            // At its own size when nothing is buffered (the usual case).
+            // Most reads hold whole frames and find nothing buffered: one allocation of
+            // their size, none of the growth path's.
             if self.buf.is_empty() {
-                // Most reads hold whole frames: one allocation of their size, none of the
-                // growth path's.
                 self.buf = BytesMut::from(&scratch[..read]);
             } else {
                 self.buf.extend_from_slice(&scratch[..read]);
