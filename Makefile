@@ -229,14 +229,17 @@ bench-peers: bench-build redis $(BENCH_VENV)/.report-stamp
 		--peers switchboard,floor,floor-same-bytes,channels-memory,channels-redis --out $(BENCH_OUT)
 	$(MAKE) bench-report
 
-## Every scenario once at small sizes against Switchboard and the floor, and a fan-out of the
-## floor sending frames as long as Switchboard's (debug builds);
-## fails on any loss, error or failed connect. Part of `make test`; no figures are kept.
+## Every scenario at small sizes against Switchboard and the floor, and a fan-out of the
+## floor sending frames as long as Switchboard's (debug builds; the rows compared with the
+## floor in two rounds); fails on any loss, error or failed connect. Then the report's
+## tests, and the report of that run (tables only). Part of `make test`; no figures are kept.
 bench-smoke:
 	$(CARGO) build -p switchboard -p switchboard-bench
 	./target/debug/switchboard-bench suite --smoke --peers switchboard,floor,floor-same-bytes \
 		--switchboard-bin target/debug/switchboard --floor-bin target/debug/bench-floor \
 		--out target/bench-smoke.json
+	python3 -m unittest discover -s bench -p 'test_*.py'
+	python3 bench/report.py target/bench-smoke.json --no-plots > target/bench-smoke.md
 
 ## Jitter benchmark (bench/jitter/, BENCHMARKS.md "Jitter (reconnects)"): windows of the
 ## bundled JS client whose sockets are cut without a close frame and kept offline, while

@@ -25,6 +25,7 @@ Input schema (written by the Rust load generator, ``version`` 1)::
         {"scenario": "idle" | "fanout" | "calls" | "churn" | "capacity",
          "peer": "switchboard" | "switchboard-nohistory" | "floor" | "floor-same-bytes"
                  | "channels-memory" | "channels-redis",
+         "round": 2,             # optional: the row was measured in alternating rounds
          "params": {...},        # idle: windows; fanout: windows, triggers, rate;
                                  # calls: windows, seconds, in_flight, signal;
                                  # churn: clients, seconds
@@ -32,6 +33,11 @@ Input schema (written by the Rust load generator, ``version`` 1)::
          "error": "text"}        # optional: the run failed (metrics may be absent)
       ]
     }
+
+A row measured in rounds (the suite's ``--rounds``: fan-out bursts and calls, the
+peers taking turns to go first) has one run per peer and round. Its tables show each
+peer's median round, its ratios the median of the rounds' ratios (a round's peers run
+back to back), and a rounds table lists every round.
 
 ``rate`` null (or absent) means a burst ("as fast as possible"); a number means
 paced at that many triggers per second. Any value may be null and any peer or
@@ -99,6 +105,7 @@ class Run:
     params: dict[str, Any]
     metrics: dict[str, Any]
     error: str | None
+    round: int | None = None
 
     @property
     def key(self) -> str:
@@ -240,12 +247,14 @@ def parse_run(raw: Any) -> Run | None:
     params = raw.get("params")
     metrics = raw.get("metrics")
     error = raw.get("error")
+    round_ = as_int(raw.get("round"))
     return Run(
         scenario=str(raw["scenario"]),
         peer=str(raw["peer"]),
         params=params if isinstance(params, dict) else {},
         metrics=metrics if isinstance(metrics, dict) else {},
         error=None if error is None else str(error),
+        round=round_,
     )
 
 
@@ -468,29 +477,105 @@ def ordered_rows(runs: Sequence[Run]) -> list[Run]:
     return sorted(first.values(), key=row_sort_key)
 
 
-def index_runs(runs: Iterable[Run]) -> dict[tuple[str, str], Run]:
-    """(peer, params key) -> run; a later duplicate replaces an earlier one."""
-    return {(run.peer, run.key): run for run in runs}
+def group_runs(runs: Iterable[Run]) -> dict[tuple[str, str], list[Run]]:
+    """(peer, params key) -> its runs in file order: one, or one per round."""
+    groups: dict[tuple[str, str], list[Run]] = {}
+    for run in runs:
+        groups.setdefault((run.peer, run.key), []).append(run)
+    return groups
+
+
+def median(values: Sequence[float]) -> float:
+    """The middle value; the mean of the two middle ones for an even count."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def median_run(group: Sequence[Run], path: Sequence[str]) -> Run | None:
+    """The run shown for a group: the one alone, or the round whose `path` value is the
+    median (the lower middle one for an even count); the last run when none has a value
+    (a failed run shows its error)."""
+    if not group:
+        return None
+    valued = sorted((run for run in group if run.value(*path) is not None), key=lambda r: r.value(*path) or 0.0)
+    if not valued:
+        return group[-1]
+    return valued[(len(valued) - 1) // 2]
+
+
+def index_runs(spec: ScenarioSpec, runs: Iterable[Run]) -> dict[tuple[str, str], Run]:
+    """(peer, params key) -> the run shown (see `median_run`)."""
+    return {
+        key: run
+        for key, group in group_runs(runs).items()
+        if (run := median_run(group, spec.headline)) is not None
+    }
 
 
 def warn_duplicates(runs: Iterable[Run]) -> None:
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str, int | None]] = set()
     for run in runs:
-        identity = (run.scenario, run.peer, run.key)
+        identity = (run.scenario, run.peer, run.key, run.round)
         if identity in seen:
-            warn(f"duplicate {run.scenario} run for {run.peer} {params_label(run.params)}; the last one is shown")
+            warn(f"duplicate {run.scenario} run for {run.peer} {params_label(run.params)}; the median one is shown")
         seen.add(identity)
+
+
+def value_ratio(mine: float | None, other: float | None, lower_is_better: bool) -> float | None:
+    """> 1 means Switchboard is better, whichever way the figure points."""
+    numerator, denominator = (other, mine) if lower_is_better else (mine, other)
+    if numerator is None or denominator is None or denominator <= 0:
+        return None
+    return numerator / denominator
 
 
 def ratio(spec: ScenarioSpec, ours: Run | None, theirs: Run | None) -> float | None:
     """> 1 means Switchboard is better, whichever way the headline points."""
     if ours is None or theirs is None:
         return None
-    mine, other = ours.value(*spec.headline), theirs.value(*spec.headline)
-    numerator, denominator = (other, mine) if spec.lower_is_better else (mine, other)
-    if numerator is None or denominator is None or denominator <= 0:
+    return value_ratio(ours.value(*spec.headline), theirs.value(*spec.headline), spec.lower_is_better)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Switchboard's runs of a row against a peer's."""
+
+    ours: Run
+    theirs: Run
+    # Median of the rounds' ratios when both sides ran in rounds, else the shown runs' ratio.
+    value: float | None
+    # Each round's ratio, in round order (empty: not measured in rounds).
+    rounds: tuple[float, ...]
+
+
+def compare(
+    ours: Sequence[Run], theirs: Sequence[Run], path: Sequence[str], lower_is_better: bool = False
+) -> Comparison | None:
+    """Compares two groups of runs of one row. Rounds are paired by number (a round's peers
+    ran seconds apart); a failed round gives no ratio."""
+    mine, other = median_run(ours, path), median_run(theirs, path)
+    if mine is None or other is None:
         return None
-    return numerator / denominator
+    by_round = {run.round: run for run in theirs if run.round is not None}
+    rounds = tuple(
+        value
+        for run in sorted((r for r in ours if r.round is not None), key=lambda r: r.round or 0)
+        if run.round in by_round
+        and (value := value_ratio(run.value(*path), by_round[run.round].value(*path), lower_is_better)) is not None
+    )
+    value = median(rounds) if rounds else value_ratio(mine.value(*path), other.value(*path), lower_is_better)
+    return Comparison(mine, other, value, rounds)
+
+
+def fmt_spread(comparison: Comparison) -> str:
+    """`median of N rounds, lo–hi×`, or nothing for a row measured once."""
+    if not comparison.rounds:
+        return ""
+    lo, hi = min(comparison.rounds), max(comparison.rounds)
+    return f"median of {len(comparison.rounds)} rounds, {lo:.2f}–{hi:.2f}×"
 
 
 def ratio_header(spec: ScenarioSpec, peer: str) -> str:
@@ -505,31 +590,33 @@ def headline_cell(spec: ScenarioSpec, run: Run | None) -> str:
     return fmt_num(run.value(*spec.headline))
 
 
-def ratio_cell(spec: ScenarioSpec, ours: Run | None, theirs: Run | None) -> str:
-    if ours is None or theirs is None:
+def ratio_cell(spec: ScenarioSpec, ours: Sequence[Run], theirs: Sequence[Run]) -> str:
+    comparison = compare(ours, theirs, spec.headline, spec.lower_is_better)
+    if comparison is None:
         return NO_RUN
-    return fmt_ratio(ratio(spec, ours, theirs))
+    return fmt_ratio(comparison.value)
 
 
 def headline_table(spec: ScenarioSpec, runs: Sequence[Run]) -> list[str]:
     peers = ordered_peers(runs)
     others = [peer for peer in peers if peer != SWITCHBOARD] if SWITCHBOARD in peers else []
-    index = index_runs(runs)
+    index = index_runs(spec, runs)
+    groups = group_runs(runs)
     headers = ["params", *(f"{peer} {spec.headline_label}" for peer in peers)]
     headers += [ratio_header(spec, peer) for peer in others]
     rows = []
     for row in ordered_rows(runs):
-        ours = index.get((SWITCHBOARD, row.key))
+        ours = groups.get((SWITCHBOARD, row.key), [])
         cells = [params_label(row.params)]
         cells += [headline_cell(spec, index.get((peer, row.key))) for peer in peers]
-        cells += [ratio_cell(spec, ours, index.get((peer, row.key))) for peer in others]
+        cells += [ratio_cell(spec, ours, groups.get((peer, row.key), [])) for peer in others]
         rows.append(cells)
     return markdown_table(headers, rows)
 
 
 def detail_table(spec: ScenarioSpec, runs: Sequence[Run]) -> list[str]:
     peers = ordered_peers(runs)
-    index = index_runs(runs)
+    index = index_runs(spec, runs)
     headers = ["params", "peer", *(column.header for column in spec.details)]
     rows = []
     for row in ordered_rows(runs):
@@ -555,8 +642,57 @@ def scenario_section(spec: ScenarioSpec, runs: Sequence[Run]) -> list[str]:
     lines = [f"### {spec.title}", "", *headline_table(spec, runs), ""]
     if SWITCHBOARD in {run.peer for run in runs} and len({run.peer for run in runs}) > 1:
         lines += [note, ""]
+    if any(run.round is not None for run in runs):
+        lines += [ROUNDS_NOTE, ""]
     lines += [f"#### {spec.detail_title}", "", *detail_table(spec, runs), ""]
+    rounds = rounds_table(spec, runs)
+    if rounds:
+        lines += [f"#### {spec.title.split(':')[0]}: every round", "", *rounds, ""]
     return lines
+
+
+ROUNDS_NOTE = (
+    "Rows measured in rounds (the peers of a round back to back, each round started by the "
+    "next peer): each figure and detail is the peer's median round, each ratio the median of "
+    "the rounds' ratios; every round is listed below."
+)
+
+
+def rounds_table(spec: ScenarioSpec, runs: Sequence[Run]) -> list[str]:
+    """Every round's figure of the rows measured in rounds, and Switchboard's ratio to each
+    peer round by round; empty when no row was."""
+    repeated = [run for run in runs if run.round is not None]
+    if not repeated:
+        return []
+    count = max(run.round or 0 for run in repeated)
+    peers = ordered_peers(repeated)
+    groups = group_runs(repeated)
+    headers = ["params", "peer", *(f"round {n}" for n in range(1, count + 1)), "median"]
+    rows = []
+    for row in ordered_rows(repeated):
+        label = params_label(row.params)
+        for peer in peers:
+            group = groups.get((peer, row.key))
+            if not group:
+                continue
+            by_round = {run.round: run for run in group}
+            values = [v for run in group if (v := run.value(*spec.headline)) is not None]
+            cells = [headline_cell(spec, by_round.get(n)) for n in range(1, count + 1)]
+            rows.append([label, peer, *cells, fmt_num(median(values)) if values else NULL])
+        ours = groups.get((SWITCHBOARD, row.key), [])
+        for peer in peers:
+            if peer == SWITCHBOARD or not ours:
+                continue
+            theirs = {run.round: run for run in groups.get((peer, row.key), [])}
+            mine = {run.round: run for run in ours}
+            cells = [
+                fmt_ratio(ratio(spec, mine[n], theirs[n])) if n in mine and n in theirs else NO_RUN
+                for n in range(1, count + 1)
+            ]
+            comparison = compare(ours, list(theirs.values()), spec.headline, spec.lower_is_better)
+            overall = fmt_ratio(comparison.value) if comparison else NO_RUN
+            rows.append([label, ratio_header(spec, peer), *cells, overall])
+    return markdown_table(headers, rows, left=2)
 
 
 # --------------------------------------------------------------------------- header
@@ -638,40 +774,42 @@ def burst_at(results: Results, peer: str, windows: int) -> list[Run]:
     return [run for run in runs_of(results, "fanout", peer) if run.burst and run.windows == windows]
 
 
-def pair(ours: Sequence[Run], theirs: Sequence[Run]) -> tuple[Run, Run] | None:
-    """The pair with identical params if any, else the last run of each."""
+def same_row(ours: Sequence[Run], theirs: Sequence[Run]) -> tuple[list[Run], list[Run]] | None:
+    """Both sides' runs of the last row of `ours` that `theirs` has too, else the last row
+    of each."""
     if not ours or not theirs:
         return None
-    by_key = {run.key: run for run in theirs}
-    for run in reversed(ours):
-        if run.key in by_key:
-            return run, by_key[run.key]
-    return ours[-1], theirs[-1]
+    keys = {run.key for run in theirs}
+    key = next((run.key for run in reversed(ours) if run.key in keys), None)
+    if key is None:
+        return [r for r in ours if r.key == ours[-1].key], [r for r in theirs if r.key == theirs[-1].key]
+    return [r for r in ours if r.key == key], [r for r in theirs if r.key == key]
 
 
-def deliveries_ratio(ours: Run, theirs: Run) -> float | None:
-    mine, other = ours.value("deliveries_per_sec"), theirs.value("deliveries_per_sec")
-    if mine is None or other is None or other <= 0:
-        return None
-    return mine / other
+def compare_rows(ours: Sequence[Run], theirs: Sequence[Run], path: Sequence[str]) -> Comparison | None:
+    matched = same_row(ours, theirs)
+    return None if matched is None else compare(*matched, path)
 
 
 def target_vs_floor(results: Results, windows: int) -> TargetRow:
     target = f"fanout burst ≥ 90% of floor deliveries/s at {windows:,} windows"
-    matched = pair(burst_at(results, SWITCHBOARD, windows), burst_at(results, FLOOR, windows))
+    path = ("deliveries_per_sec",)
+    matched = compare_rows(burst_at(results, SWITCHBOARD, windows), burst_at(results, FLOOR, windows), path)
     if matched is None:
         return not_measured(target, "no switchboard and floor burst runs at these windows")
-    ours, theirs = matched
+    ours, theirs, value = matched.ours, matched.theirs, matched.value
     if ours.error is not None:
         return TargetRow(target, failed(ours), "no", NO_RUN)
     if theirs.error is not None:
         return not_measured(target, f"floor {failed(theirs)}")
-    value = deliveries_ratio(ours, theirs)
     if value is None:
         return not_measured(target, "deliveries/s missing")
+    spread = fmt_spread(matched)
     measured = (
         f"{value:.0%} of floor ({fmt_num(ours.value('deliveries_per_sec'))} vs "
-        f"{fmt_num(theirs.value('deliveries_per_sec'))}/s)"
+        f"{fmt_num(theirs.value('deliveries_per_sec'))}/s"
+        + (f"; {spread}" if spread else "")
+        + ")"
     )
     return judged(target, measured, value, 0.90, at_most=False)
 
@@ -701,11 +839,12 @@ def target_vs_channels(results: Results, peer: str) -> TargetRow:
     notes: list[str] = []
     ours_failed = False
     for windows in sizes:
-        matched = pair(burst_at(results, SWITCHBOARD, windows), burst_at(results, peer, windows))
+        matched = compare_rows(
+            burst_at(results, SWITCHBOARD, windows), burst_at(results, peer, windows), ("deliveries_per_sec",)
+        )
         if matched is None:
             continue
-        ours, theirs = matched
-        value = deliveries_ratio(ours, theirs)
+        ours, theirs, value = matched.ours, matched.theirs, matched.value
         if ours.error is not None:
             ours_failed = True
             notes.append(f"switchboard failed at {windows:,}")
@@ -745,6 +884,7 @@ def call_signal(run: Run) -> str:
 
 def target_calls(results: Results) -> TargetRow:
     target = "calls ≥ 1.0× the floor's round trips/s at 1,000 windows (one frame back each)"
+    path = ("round_trips_per_sec",)
 
     def at_1000(peer: str, signal: str) -> list[Run]:
         return [
@@ -753,39 +893,47 @@ def target_calls(results: Results) -> TargetRow:
             if run.windows == 1_000 and call_signal(run) == signal
         ]
 
+    def against_floor(signal: str) -> Comparison | None:
+        """Switchboard's `signal` row against the floor's row of the same params (the floor
+        answers one frame whatever is called), else its other row."""
+        floor = at_1000(FLOOR, signal) or at_1000(FLOOR, "demo.mirror") or at_1000(FLOOR, "demo.echo")
+        return compare(at_1000(SWITCHBOARD, signal), floor, path)
+
     # The floor answers every request with one frame, whatever it calls; so does `demo.mirror`.
     # `demo.echo` first triggers its options back to the window, then replies: two frames.
-    mirror, echo = at_1000(SWITCHBOARD, "demo.mirror"), at_1000(SWITCHBOARD, "demo.echo")
-    floor = at_1000(FLOOR, "demo.mirror") or at_1000(FLOOR, "demo.echo")
-    if not floor or not (mirror or echo):
+    mirror, echo = against_floor("demo.mirror"), against_floor("demo.echo")
+    if mirror is None and echo is None:
         return not_measured(target, "no switchboard and floor calls runs at 1,000 windows")
-    other = floor[-1].value("round_trips_per_sec")
-    if floor[-1].error is not None or other is None or other <= 0:
-        return not_measured(target, "the floor's round trips/s missing")
+    for side in (mirror, echo):
+        if side is not None and (side.theirs.error is not None or side.theirs.value(*path) is None):
+            return not_measured(target, "the floor's round trips/s missing")
     parts = []
-    if echo and echo[-1].error is None and echo[-1].value("round_trips_per_sec") is not None:
-        theirs = echo[-1].value("round_trips_per_sec")
+    if echo is not None and echo.ours.error is None and echo.value is not None:
+        spread = fmt_spread(echo)
         parts.append(
-            f"`demo.echo` (two frames back) {theirs / other:.2f}× "
-            f"({fmt_num(theirs)}/s; {2 * theirs / other:.2f}× in frames)"
+            f"`demo.echo` (two frames back) {echo.value:.2f}× "
+            f"({fmt_num(echo.ours.value(*path))}/s; {2 * echo.value:.2f}× in frames"
+            + (f"; {spread}" if spread else "")
+            + ")"
         )
-    if not mirror:
-        # Only `demo.echo` was measured: judged on it.
-        value = echo[-1].value("round_trips_per_sec")
-        if echo[-1].error is not None or value is None:
-            return TargetRow(target, failed(echo[-1]), "no", NO_RUN)
-        return judged(target, "; ".join(parts), value / other, 1.0, at_most=False)
-    ours = mirror[-1]
-    if ours.error is not None:
-        return TargetRow(target, failed(ours), "no", NO_RUN)
-    mine = ours.value("round_trips_per_sec")
-    if mine is None:
+    judged_on = mirror if mirror is not None else echo
+    assert judged_on is not None
+    if judged_on.ours.error is not None:
+        return TargetRow(target, failed(judged_on.ours), "no", NO_RUN)
+    if judged_on.value is None:
         return not_measured(target, "round trips/s missing")
-    value = mine / other
+    if mirror is None:
+        # Only `demo.echo` was measured: judged on it.
+        return judged(target, "; ".join(parts), judged_on.value, 1.0, at_most=False)
+    spread = fmt_spread(mirror)
     measured = "; ".join(
-        [f"`demo.mirror` {value:.2f}× ({fmt_num(mine)} vs {fmt_num(other)}/s)", *parts]
+        [
+            f"`demo.mirror` {mirror.value:.2f}× ({fmt_num(mirror.ours.value(*path))} vs "
+            f"{fmt_num(mirror.theirs.value(*path))}/s" + (f"; {spread}" if spread else "") + ")",
+            *parts,
+        ]
     )
-    return judged(target, measured, value, 1.0, at_most=False)
+    return judged(target, measured, judged_on.value, 1.0, at_most=False)
 
 
 def capacity_ok(run: Run) -> bool:
@@ -923,20 +1071,22 @@ def update_markdown(path: Path, body: str) -> None:
 
 
 def series(runs: Iterable[Run], path: tuple[str, ...]) -> list[tuple[int, float]]:
-    """(windows, value) points, one per window count (the run with the most triggers)."""
-    chosen: dict[int, Run] = {}
+    """(windows, value) points, one per window count: among the runs with the most
+    triggers, the median round (see `median_run`)."""
+    by_windows: dict[int, list[Run]] = {}
     for run in runs:
         windows = run.windows
         if windows is None or run.value(*path) is None or windows <= 0:
             continue
-        current = chosen.get(windows)
-        if current is None or triggers(run) >= triggers(current):
-            chosen[windows] = run
-    return [
-        (windows, value)
-        for windows in sorted(chosen)
-        if (value := chosen[windows].value(*path)) is not None and value > 0
-    ]
+        by_windows.setdefault(windows, []).append(run)
+    points = []
+    for windows in sorted(by_windows):
+        most = max(triggers(run) for run in by_windows[windows])
+        chosen = median_run([run for run in by_windows[windows] if triggers(run) == most], path)
+        value = chosen.value(*path) if chosen is not None else None
+        if value is not None and value > 0:
+            points.append((windows, value))
+    return points
 
 
 def triggers(run: Run) -> float:

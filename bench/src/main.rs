@@ -130,6 +130,10 @@ struct SuiteArgs {
     /// Only these scenarios (idle, fanout, calls, churn).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Rounds of the rows compared with the floor (fan-out bursts, calls), peers taking
+    /// turns to go first [default: 5, or 2 with --smoke].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: Option<u32>,
     /// The switchboard binary.
     #[arg(long, default_value = "target/release/switchboard")]
     switchboard_bin: PathBuf,
@@ -154,6 +158,7 @@ impl SuiteArgs {
                 .collect::<Result<Vec<_>, _>>()?,
             smoke: self.smoke,
             only: self.only,
+            rounds: self.rounds.unwrap_or(if self.smoke { 2 } else { 5 }),
             switchboard_bin: self.switchboard_bin,
             floor_bin: self.floor_bin,
             channels_dir: self.channels_dir,

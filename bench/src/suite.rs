@@ -2,7 +2,9 @@
 //! writes one results file.
 //!
 //! Every run gets a fresh server process, so memory baselines are not polluted by earlier
-//! runs. Peers: `switchboard` (release build, in-memory broker, limits opened up for load),
+//! runs. The rows the targets compare with the floor (fan-out bursts, calls) are measured in
+//! several alternating rounds ([`Options::rounds`]): one run moves by 15–30% on a shared
+//! machine, more than the margins the targets judge, so the report compares medians. Peers: `switchboard` (release build, in-memory broker, limits opened up for load),
 //! `floor` (`bench-floor`, raw tokio-tungstenite), `channels-memory` and `channels-redis`
 //! (Django Channels on daphne, bench/peers/channels, the latter on a private redis-server).
 
@@ -80,6 +82,12 @@ impl Peer {
     fn is_channels(self) -> bool {
         matches!(self, Peer::ChannelsMemory | Peer::ChannelsRedis)
     }
+
+    /// Whether this peer's runs of a compared row are repeated in rounds: Django Channels'
+    /// runs take minutes and its ratios are in the hundreds, so it runs once.
+    fn in_rounds(self) -> bool {
+        !self.is_channels()
+    }
 }
 
 /// One scenario with its parameters.
@@ -125,6 +133,16 @@ impl Scenario {
         }
     }
 
+    /// Whether the targets compare this row with the floor (fan-out bursts and calls): its
+    /// runs are repeated in alternating rounds.
+    fn compared_in_rounds(&self) -> bool {
+        match self {
+            Scenario::Fanout(p) => p.rate.is_none(),
+            Scenario::Calls(_) => true,
+            Scenario::Idle(_) | Scenario::Churn(_) | Scenario::Capacity(_) => false,
+        }
+    }
+
     /// Runs against `target`.
     pub async fn run(&self, target: &Target) -> Result<Value, String> {
         match self {
@@ -146,6 +164,9 @@ pub struct Options {
     pub smoke: bool,
     /// Only these scenarios (all when empty).
     pub only: Vec<String>,
+    /// How many times the rows compared with the floor (fan-out bursts, calls) are
+    /// measured, the peers taking turns to go first; 1 measures every row once.
+    pub rounds: u32,
     /// The `switchboard` binary.
     pub switchboard_bin: PathBuf,
     /// The `bench-floor` binary.
@@ -308,11 +329,26 @@ fn smoke_failure(scenario: &Scenario, metrics: &Value) -> Option<String> {
     bad.then(|| format!("{} failed its smoke check: {metrics}", scenario.name()))
 }
 
+/// One run of the suite: a scenario against a peer, and its round when its row is
+/// measured in rounds.
+#[derive(Clone, Debug)]
+struct Planned {
+    /// The server measured.
+    peer: Peer,
+    /// What is measured.
+    scenario: Scenario,
+    /// 1-based; `None` for a row measured once.
+    round: Option<u32>,
+}
+
 /// Every run of the suite, in order: each scenario for every peer that has it, one peer
 /// right after the other (in the order of `--peers`), then the next scenario. The peers of
 /// one row are measured seconds apart, not a whole plan apart: this shared machine's speed
-/// drifts by 15–30% over minutes, and a row compares peers.
-fn schedule(options: &Options) -> Vec<(Peer, Scenario)> {
+/// drifts by 15–30% over minutes, and a row compares peers. A row compared with the floor
+/// is measured `rounds` times in a row; each round starts with the next peer (round 2
+/// starts with the second), so no peer always runs first or last. Django Channels' runs
+/// of such a row come once, after the rounds.
+fn schedule(options: &Options) -> Vec<Planned> {
     let mut rows: Vec<(String, Vec<(Peer, Scenario)>)> = Vec::new();
     for &peer in &options.peers {
         let plan = if options.smoke {
@@ -331,7 +367,29 @@ fn schedule(options: &Options) -> Vec<(Peer, Scenario)> {
             }
         }
     }
-    rows.into_iter().flat_map(|(_, runs)| runs).collect()
+    let mut planned = Vec::new();
+    for (_, runs) in rows {
+        let repeated = options.rounds > 1 && runs[0].1.compared_in_rounds();
+        let (turns, once): (Vec<_>, Vec<_>) = runs
+            .into_iter()
+            .partition(|(peer, _)| repeated && peer.in_rounds());
+        for round in 1..=if turns.is_empty() { 0 } else { options.rounds } {
+            let first = (round as usize - 1) % turns.len();
+            for (peer, scenario) in turns[first..].iter().chain(&turns[..first]) {
+                planned.push(Planned {
+                    peer: *peer,
+                    scenario: scenario.clone(),
+                    round: Some(round),
+                });
+            }
+        }
+        planned.extend(once.into_iter().map(|(peer, scenario)| Planned {
+            peer,
+            scenario,
+            round: None,
+        }));
+    }
+    planned
 }
 
 /// Runs the suite; returns an error when a smoke check failed.
@@ -341,8 +399,20 @@ pub async fn run(options: &Options) -> Result<(), String> {
     let git = git_describe();
     let mut runs = Vec::new();
     let mut failures = Vec::new();
-    for (peer, scenario) in schedule(options) {
-        eprintln!("{} {} {}", peer.name(), scenario.name(), scenario.params());
+    for Planned {
+        peer,
+        scenario,
+        round,
+    } in schedule(options)
+    {
+        let of = round.map(|r| format!(" (round {r} of {})", options.rounds));
+        eprintln!(
+            "{} {} {}{}",
+            peer.name(),
+            scenario.name(),
+            scenario.params(),
+            of.unwrap_or_default()
+        );
         let started = Instant::now();
         let outcome = match &scenario {
             Scenario::Capacity(params) => run_capacity(options, params).await,
@@ -353,6 +423,9 @@ pub async fn run(options: &Options) -> Result<(), String> {
             "peer": peer.name(),
             "params": scenario.params(),
         });
+        if let Some(round) = round {
+            run["round"] = json!(round);
+        }
         match outcome {
             Ok(metrics) => {
                 eprintln!("  -> {metrics} ({:.1} s)", started.elapsed().as_secs_f64());
@@ -398,6 +471,7 @@ fn write(options: &Options, git: Option<&str>, runs: &[Value]) -> Result<(), Str
         "started": utc_now(),
         "git": git,
         "smoke": options.smoke,
+        "rounds": options.rounds,
         "machine": machine(),
         "runs": runs,
     });
@@ -621,6 +695,7 @@ mod tests {
             peers,
             smoke: false,
             only: only.iter().map(|o| o.to_string()).collect(),
+            rounds: 1,
             switchboard_bin: PathBuf::new(),
             floor_bin: PathBuf::new(),
             channels_dir: PathBuf::new(),
@@ -632,7 +707,11 @@ mod tests {
     fn order(options: &Options) -> Vec<String> {
         schedule(options)
             .iter()
-            .map(|(peer, s)| format!("{} {} {}", peer.name(), s.name(), s.params()))
+            .map(|run| {
+                let round = run.round.map(|r| format!(" #{r}")).unwrap_or_default();
+                let (peer, s) = (run.peer, &run.scenario);
+                format!("{} {} {}{round}", peer.name(), s.name(), s.params())
+            })
             .collect()
     }
 
@@ -658,5 +737,59 @@ mod tests {
         let runs = order(&options(vec![Peer::Switchboard, Peer::Floor], &["calls"]));
         assert_eq!(runs.len(), 4, "{runs:?}");
         assert!(runs.iter().all(|r| r.contains(" calls ")));
+    }
+
+    #[test]
+    fn rows_compared_with_the_floor_run_in_rounds_each_started_by_the_next_peer() {
+        let mut opts = options(
+            vec![Peer::Switchboard, Peer::Floor, Peer::ChannelsMemory],
+            &["calls", "churn"],
+        );
+        opts.rounds = 3;
+        let runs = order(&opts);
+        let mirror: Vec<&str> = runs
+            .iter()
+            .filter(|r| r.contains("demo.mirror"))
+            .map(|r| r.split(' ').next().unwrap())
+            .collect();
+        let rounds: Vec<String> = runs
+            .iter()
+            .filter(|r| r.contains("demo.mirror"))
+            .map(|r| r.rsplit(' ').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            mirror,
+            [
+                "switchboard",
+                "floor",
+                "floor",
+                "switchboard",
+                "switchboard",
+                "floor",
+                "channels-memory"
+            ],
+            "{runs:?}"
+        );
+        assert_eq!(rounds[..6], ["#1", "#1", "#2", "#2", "#3", "#3"]);
+        assert!(!rounds[6].starts_with('#'), "Channels runs once: {runs:?}");
+        // Churn is not compared in rounds: once per peer, no round.
+        let churn: Vec<&String> = runs.iter().filter(|r| r.contains(" churn ")).collect();
+        assert_eq!(churn.len(), 3, "{churn:?}");
+        assert!(churn.iter().all(|r| !r.contains(" #")), "{churn:?}");
+    }
+
+    #[test]
+    fn paced_fan_out_runs_once_and_bursts_in_rounds() {
+        let mut opts = options(vec![Peer::Switchboard, Peer::Floor], &["fanout"]);
+        opts.rounds = 2;
+        let runs = order(&opts);
+        let bursts = runs.iter().filter(|r| r.contains("\"rate\":null")).count();
+        let paced = runs.iter().filter(|r| !r.contains("\"rate\":null")).count();
+        let sizes = full_plan(Peer::Floor)
+            .iter()
+            .filter(|s| matches!(s, Scenario::Fanout(p) if p.rate.is_none()))
+            .count();
+        assert_eq!(bursts, sizes * 2 * 2, "{runs:?}");
+        assert_eq!(paced, 3 * 2, "{runs:?}");
     }
 }
