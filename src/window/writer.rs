@@ -43,6 +43,12 @@ const GATHER_TURNS: u8 = 4;
 /// Frames waiting beyond which the writer stops gathering: they fill a write already.
 const GATHER_FRAMES: usize = 64;
 
+/// Frames up to this size (header included) are copied into one buffer and written with
+/// one `send`; longer ones are written from their shared bytes with `writev`. The kernel's
+/// `writev` path costs more than copying a small frame: replies to calls went from `writev`
+/// (about 4% of the server's time in a profile of calls, `vfs_writev` alone 2.4%) to `send`.
+const SMALL_FRAME: usize = 1024;
+
 /// Reads of 1 KiB the lingering writer discards in one turn of its task.
 const LINGER_READS_PER_TURN: usize = 16;
 
@@ -116,10 +122,19 @@ impl Unwritten {
                 start,
                 end,
                 payload,
-            } => socket.try_write_vectored(&[
-                IoSlice::new(&head[usize::from(*start)..usize::from(*end)]),
-                IoSlice::new(payload),
-            ])?,
+            } => {
+                let head = &head[usize::from(*start)..usize::from(*end)];
+                let len = head.len() + payload.len();
+                if len <= SMALL_FRAME {
+                    // One `send` of a copy: cheaper than `writev` of two slices.
+                    let mut frame = [0u8; SMALL_FRAME];
+                    frame[..head.len()].copy_from_slice(head);
+                    frame[head.len()..len].copy_from_slice(payload);
+                    socket.try_write(&frame[..len])?
+                } else {
+                    socket.try_write_vectored(&[IoSlice::new(head), IoSlice::new(payload)])?
+                }
+            }
         };
         if written == 0 {
             return Err(io::ErrorKind::WriteZero.into());
@@ -372,5 +387,94 @@ impl Future for Writer {
             this.gather_seen = 0;
             this.unwritten = ready!(this.poll_take(cx));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    /// A text frame as RFC 6455 §5.2 lays it out, unmasked, written independently of
+    /// [`Unwritten::frame`].
+    fn encoded(payload: &[u8]) -> Vec<u8> {
+        let mut frame = vec![0x81];
+        match payload.len() {
+            len @ 0..=125 => frame.push(len as u8),
+            len @ 126..=65535 => {
+                frame.push(126);
+                frame.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            len => {
+                frame.push(127);
+                frame.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(payload);
+        frame
+    }
+
+    /// Frames on both sides of every boundary (the header's sizes, the copied small frame),
+    /// written while the reader waits, so the socket fills up and writes end mid-frame: the
+    /// bytes read are the frames, whole and in order.
+    #[tokio::test]
+    async fn frames_small_and_large_arrive_whole_when_writes_end_midway() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        let (mut client, (server, _)) = (client.unwrap(), accepted.unwrap());
+        let sizes = [
+            0,
+            1,
+            125,
+            126,
+            SMALL_FRAME - 5,
+            SMALL_FRAME - 4,
+            SMALL_FRAME - 3,
+            4000,
+            65535,
+            65536,
+            70_000,
+        ];
+        let frames: Vec<Vec<u8>> = (0..200)
+            .flat_map(|round| {
+                sizes.map(|size| (0..size).map(|i| b'a' + ((i + round) % 26) as u8).collect())
+            })
+            .collect();
+        let expected: Vec<u8> = frames.iter().flat_map(|f| encoded(f)).collect();
+        let reader = tokio::spawn(async move {
+            // Let the socket fill up first.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut read = Vec::new();
+            client.read_to_end(&mut read).await.unwrap();
+            read
+        });
+        let mut partial = 0;
+        for frame in frames {
+            let text = ByteString::try_from(frame).unwrap();
+            let mut unwritten = Unwritten::frame(text);
+            loop {
+                match unwritten.write(&server) {
+                    Ok(true) => break,
+                    Ok(false) => partial += 1,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        server.writable().await.unwrap()
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        drop(server);
+        let read = reader.await.unwrap();
+        assert!(
+            partial > 0,
+            "no write ended mid-frame: the test proves nothing"
+        );
+        assert_eq!(read.len(), expected.len());
+        assert!(
+            read == expected,
+            "the bytes read are not the frames written"
+        );
     }
 }
