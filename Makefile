@@ -125,8 +125,10 @@ bench-django: django-venv redis
 		--json target/bench-django.json
 
 bench-django-smoke: django-venv django-bin redis
-	$(DJANGO_VENV)/bin/ruff check --config $(DJANGO_DIR)/pyproject.toml bench/django
-	$(DJANGO_VENV)/bin/ruff format --check --config $(DJANGO_DIR)/pyproject.toml bench/django
+	$(DJANGO_VENV)/bin/ruff check --config $(DJANGO_DIR)/pyproject.toml bench/django \
+		bench/report.py bench/test_report.py
+	$(DJANGO_VENV)/bin/ruff format --check --config $(DJANGO_DIR)/pyproject.toml bench/django \
+		bench/report.py bench/test_report.py
 	$(DJANGO_VENV)/bin/python bench/django/calls.py --switchboard-bin $(SWITCHBOARD_BIN) \
 		--windows 40 --seconds 1 --warmup 0.5
 

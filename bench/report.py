@@ -109,8 +109,11 @@ class Run:
 
     @property
     def key(self) -> str:
-        """The row a run belongs to: its sizes, not how long it ran (peers that are much
-        slower run fewer triggers or hold for less time, and still share the row)."""
+        """The row a run belongs to: its sizes, not how long it ran.
+
+        Peers that are much slower run fewer triggers or hold for less time, and still
+        share the row.
+        """
         return params_key({k: v for k, v in self.params.items() if k not in PER_PEER_PARAMS})
 
     @property
@@ -324,7 +327,9 @@ def params_label(params: dict[str, Any]) -> str:
         parts.append(clean_text(str(params["signal"])))
     known = {"windows", "clients", "nodes", "rate", "seconds", "in_flight", "signal"}
     known |= PER_PEER_PARAMS
-    parts.extend(f"{key}={clean_text(str(params[key]))}" for key in sorted(params) if key not in known)
+    parts.extend(
+        f"{key}={clean_text(str(params[key]))}" for key in sorted(params) if key not in known
+    )
     return " · ".join(parts) if parts else "(no params)"
 
 
@@ -335,7 +340,9 @@ def fmt_param(value: Any) -> str:
     return f"{number:,}" if number == int(number) else f"{number:,.3g}"
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> list[str]:
+def markdown_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1
+) -> list[str]:
     """A padded GitHub table; the first `left` columns left-aligned, the rest right.
 
     Cells longer than PAD_LIMIT (long error texts) overflow instead of widening
@@ -343,13 +350,13 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: 
     """
     widths = [
         max([3, *(len(cell) for cell in column if len(cell) <= PAD_LIMIT)])
-        for column in zip(headers, *rows)
+        for column in zip(headers, *rows, strict=True)
     ]
 
     def line(cells: Sequence[str]) -> str:
         padded = [
             cell.ljust(width) if index < left else cell.rjust(width)
-            for index, (cell, width) in enumerate(zip(cells, widths))
+            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
         ]
         return "| " + " | ".join(padded) + " |"
 
@@ -446,7 +453,12 @@ SCENARIOS = (
         lower_is_better=False,
         detail_title="Churn: memory and errors",
         details=(
-            chain("RSS KiB baseline → peak → after", "rss_baseline_kib", "rss_peak_kib", "rss_after_kib"),
+            chain(
+                "RSS KiB baseline → peak → after",
+                "rss_baseline_kib",
+                "rss_peak_kib",
+                "rss_after_kib",
+            ),
             field("cycles", "cycles"),
             field("errors", "errors"),
         ),
@@ -495,12 +507,16 @@ def median(values: Sequence[float]) -> float:
 
 
 def median_run(group: Sequence[Run], path: Sequence[str]) -> Run | None:
-    """The run shown for a group: the one alone, or the round whose `path` value is the
-    median (the lower middle one for an even count); the last run when none has a value
-    (a failed run shows its error)."""
+    """The run shown for a group.
+
+    The one alone, or the round whose `path` value is the median (the lower middle one for
+    an even count); the last run when none has a value (a failed run shows its error).
+    """
     if not group:
         return None
-    valued = sorted((run for run in group if run.value(*path) is not None), key=lambda r: r.value(*path) or 0.0)
+    valued = sorted(
+        (run for run in group if run.value(*path) is not None), key=lambda r: r.value(*path) or 0.0
+    )
     if not valued:
         return group[-1]
     return valued[(len(valued) - 1) // 2]
@@ -520,7 +536,9 @@ def warn_duplicates(runs: Iterable[Run]) -> None:
     for run in runs:
         identity = (run.scenario, run.peer, run.key, run.round)
         if identity in seen:
-            warn(f"duplicate {run.scenario} run for {run.peer} {params_label(run.params)}; the median one is shown")
+            warn(
+                f"duplicate {run.scenario} run for {run.peer} {params_label(run.params)}; the median one is shown"
+            )
         seen.add(identity)
 
 
@@ -536,7 +554,9 @@ def ratio(spec: ScenarioSpec, ours: Run | None, theirs: Run | None) -> float | N
     """> 1 means Switchboard is better, whichever way the headline points."""
     if ours is None or theirs is None:
         return None
-    return value_ratio(ours.value(*spec.headline), theirs.value(*spec.headline), spec.lower_is_better)
+    return value_ratio(
+        ours.value(*spec.headline), theirs.value(*spec.headline), spec.lower_is_better
+    )
 
 
 @dataclass(frozen=True)
@@ -554,8 +574,11 @@ class Comparison:
 def compare(
     ours: Sequence[Run], theirs: Sequence[Run], path: Sequence[str], lower_is_better: bool = False
 ) -> Comparison | None:
-    """Compares two groups of runs of one row. Rounds are paired by number (a round's peers
-    ran seconds apart); a failed round gives no ratio."""
+    """Compares two groups of runs of one row.
+
+    Rounds are paired by number (a round's peers ran seconds apart); a failed round gives
+    no ratio.
+    """
     mine, other = median_run(ours, path), median_run(theirs, path)
     if mine is None or other is None:
         return None
@@ -564,9 +587,18 @@ def compare(
         value
         for run in sorted((r for r in ours if r.round is not None), key=lambda r: r.round or 0)
         if run.round in by_round
-        and (value := value_ratio(run.value(*path), by_round[run.round].value(*path), lower_is_better)) is not None
+        and (
+            value := value_ratio(
+                run.value(*path), by_round[run.round].value(*path), lower_is_better
+            )
+        )
+        is not None
     )
-    value = median(rounds) if rounds else value_ratio(mine.value(*path), other.value(*path), lower_is_better)
+    value = (
+        median(rounds)
+        if rounds
+        else value_ratio(mine.value(*path), other.value(*path), lower_is_better)
+    )
     return Comparison(mine, other, value, rounds)
 
 
@@ -659,8 +691,11 @@ ROUNDS_NOTE = (
 
 
 def rounds_table(spec: ScenarioSpec, runs: Sequence[Run]) -> list[str]:
-    """Every round's figure of the rows measured in rounds, and Switchboard's ratio to each
-    peer round by round; empty when no row was."""
+    """Every round of the rows measured in rounds.
+
+    Each peer's figure, and Switchboard's ratio to each peer round by round; empty when no
+    row was measured in rounds.
+    """
     repeated = [run for run in runs if run.round is not None]
     if not repeated:
         return []
@@ -720,7 +755,8 @@ def machine_label(machine: dict[str, Any]) -> str:
     mem_kib = as_number(machine.get("mem_kib"))
     kernel = machine.get("kernel")
     parts = [
-        f"{cpus if cpus is not None else NULL} CPUs" + (f" ({clean_text(str(model))})" if model else ""),
+        f"{cpus if cpus is not None else NULL} CPUs"
+        + (f" ({clean_text(str(model))})" if model else ""),
         f"{mem_kib / 1024 / 1024:,.1f} GiB RAM" if mem_kib is not None else f"{NULL} RAM",
         f"kernel {clean_text(str(kernel))}" if kernel else f"kernel {NULL}",
     ]
@@ -775,18 +811,24 @@ def burst_at(results: Results, peer: str, windows: int) -> list[Run]:
 
 
 def same_row(ours: Sequence[Run], theirs: Sequence[Run]) -> tuple[list[Run], list[Run]] | None:
-    """Both sides' runs of the last row of `ours` that `theirs` has too, else the last row
-    of each."""
+    """Both sides' runs of one row.
+
+    The last row of `ours` that `theirs` has too, else the last row of each.
+    """
     if not ours or not theirs:
         return None
     keys = {run.key for run in theirs}
     key = next((run.key for run in reversed(ours) if run.key in keys), None)
     if key is None:
-        return [r for r in ours if r.key == ours[-1].key], [r for r in theirs if r.key == theirs[-1].key]
+        return [r for r in ours if r.key == ours[-1].key], [
+            r for r in theirs if r.key == theirs[-1].key
+        ]
     return [r for r in ours if r.key == key], [r for r in theirs if r.key == key]
 
 
-def compare_rows(ours: Sequence[Run], theirs: Sequence[Run], path: Sequence[str]) -> Comparison | None:
+def compare_rows(
+    ours: Sequence[Run], theirs: Sequence[Run], path: Sequence[str]
+) -> Comparison | None:
     matched = same_row(ours, theirs)
     return None if matched is None else compare(*matched, path)
 
@@ -794,7 +836,9 @@ def compare_rows(ours: Sequence[Run], theirs: Sequence[Run], path: Sequence[str]
 def target_vs_floor(results: Results, windows: int) -> TargetRow:
     target = f"fanout burst ≥ 90% of floor deliveries/s at {windows:,} windows"
     path = ("deliveries_per_sec",)
-    matched = compare_rows(burst_at(results, SWITCHBOARD, windows), burst_at(results, FLOOR, windows), path)
+    matched = compare_rows(
+        burst_at(results, SWITCHBOARD, windows), burst_at(results, FLOOR, windows), path
+    )
     if matched is None:
         return not_measured(target, "no switchboard and floor burst runs at these windows")
     ours, theirs, value = matched.ours, matched.theirs, matched.value
@@ -807,9 +851,7 @@ def target_vs_floor(results: Results, windows: int) -> TargetRow:
     spread = fmt_spread(matched)
     measured = (
         f"{value:.0%} of floor ({fmt_num(ours.value('deliveries_per_sec'))} vs "
-        f"{fmt_num(theirs.value('deliveries_per_sec'))}/s"
-        + (f"; {spread}" if spread else "")
-        + ")"
+        f"{fmt_num(theirs.value('deliveries_per_sec'))}/s" + (f"; {spread}" if spread else "") + ")"
     )
     return judged(target, measured, value, 0.90, at_most=False)
 
@@ -825,7 +867,13 @@ def target_zero_loss(results: Results) -> TargetRow:
     lost = sum(run.value("lost") or 0 for run in counted)
     measured = f"{fmt_num(lost)} lost in {len(counted)} run{'s' if len(counted) != 1 else ''}"
     if lossy:
-        measured += " (" + "; ".join(f"{params_label(run.params)}: {fmt_num(run.value('lost'))}" for run in lossy) + ")"
+        measured += (
+            " ("
+            + "; ".join(
+                f"{params_label(run.params)}: {fmt_num(run.value('lost'))}" for run in lossy
+            )
+            + ")"
+        )
     if failures:
         measured += "; failed: " + "; ".join(params_label(run.params) for run in failures)
     return TargetRow(target, measured, "no" if lossy or failures else "yes", NO_RUN)
@@ -840,7 +888,9 @@ def target_vs_channels(results: Results, peer: str) -> TargetRow:
     ours_failed = False
     for windows in sizes:
         matched = compare_rows(
-            burst_at(results, SWITCHBOARD, windows), burst_at(results, peer, windows), ("deliveries_per_sec",)
+            burst_at(results, SWITCHBOARD, windows),
+            burst_at(results, peer, windows),
+            ("deliveries_per_sec",),
         )
         if matched is None:
             continue
@@ -894,9 +944,14 @@ def target_calls(results: Results) -> TargetRow:
         ]
 
     def against_floor(signal: str) -> Comparison | None:
-        """Switchboard's `signal` row against the floor's row of the same params (the floor
-        answers one frame whatever is called), else its other row."""
-        floor = at_1000(FLOOR, signal) or at_1000(FLOOR, "demo.mirror") or at_1000(FLOOR, "demo.echo")
+        """Switchboard's `signal` row against the floor's.
+
+        The floor's row of the same params (it answers one frame whatever is called), else
+        its other row.
+        """
+        floor = (
+            at_1000(FLOOR, signal) or at_1000(FLOOR, "demo.mirror") or at_1000(FLOOR, "demo.echo")
+        )
         return compare(at_1000(SWITCHBOARD, signal), floor, path)
 
     # The floor answers every request with one frame, whatever it calls; so does `demo.mirror`.
@@ -1015,7 +1070,10 @@ def render_report(results: Results, source: str) -> str:
             lines += [f"### {spec.title}", "", "Not measured in this run.", ""]
     unknown = sorted({run.scenario for run in results.runs} - {spec.name for spec in SCENARIOS})
     if unknown:
-        lines += [f"Scenarios not tabulated: {', '.join(clean_text(name) for name in unknown)}.", ""]
+        lines += [
+            f"Scenarios not tabulated: {', '.join(clean_text(name) for name in unknown)}.",
+            "",
+        ]
     lines += targets_section(results)
     lines.append(f"Cells: `{NO_RUN}` no run, `{NULL}` value missing, `failed: …` the run's error.")
     return "\n".join(lines) + "\n"
@@ -1037,13 +1095,11 @@ def splice(document: str, body: str) -> str:
         gap = "\n" if prefix else ""
         return f"{prefix}{gap}{BEGIN_MARKER}\n{body}{END_MARKER}\n"
     if len(begins) != 1 or len(ends) != 1 or ends[0].start() < begins[0].end():
-        raise ValueError(
-            f"expected one {BEGIN_MARKER} line followed by one {END_MARKER} line"
-        )
+        raise ValueError(f"expected one {BEGIN_MARKER} line followed by one {END_MARKER} line")
     begin, end = begins[0], ends[0]
     if begin.group(1) == "\r\n":
         body = body.replace("\n", "\r\n")
-    return document[: begin.end()] + body + document[end.start():]
+    return document[: begin.end()] + body + document[end.start() :]
 
 
 def update_markdown(path: Path, body: str) -> None:
@@ -1071,8 +1127,10 @@ def update_markdown(path: Path, body: str) -> None:
 
 
 def series(runs: Iterable[Run], path: tuple[str, ...]) -> list[tuple[int, float]]:
-    """(windows, value) points, one per window count: among the runs with the most
-    triggers, the median round (see `median_run`)."""
+    """(windows, value) points, one per window count.
+
+    Among the runs with the most triggers, the median round (see `median_run`).
+    """
     by_windows: dict[int, list[Run]] = {}
     for run in runs:
         windows = run.windows
@@ -1105,8 +1163,10 @@ def new_axes(title: str, ylabel: str) -> tuple[Any, Any]:
     return figure, axes
 
 
-def draw_line(axes: Any, points: Sequence[tuple[int, float]], peer: str, label: str, dashed: bool) -> None:
-    xs, ys = zip(*points)
+def draw_line(
+    axes: Any, points: Sequence[tuple[int, float]], peer: str, label: str, dashed: bool
+) -> None:
+    xs, ys = zip(*points, strict=True)
     axes.plot(
         xs,
         ys,
@@ -1135,14 +1195,23 @@ def finish(figure: Any, axes: Any, drawn: bool, path: Path) -> None:
     else:
         axes.set_xticks([])
         axes.set_yticks([])
-        axes.text(0.5, 0.5, "no data in this results file", ha="center", va="center",
-                  transform=axes.transAxes, color="#7f7f7f")
+        axes.text(
+            0.5,
+            0.5,
+            "no data in this results file",
+            ha="center",
+            va="center",
+            transform=axes.transAxes,
+            color="#7f7f7f",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=FIGURE_DPI, format="png", metadata={"Software": None})
 
 
 def plot_throughput(results: Results, path: Path, subtitle: str) -> None:
-    figure, axes = new_axes(f"Fan-out burst throughput{subtitle}", "deliveries per second (log scale)")
+    figure, axes = new_axes(
+        f"Fan-out burst throughput{subtitle}", "deliveries per second (log scale)"
+    )
     drawn = False
     fanout = [run for run in results.runs if run.scenario == "fanout" and run.burst]
     for peer in ordered_peers(fanout):

@@ -14,12 +14,18 @@ from typing import Any
 import report
 
 
-def fanout(peer: str, windows: int, rate: float | None, per_sec: float, lost: int = 0, **extra: Any) -> dict[str, Any]:
+def fanout(
+    peer: str, windows: int, rate: float | None, per_sec: float, lost: int = 0, **extra: Any
+) -> dict[str, Any]:
     run = {
         "scenario": "fanout",
         "peer": peer,
         "params": {"windows": windows, "triggers": 100, "rate": rate},
-        "metrics": {"deliveries_per_sec": per_sec, "lost": lost, "latency_ms": {"p50": 1, "p99": 2, "max": 3}},
+        "metrics": {
+            "deliveries_per_sec": per_sec,
+            "lost": lost,
+            "latency_ms": {"p50": 1, "p99": 2, "max": 3},
+        },
     }
     run.update(extra)
     return run
@@ -80,11 +86,17 @@ class Rounds(unittest.TestCase):
 
     def test_the_tables_show_the_median_round_and_list_every_round(self) -> None:
         text = report.render_report(self.results(), "results.json")
-        headline = next(line for line in text.splitlines() if line.startswith("| 10,000 windows · burst"))
+        headline = next(
+            line for line in text.splitlines() if line.startswith("| 10,000 windows · burst")
+        )
         self.assertRegex(headline, r"\|\s+950 \|")  # Switchboard's median round
         self.assertIn("0.95×", headline)
         self.assertIn("Fan-out: every round", text)
-        ratios = next(line for line in text.splitlines() if "switchboard ÷ floor |" in line and "0.80×" in line)
+        ratios = next(
+            line
+            for line in text.splitlines()
+            if "switchboard ÷ floor |" in line and "0.80×" in line
+        )
         for cell in ("0.80×", "1.20×", "0.95×", "1.00×", "0.50×"):
             self.assertIn(cell, ratios)
 
@@ -114,12 +126,17 @@ class Calls(unittest.TestCase):
             ]
         row = target(load(runs), "calls ≥ 1.0×")
         self.assertEqual(row.met, "yes")
-        self.assertIn("`demo.mirror` 1.02× (102 vs 100/s; median of 3 rounds, 1.01–1.03×)", row.measured)
+        self.assertIn(
+            "`demo.mirror` 1.02× (102 vs 100/s; median of 3 rounds, 1.01–1.03×)", row.measured
+        )
         # Against the floor's own demo.echo row (160/s), not its demo.mirror row.
         self.assertIn("`demo.echo` (two frames back) 0.50×", row.measured)
 
     def test_a_failed_switchboard_run_fails_the_target(self) -> None:
-        runs = [calls("switchboard", "demo.mirror", 0, error="refused"), calls("floor", "demo.mirror", 100)]
+        runs = [
+            calls("switchboard", "demo.mirror", 0, error="refused"),
+            calls("floor", "demo.mirror", 100),
+        ]
         row = target(load(runs), "calls ≥ 1.0×")
         self.assertEqual(row.met, "no")
         self.assertIn("refused", row.measured)
@@ -131,7 +148,9 @@ class Median(unittest.TestCase):
         self.assertEqual(report.median([4.0, 1.0, 3.0, 2.0]), 2.5)
 
     def test_the_shown_run_of_an_even_count_is_the_lower_middle_one(self) -> None:
-        runs = load([fanout("floor", 10, None, v, round=n) for n, v in enumerate([40, 10, 30, 20], start=1)]).runs
+        runs = load(
+            [fanout("floor", 10, None, v, round=n) for n, v in enumerate([40, 10, 30, 20], start=1)]
+        ).runs
         shown = report.median_run(runs, ("deliveries_per_sec",))
         self.assertIsNotNone(shown)
         self.assertEqual(shown.value("deliveries_per_sec"), 20)
