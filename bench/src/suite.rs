@@ -2,11 +2,14 @@
 //! writes one results file.
 //!
 //! Every run gets a fresh server process, so memory baselines are not polluted by earlier
-//! runs. The rows the targets compare with the floor (fan-out bursts, calls) are measured in
+//! runs. Peers: `switchboard` (release build, in-memory broker, limits opened up for load),
+//! `floor` (`bench-floor`, raw tokio-tungstenite), `floor-same-bytes` (the floor sending
+//! frames as long as Switchboard's), `channels-memory` and `channels-redis` (Django Channels
+//! on daphne, bench/peers/channels, the latter on a private redis-server).
+//!
+//! The rows the targets compare with the floor (fan-out bursts, calls) are measured in
 //! several alternating rounds ([`Options::rounds`]): one run moves by 15–30% on a shared
-//! machine, more than the margins the targets judge, so the report compares medians. Peers: `switchboard` (release build, in-memory broker, limits opened up for load),
-//! `floor` (`bench-floor`, raw tokio-tungstenite), `channels-memory` and `channels-redis`
-//! (Django Channels on daphne, bench/peers/channels, the latter on a private redis-server).
+//! machine, more than the margins the targets judge, so the report compares medians.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
