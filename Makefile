@@ -130,7 +130,7 @@ bench-django-smoke: django-venv django-bin redis
 	$(DJANGO_VENV)/bin/ruff format --check --config $(DJANGO_DIR)/pyproject.toml bench/django \
 		bench/report.py bench/test_report.py
 	$(DJANGO_VENV)/bin/python bench/django/calls.py --switchboard-bin $(SWITCHBOARD_BIN) \
-		--windows 40 --seconds 1 --warmup 0.5
+		--windows 40 --seconds 2 --warmup 1
 
 django-e2e: django-venv django-bin chromium nginx
 	cd $(DF_SITE) && ../../$(DJANGO_VENV)/bin/ruff check . && ../../$(DJANGO_VENV)/bin/ruff format --check .
