@@ -3,6 +3,7 @@
 //! Every builder returns a [`ByteString`]: cloning one is a reference-count increment, so a
 //! trigger serialised once reaches every recipient without a copy.
 
+use bytes::Bytes;
 use bytestring::ByteString;
 use serde::Serialize;
 use serde_json::Value;
@@ -62,16 +63,35 @@ pub fn signal_frame<O: Serialize + ?Sized>(
 /// `{"reply_to": ID, "ok": true, "result": VALUE}`. Written piece by piece (the frame of
 /// every successful call): the keys are constants, so only the id and the result go through
 /// the serialiser.
+///
+/// The frame is written into the thread's scratch buffer and copied out at its exact size:
+/// one allocation per reply. (Bytes made from a `Vec` with spare capacity would take a
+/// second one, for the shared header that remembers the capacity.)
 pub fn reply_ok(id: &CallId, result: &Value) -> ByteString {
     const OPEN: &[u8] = br#"{"reply_to":"#;
     const MIDDLE: &[u8] = br#","ok":true,"result":"#;
-    let mut frame = Vec::with_capacity(128);
-    frame.extend_from_slice(OPEN);
-    serde_json::to_writer(&mut frame, id.as_json()).expect("a JSON value always serialises");
-    frame.extend_from_slice(MIDDLE);
-    serde_json::to_writer(&mut frame, result).expect("a JSON value always serialises");
-    frame.push(b'}');
-    ByteString::try_from(frame).expect("serde_json writes UTF-8")
+    REPLY_SCRATCH.with_borrow_mut(|frame| {
+        frame.clear();
+        frame.extend_from_slice(OPEN);
+        serde_json::to_writer(&mut *frame, id.as_json()).expect("a JSON value always serialises");
+        frame.extend_from_slice(MIDDLE);
+        serde_json::to_writer(&mut *frame, result).expect("a JSON value always serialises");
+        frame.push(b'}');
+        let bytes = Bytes::copy_from_slice(frame);
+        if frame.capacity() > REPLY_SCRATCH_KEPT {
+            // A large result: do not hold its size for the thread's life.
+            *frame = Vec::new();
+        }
+        ByteString::try_from(bytes).expect("serde_json writes UTF-8")
+    })
+}
+
+/// Largest scratch buffer a thread keeps between replies, in bytes.
+const REPLY_SCRATCH_KEPT: usize = 16 * 1024;
+
+thread_local! {
+    /// Where [`reply_ok`] writes a reply before copying it out.
+    static REPLY_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// `{"reply_to": ID, "ok": false, "error": {"code": CODE, "message": TEXT}}`.
@@ -172,6 +192,21 @@ mod tests {
                 assert_eq!(&*reply_ok(&call, result), expected);
             }
         }
+    }
+
+    #[test]
+    fn replies_after_a_large_one_are_whole() {
+        let crate::protocol::Inbound::Call { id: Some(call), .. } =
+            crate::protocol::parse_frame(r#"{"signal": "a.b", "id": 1}"#).unwrap()
+        else {
+            panic!("not a call with an id")
+        };
+        let large = json!("x".repeat(3 * REPLY_SCRATCH_KEPT));
+        for result in [json!(1), large, json!([2])] {
+            let frame: Value = serde_json::from_str(&reply_ok(&call, &result)).unwrap();
+            assert_eq!(frame, json!({"reply_to": 1, "ok": true, "result": result}));
+        }
+        REPLY_SCRATCH.with_borrow(|scratch| assert!(scratch.capacity() <= REPLY_SCRATCH_KEPT));
     }
 
     #[test]

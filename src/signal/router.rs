@@ -100,8 +100,10 @@ pub(crate) struct Entry {
 }
 
 pub(crate) struct Inner {
-    /// Signal name → handlers, in registration order.
-    pub(crate) handlers: HashMap<String, Vec<Arc<Entry>>>,
+    /// Signal name → handlers, in registration order. Looked up on every call with the
+    /// name a client sent, so with a fast hasher: the keys are the server's own and never
+    /// grow, so chosen names can slow a lookup no more than any others can.
+    pub(crate) handlers: HashMap<String, Vec<Arc<Entry>>, foldhash::fast::RandomState>,
     /// Window registrations; its broker is where triggers go too.
     pub(crate) windows: Windows,
     /// Counters of calls, triggers, errors and handler durations.
@@ -350,7 +352,8 @@ impl SignalRouterBuilder {
     pub fn build(self) -> Result<SignalRouter, BuildError> {
         let mut queues = Queues::default();
         let metrics = self.metrics.unwrap_or_default();
-        let mut handlers: HashMap<String, Vec<Arc<Entry>>> = HashMap::new();
+        let mut handlers: HashMap<String, Vec<Arc<Entry>>, _> =
+            HashMap::with_hasher(foldhash::fast::RandomState::default());
         for handler in self.handlers {
             let spec = handler.spec();
             if !is_valid_signal_name(&spec.path) {
