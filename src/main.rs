@@ -1,5 +1,6 @@
 //! The `switchboard` binary: `switchboard serve` runs a node.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,8 +81,12 @@ async fn serve(config: Config) -> Result<(), String> {
     let running = server
         .start()
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-    // Tests and scripts wait for this exact line.
-    println!("listening on http://{}", running.local_addr());
+    // Tests and scripts wait for this exact line. When nobody reads it (stdout closed, as
+    // some supervisors leave it) the server serves all the same: `println!` would panic.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "listening on http://{}", running.local_addr())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     tracing::info!(
         addr = %running.local_addr(),
         broker,

@@ -165,6 +165,39 @@ async fn serve_prints_its_address_and_answers_there() {
 }
 
 #[tokio::test]
+async fn serve_keeps_serving_when_nobody_reads_its_output() {
+    // A supervisor that closed the pipe it gave as stdout: printing the address fails
+    // (EPIPE), and the server must serve all the same rather than panic.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap();
+    drop(free);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = switchboard(&["serve", "--bind", &addr.to_string()]);
+    command.stdout(writer).stderr(std::process::Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            panic!("the server exited with {exit} when its stdout was closed");
+        }
+        match reqwest::get(format!("http://{addr}/healthz")).await {
+            Ok(response) => break response.status(),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(error) => panic!("the server does not answer: {error}"),
+        }
+    };
+    assert_eq!(status, 200);
+    // Answering once is not enough: the main task printed before serving; still alive.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(child.try_wait().unwrap().is_none(), "the server exited");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
 async fn options_come_from_the_environment() {
     let mut command = switchboard(&["serve"]);
     command

@@ -2,8 +2,9 @@
 //!
 //! One future per connection, with no task or channel in between: it writes the handshake
 //! answer, then, whenever the socket takes bytes, everything the outbox holds. A lone text
-//! frame (the usual delivery) leaves in one vectored write of its header and the frame's
-//! shared bytes, with no copy and no allocation; a burst is encoded into one buffer
+//! frame (the usual delivery) of up to [`SMALL_FRAME`] bytes is copied with its header into
+//! the thread's frame buffer and sent with one `send`; a longer one leaves in one vectored
+//! write of its header and the frame's shared bytes, with no copy; a burst is encoded into one buffer
 //! (up to [`CHUNK_BYTES`]) and leaves in one write. Control frames (pings, pongs) go first; a
 //! close request ends with a close frame. A client that stops reading stops the writes, its
 //! outbox fills, and the window is closed with 1013 (PROTOCOL.md §5).
@@ -48,6 +49,13 @@ const GATHER_FRAMES: usize = 64;
 /// `writev` path costs more than copying a small frame: replies to calls went from `writev`
 /// (about 4% of the server's time in a profile of calls, `vfs_writev` alone 2.4%) to `send`.
 const SMALL_FRAME: usize = 1024;
+
+thread_local! {
+    /// Where a small frame is put together for its `send`: a buffer of the thread's, reused,
+    /// not a fresh one on the stack that would be zeroed for every frame.
+    static SMALL_FRAME_BUFFER: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(SMALL_FRAME));
+}
 
 /// Reads of 1 KiB the lingering writer discards in one turn of its task.
 const LINGER_READS_PER_TURN: usize = 16;
@@ -127,10 +135,12 @@ impl Unwritten {
                 let len = head.len() + payload.len();
                 if len <= SMALL_FRAME {
                     // One `send` of a copy: cheaper than `writev` of two slices.
-                    let mut frame = [0u8; SMALL_FRAME];
-                    frame[..head.len()].copy_from_slice(head);
-                    frame[head.len()..len].copy_from_slice(payload);
-                    socket.try_write(&frame[..len])?
+                    SMALL_FRAME_BUFFER.with_borrow_mut(|frame| {
+                        frame.clear();
+                        frame.extend_from_slice(head);
+                        frame.extend_from_slice(payload);
+                        socket.try_write(frame)
+                    })?
                 } else {
                     socket.try_write_vectored(&[IoSlice::new(head), IoSlice::new(payload)])?
                 }
