@@ -34,8 +34,9 @@ pub(super) struct Full;
 
 /// Window registrations with deadlines, bounded in number.
 pub(super) struct Registrations {
-    /// Key → registration.
-    slots: HashMap<WindowKey, Slot>,
+    /// Key → registration. Hashed with foldhash, seeded at random (as the registry's maps):
+    /// the keys are the server's own, and SipHash cost more than the lookup it serves.
+    slots: HashMap<WindowKey, Slot, foldhash::fast::RandomState>,
     /// Deadlines, earliest first, of every slot (and stale entries of replaced ones).
     queue: BinaryHeap<Reverse<(Instant, WindowKey)>>,
     /// Most live registrations.
@@ -46,7 +47,7 @@ impl Registrations {
     /// No registrations; at most `max` at once (at least one).
     pub(super) fn new(max: usize) -> Registrations {
         Registrations {
-            slots: HashMap::new(),
+            slots: HashMap::default(),
             queue: BinaryHeap::new(),
             max: max.max(1),
         }
