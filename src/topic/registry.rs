@@ -390,6 +390,10 @@ impl State {
             return;
         }
         state.version = version;
+        if same_topics(&state.topics, topics) {
+            // The usual re-read after a join: nothing moves, nothing is allocated.
+            return;
+        }
         let wanted: Set<Arc<str>> = topics.iter().map(|t| Arc::from(t.as_str())).collect();
         let gone: Vec<Arc<str>> = state.topics.difference(&wanted).cloned().collect();
         let new: Vec<Arc<str>> = wanted.difference(&state.topics).cloned().collect();
@@ -456,6 +460,22 @@ impl State {
     fn conns_of(&self, key: &WindowKey) -> Vec<ConnId> {
         self.by_key.get(key).cloned().unwrap_or_default()
     }
+}
+
+/// Lists up to this long are compared with a connection's topics in place
+/// ([`same_topics`]); longer ones take the general path.
+const SAME_TOPICS_IN_PLACE: usize = 8;
+
+/// Whether `topics` (a short list) names exactly the topics in `current`: as many, each
+/// one in it, none twice.
+fn same_topics(current: &Set<Arc<str>>, topics: &[String]) -> bool {
+    topics.len() == current.len()
+        && topics.len() <= SAME_TOPICS_IN_PLACE
+        && topics.iter().all(|topic| current.contains(topic.as_str()))
+        && topics
+            .iter()
+            .enumerate()
+            .all(|(i, topic)| !topics[..i].contains(topic))
 }
 
 impl Actor for TopicRegistry {
@@ -617,6 +637,26 @@ mod tests {
     use super::*;
     use crate::broker::{HistorySettings, MemoryBroker, TopicChange, WindowRecord};
     use crate::identity::{window_topic, WindowInfo};
+
+    #[test]
+    fn same_topics_means_the_same_set() {
+        let current: Set<Arc<str>> = ["a", "b"].into_iter().map(Arc::from).collect();
+        let list = |topics: &[&str]| topics.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        assert!(same_topics(&current, &list(&["b", "a"])));
+        assert!(
+            !same_topics(&current, &list(&["a", "a"])),
+            "a duplicate hides b"
+        );
+        assert!(!same_topics(&current, &list(&["a"])));
+        assert!(!same_topics(&current, &list(&["a", "c"])));
+        assert!(!same_topics(&current, &list(&["a", "b", "c"])));
+        let many: Vec<String> = (0..=SAME_TOPICS_IN_PLACE).map(|i| i.to_string()).collect();
+        let current: Set<Arc<str>> = many.iter().map(|t| Arc::from(t.as_str())).collect();
+        assert!(
+            !same_topics(&current, &many),
+            "long lists take the general path"
+        );
+    }
 
     /// A member that notes each frame with the thread that queued it, and its offset.
     #[derive(Default)]
