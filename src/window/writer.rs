@@ -4,10 +4,10 @@
 //! answer, then, whenever the socket takes bytes, everything the outbox holds. A lone text
 //! frame (the usual delivery) of up to [`SMALL_FRAME`] bytes is copied with its header into
 //! the thread's frame buffer and sent with one `send`; a longer one leaves in one vectored
-//! write of its header and the frame's shared bytes, with no copy; a burst is encoded into one buffer
-//! (up to [`CHUNK_BYTES`]) and leaves in one write. Control frames (pings, pongs) go first; a
-//! close request ends with a close frame. A client that stops reading stops the writes, its
-//! outbox fills, and the window is closed with 1013 (PROTOCOL.md §5).
+//! write of its header and the frame's shared bytes, with no copy; a burst is encoded into
+//! one buffer (up to [`CHUNK_BYTES`]) and leaves in one write. Control frames (pings, pongs)
+//! go first; a close request ends with a close frame. A client that stops reading stops the
+//! writes, its outbox fills, and the window is closed with 1013 (PROTOCOL.md §5).
 //!
 //! After its close frame the writer ends the sending side of the socket and waits, at most
 //! [`LINGER`], for the client to close its side, discarding what still arrives: closing
