@@ -93,8 +93,14 @@ pub(super) struct Frames<S> {
     /// The codec is inside a fragmented message (its first frame came, its last not yet),
     /// where a whole text frame is a protocol error: the fast path stays out of it.
     fragmented: bool,
-    /// A frame the fast path read, handed out before anything else is read.
-    lone: Option<Frame>,
+}
+
+/// What one read brought.
+enum Filled {
+    /// Bytes, now in `buf`; `false` at the end of the stream.
+    Bytes(bool),
+    /// One whole text frame, taken by the fast path ([`lone_text_frame`]).
+    Text(Bytes),
 }
 
 impl<S: Source> Frames<S> {
@@ -107,14 +113,13 @@ impl<S: Source> Frames<S> {
             codec: Codec::new().max_size(max_bytes),
             closing: false,
             fragmented: false,
-            lone: None,
             max_bytes,
         }
     }
 
-    /// Reads what the source has into `buf`, through the thread's scratch buffer; `false`
-    /// at the end of the stream.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+    /// Reads what the source has into `buf`, through the thread's scratch buffer, unless it
+    /// is one lone text frame, handed back whole.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Filled>> {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             if scratch.is_empty() {
@@ -123,8 +128,7 @@ impl<S: Source> Frames<S> {
             let read = ready!(self.source.poll_read(cx, &mut scratch))?;
             if self.buf.is_empty() && !self.fragmented {
                 if let Some(text) = lone_text_frame(&scratch[..read], self.max_bytes) {
-                    self.lone = Some(Frame::Text(text));
-                    return Poll::Ready(Ok(true));
+                    return Poll::Ready(Ok(Filled::Text(text)));
                 }
             }
             // Most other reads hold whole frames and find nothing buffered: one allocation
@@ -134,7 +138,7 @@ impl<S: Source> Frames<S> {
             } else {
                 self.buf.extend_from_slice(&scratch[..read]);
             }
-            Poll::Ready(Ok(read > 0))
+            Poll::Ready(Ok(Filled::Bytes(read > 0)))
         })
     }
 }
@@ -145,9 +149,6 @@ impl<S: Source + Unpin> Stream for Frames<S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(frame) = this.lone.take() {
-                return Poll::Ready(Some(Ok(frame)));
-            }
             if !this.buf.is_empty() {
                 if let Some(frame) = this.codec.decode(&mut this.buf)? {
                     if this.buf.is_empty() {
@@ -168,8 +169,9 @@ impl<S: Source + Unpin> Stream for Frames<S> {
                 return Poll::Ready(None);
             }
             match ready!(this.poll_fill(cx)) {
-                Ok(true) => {}
-                Ok(false) => this.closing = true,
+                Ok(Filled::Text(text)) => return Poll::Ready(Some(Ok(Frame::Text(text)))),
+                Ok(Filled::Bytes(true)) => {}
+                Ok(Filled::Bytes(false)) => this.closing = true,
                 Err(error) => {
                     this.closing = true;
                     return Poll::Ready(Some(Err(ProtocolError::Io(error))));
