@@ -10,16 +10,6 @@
 //! The lock is never held across an await.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-
-/// The registry's hash maps, keyed by connection ids, topic names and window keys, hash
-/// with foldhash, seeded at random per map (hashbrown's own default), not SipHash, which
-/// took 8% of the server's instructions per connection (callgrind, churn: join, topics,
-/// leave). Ids and window keys are the server's own, topics are named by server code, and
-/// the seed is not known outside the process.
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// See [`Map`].
-type Set<T> = HashSet<T, foldhash::fast::RandomState>;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -34,6 +24,16 @@ use super::{Eviction, Member};
 use crate::broker::{Broker, BrokerEvent, EventSink, Publication};
 use crate::identity::WindowKey;
 use crate::metrics::Metrics;
+
+/// The registry's hash maps, keyed by connection ids, topic names and window keys, hash
+/// with foldhash, seeded at random per map (hashbrown's own default), not SipHash, which
+/// took 8% of the server's instructions per connection (callgrind, churn: join, topics,
+/// leave). Ids and window keys are the server's own, topics are named by server code, and
+/// the seed is not known outside the process.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// See [`Map`].
+type Set<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// How many messages may wait in the registry's mailbox before senders using `send` wait.
 const MAILBOX_CAPACITY: usize = 4096;
