@@ -13,29 +13,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 old=$1 new=$2 rounds=${3:-2}
 bench=./target/release/switchboard-bench
-key=bench-api-key-0123456789abcdef
+# shellcheck source=bench/servers.sh
+. bench/servers.sh
 scenarios=("fanout --windows 1000 --triggers 500" "fanout --windows 10000 --triggers 100"
   "calls --windows 1000 --seconds 10")
 # One scenario instead of the three: AB_SCENARIO="fanout --windows 10000 --triggers 100".
 if [[ -n ${AB_SCENARIO:-} ]]; then scenarios=("$AB_SCENARIO"); fi
 
 run() { # $1 binary, $2 label
-  # Below the ephemeral range (32768-60999): a port a client socket holds cannot be bound.
-  local port=$((10000 + RANDOM % 20000 / 2))
-  # The environment, not a flag: a binary from before max_connections ignores it.
-  SWITCHBOARD_MAX_CONNECTIONS=19800 RUST_LOG=warn "$1" serve --demo --bind "127.0.0.1:$port" --api-key "$key" \
-    --max-connections-per-ip 1000000 --max-connections-per-user 1000000 \
-    --connections-per-second-per-ip 1000000 --connection-burst-per-ip 1000000 \
-    --calls-per-second 1000000 --call-burst 1000000 >/dev/null 2>&1 &
-  local pid=$!
+  local port pid
+  pick_port
+  start_switchboard "$1" --demo --calls-per-second 1000000 --call-burst 1000000
   sleep 1
   for scenario in "${scenarios[@]}"; do
     # shellcheck disable=SC2086 # the scenario is its words
     echo "$2 $scenario: $($bench $scenario --peer switchboard --addr "127.0.0.1:$port" \
       --api-key "$key" --pid "$pid" 2>/dev/null | tr -d '\n')"
   done
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  stop_server
 }
 
 for _ in $(seq "$rounds"); do

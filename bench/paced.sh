@@ -14,30 +14,26 @@ shift
 windows=${WINDOWS:-10000} rate=${RATE:-100} triggers=${TRIGGERS:-300}
 bench=./target/release/switchboard-bench
 floor=./target/release/bench-floor
-key=bench-api-key-0123456789abcdef
+# shellcheck source=bench/servers.sh
+. bench/servers.sh
 ulimit -n 20000
 
 run() { # $1 server
-  # Below the ephemeral range (32768-60999): a port a client socket holds cannot be bound.
-  local port=$((10000 + RANDOM % 20000 / 2)) pid args
+  local port pid args
+  pick_port
   if [[ $1 == floor ]]; then
     "$floor" --ws "127.0.0.1:$port" --http "127.0.0.1:$((port + 1))" >/dev/null 2>&1 &
     pid=$!
     args=(--peer floor --addr "127.0.0.1:$port" --http "127.0.0.1:$((port + 1))")
   else
-    SWITCHBOARD_MAX_CONNECTIONS=19800 RUST_LOG=warn "$1" serve --bind "127.0.0.1:$port" \
-      --api-key "$key" --max-connections-per-ip 1000000 --max-connections-per-user 1000000 \
-      --connections-per-second-per-ip 1000000 --connection-burst-per-ip 1000000 \
-      >/dev/null 2>&1 &
-    pid=$!
+    start_switchboard "$1"
     args=(--peer switchboard --addr "127.0.0.1:$port" --api-key "$key")
   fi
   sleep 1
   local out
   out=$("$bench" fanout --windows "$windows" --triggers "$triggers" --rate "$rate" \
     "${args[@]}" --pid "$pid" 2>/dev/null)
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  stop_server
   python3 -c '
 import json, sys
 d = json.loads(sys.argv[2]); l = d["latency_ms"]

@@ -12,16 +12,13 @@ cd "$(dirname "$0")/.."
 server=$1 windows=${2:-1000} triggers=${3:-500}
 command -v perf >/dev/null || { echo "writes.sh: perf not found (apt-get install linux-perf)" >&2; exit 2; }
 bench=./target/release/switchboard-bench
-key=bench-api-key-0123456789abcdef
+# shellcheck source=bench/servers.sh
+. bench/servers.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ulimit -n 20000
-# Below the ephemeral range (32768-60999): a port a client socket holds cannot be bound.
-port=$((10000 + RANDOM % 20000 / 2))
-SWITCHBOARD_MAX_CONNECTIONS=19800 RUST_LOG=warn "$server" serve --bind "127.0.0.1:$port" \
-  --api-key "$key" --max-connections-per-ip 1000000 --max-connections-per-user 1000000 \
-  --connections-per-second-per-ip 1000000 --connection-burst-per-ip 1000000 >/dev/null 2>&1 &
-pid=$!
+pick_port
+start_switchboard "$server"
 sleep 1
 perf record -q -e syscalls:sys_enter_sendto -e syscalls:sys_enter_writev -p "$pid" \
   -o "$work/perf.data" >/dev/null 2>&1 &
@@ -31,8 +28,7 @@ sleep 0.5
   --addr "127.0.0.1:$port" --api-key "$key" >"$work/run.json" 2>/dev/null
 kill -INT "$recorder"
 wait "$recorder" 2>/dev/null || true
-kill "$pid"
-wait "$pid" 2>/dev/null || true
+stop_server
 perf script -i "$work/perf.data" -F event,trace >"$work/calls.txt" 2>/dev/null
 python3 - "$work" "$server" <<'PY'
 import json, re, sys
