@@ -35,8 +35,9 @@
 //! - `window`: the `Window`, one task per websocket connection, on a socket of its own once
 //!   the handshake is answered: its frame reader (read from the socket into a per-thread
 //!   buffer, reassembled within the size limit), its outbox (bounded in frames, bytes and
-//!   time), the writer that drains the outbox into the socket, and the reset of sockets
-//!   that take no close frame.
+//!   time), the writer that drains the outbox into the socket, the per-thread rescue of
+//!   writers whose task the scheduler leaves waiting, and the reset of sockets that take
+//!   no close frame.
 //! - [`http`]: the HTTP surface: websocket endpoint and the upgrade service that hands its
 //!   sockets over to windows, HTTP API, health, metrics, view helpers.
 //! - `server`: assembles everything into a running [`Server`].

@@ -9,6 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -19,8 +20,8 @@ use pin_project_lite::pin_project;
 use tokio::time::{Instant as TokioInstant, Sleep};
 
 use super::reassembly::{Incoming, ReadError};
+use super::rescue::SharedWriter;
 use super::socket::CLOSE_GRACE;
-use super::writer::Writer;
 use super::{Outbox, Services, WindowSettings};
 use crate::identity::WindowInfo;
 use crate::limit::TokenBucket;
@@ -404,8 +405,8 @@ pin_project! {
         window: Window,
         // The client's messages, read from the socket.
         messages: S,
-        // Drains the outbox into the socket.
-        writer: Writer,
+        // Drains the outbox into the socket; shared with the thread's rescue desk.
+        writer: Rc<SharedWriter>,
         // Open or closing.
         stage: Stage,
         // The next ping or renewal; once closing, the reset.
@@ -449,7 +450,7 @@ fn next_wake(ping: TokioInstant, renewal: Option<TokioInstant>) -> TokioInstant 
 
 impl<S> Connection<S> {
     /// The task of `window`, reading `messages` and writing with `writer`.
-    pub(super) fn new(mut window: Window, messages: S, writer: Writer) -> Connection<S> {
+    pub(super) fn new(mut window: Window, messages: S, writer: Rc<SharedWriter>) -> Connection<S> {
         let now = TokioInstant::now();
         let next_ping = now + window.settings().ping_interval;
         let next_renewal = window
@@ -479,13 +480,13 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
         loop {
-            if Pin::new(&mut *this.writer).poll(cx).is_ready() {
+            if this.writer.poll(cx).is_ready() {
                 return over(this.stage, this.window);
             }
             if let Stage::Closing = this.stage {
                 if this.timer.as_mut().poll(cx).is_ready() {
                     tracing::debug!(conn = ?this.window.conn, "reset a connection that took no close frame");
-                    this.writer.reset();
+                    this.writer.writer().reset();
                     return Poll::Ready(());
                 }
                 return Poll::Pending;
@@ -516,8 +517,8 @@ impl<S: Stream<Item = Result<Incoming, ReadError>> + Unpin> Future for Connectio
                 // What the messages produced (replies, a heartbeat's answer, a pong) leaves in
                 // this turn: the writer's wait for more frames is for fan-outs, which other
                 // tasks push, not for the answers of this one.
-                this.writer.write_now();
-                if Pin::new(&mut *this.writer).poll(cx).is_ready() {
+                this.writer.writer().write_now();
+                if this.writer.poll(cx).is_ready() {
                     return over(this.stage, this.window);
                 }
             }

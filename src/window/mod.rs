@@ -5,14 +5,16 @@
 //! from the socket (`frames.rs`, `reassembly.rs`: calls, heartbeats), dispatches calls to the
 //! [`SignalRouter`] and sends replies. The connection's bounded [`Outbox`] is drained, in
 //! order, by the connection's writer (`writer.rs`), straight into the socket, from the same
-//! task. The [`TopicRegistry`] delivers into that outbox, which it holds as a
-//! [`Member`](crate::topic::Member).
+//! task, or, when frames have waited long for that task's turn, by its worker thread's
+//! rescue desk (`rescue.rs`). The [`TopicRegistry`] delivers into that outbox, which it
+//! holds as a [`Member`](crate::topic::Member).
 
 mod coarse_clock;
 mod connection;
 mod frames;
 mod outbox;
 mod reassembly;
+mod rescue;
 mod socket;
 mod writer;
 
@@ -175,7 +177,9 @@ pub fn serve(
     } else {
         Outbox::bounded(limits)
     };
-    let writer = writer::Writer::new(socket, handshake, outgoing, admission);
+    let (writer, ticket) =
+        rescue::SharedWriter::seat(writer::Writer::new(socket, handshake, outgoing, admission));
+    outbox.seat(ticket);
     let window = Window::new(connection::Setup {
         conn: ConnId::next(),
         info: Arc::new(info),

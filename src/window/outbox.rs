@@ -26,6 +26,7 @@ use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 
 use super::coarse_clock::{millis, now_ms};
+use super::rescue::{Ticket, RESCUE_AFTER_MS};
 use crate::protocol::Disconnect;
 use crate::topic::{Eviction, Member, SharedMember};
 
@@ -78,6 +79,11 @@ struct Queue {
     /// The payload of the latest client ping, to answer. At most one waits: a newer pong
     /// replaces an older one (RFC 6455 §5.5.3 allows answering only the latest ping).
     pong: Option<Bytes>,
+    /// Where to ask for the writer's rescue when frames wait long ([`super::rescue`]);
+    /// `None` for a queue that no connection's task drains.
+    ticket: Option<Ticket>,
+    /// A rescue was asked for since the writer last took a frame.
+    rescue_asked: bool,
 }
 
 /// Deliveries held back during a recovery.
@@ -259,6 +265,11 @@ impl Outbox {
         self.shared.writer.wake();
     }
 
+    /// Gives the queue where to ask for its writer's rescue ([`super::rescue`]).
+    pub(super) fn seat(&self, ticket: Ticket) {
+        self.shared.queue.lock().ticket = Some(ticket);
+    }
+
     /// Asks the writer to close the connection. The first reason given wins.
     pub fn close(&self, reason: Disconnect) {
         self.shared.close(reason);
@@ -337,7 +348,15 @@ impl Shared {
         let stalled = waiting > 0 && queue.held.is_none() && {
             let now = now_ms();
             let since = *queue.waiting_since.get_or_insert(now);
-            now.saturating_sub(since) >= self.write_timeout_ms
+            let waited = now.saturating_sub(since);
+            if waited >= RESCUE_AFTER_MS && !queue.rescue_asked {
+                let queue = &mut *queue;
+                if let Some(ticket) = &queue.ticket {
+                    queue.rescue_asked = true;
+                    ticket.ask();
+                }
+            }
+            waited >= self.write_timeout_ms
         };
         if too_much || stalled {
             self.overflow(queue);
@@ -487,8 +506,10 @@ impl OutboxReceiver {
         let mut queue = self.shared.queue.lock();
         let frame = queue.frames.pop_front()?;
         queue.bytes -= frame.len();
-        // Progress: the write timeout counts again from the next frame pushed behind another.
+        // Progress: the write timeout counts again from the next frame pushed behind another,
+        // and so does the wait before a rescue.
         queue.waiting_since = None;
+        queue.rescue_asked = false;
         if queue.frames.is_empty() && queue.frames.capacity() > SHRINK_ABOVE {
             queue.frames = VecDeque::new();
         }

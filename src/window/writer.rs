@@ -194,6 +194,9 @@ pub(super) struct Writer {
     /// The frames its outbox held at the last of those turns: more since then means a
     /// fan-out is still arriving, and another turn makes the write carry it.
     gather_seen: u16,
+    /// Set once the writer resolved: a writer polled again (by its task after a rescue
+    /// finished it) stays resolved.
+    finished: bool,
     /// The connection's place in the node's, the address's and the user's counts: held
     /// until the socket is done with (a stopping node waits for these).
     _admission: ConnectionGuard,
@@ -216,6 +219,7 @@ impl Writer {
             linger: None,
             gathered: 0,
             gather_seen: 0,
+            finished: false,
             _admission: admission,
         }
     }
@@ -224,6 +228,17 @@ impl Writer {
     /// tasks run ([`Writer::poll`]): for frames the connection's own task just queued.
     pub(super) fn write_now(&mut self) {
         self.gathered = GATHER_TURNS;
+    }
+
+    /// Writes what the outbox holds now, for a connection whose task waits for its turn
+    /// ([`super::rescue`]), registering `cx` (the task's waker) as the task would. Nothing
+    /// once the writer is closing: the task finishes that itself.
+    pub(super) fn rescue(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.finished || self.state != State::Open || self.linger.is_some() {
+            return Poll::Pending;
+        }
+        self.write_now();
+        Pin::new(self).poll(cx)
     }
 
     /// Makes the end of the connection a reset (its client takes no bytes): what was not
@@ -357,6 +372,19 @@ impl Future for Writer {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        if this.finished {
+            return Poll::Ready(());
+        }
+        let poll = this.poll_writing(cx);
+        this.finished = poll.is_ready();
+        poll
+    }
+}
+
+impl Writer {
+    /// [`Writer::poll`] until resolved.
+    fn poll_writing(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         loop {
             if this.linger.is_some() {
                 return this.poll_linger(cx);
