@@ -61,6 +61,9 @@ pub struct Metrics {
     /// Calls forwarded to the web application's backend, by outcome (`ok`, an error code,
     /// `unavailable`, `http_error`).
     pub backend_calls: IntCounterVec,
+    /// Writes a worker thread's rescue made for windows left waiting (read at scrape time):
+    /// the node is overloaded when this grows.
+    pub writers_rescued: IntCounter,
 }
 
 impl Metrics {
@@ -140,6 +143,11 @@ impl Metrics {
                 "backend_calls_total",
                 "Calls forwarded to the web application's backend, by outcome.",
                 "outcome",
+            ),
+            writers_rescued: new.counter(
+                "writers_rescued_total",
+                "Writers polled by their worker thread's rescue after their frames waited \
+                 200 ms or more for the window's turn (an overloaded node); per process.",
             ),
             registry,
         }

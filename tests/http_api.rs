@@ -1069,6 +1069,11 @@ async fn metrics_are_prometheus_text_and_move() {
         Some(0.0),
         "{text}"
     );
+    // Counted for the whole process (other tests' servers too), so only its presence.
+    assert!(
+        metric(&text, "switchboard_writers_rescued_total").is_some(),
+        "{text}"
+    );
     assert!(
         text.contains("# TYPE switchboard_windows_connected gauge"),
         "{text}"

@@ -41,6 +41,11 @@ pub(super) async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             .windows_registered
             .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
+    // Counted by the windows' threads, brought up to date here.
+    let rescued = crate::window::rescued();
+    metrics
+        .writers_rescued
+        .inc_by(rescued.saturating_sub(metrics.writers_rescued.get()));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render())

@@ -32,6 +32,7 @@ use tokio::net::TcpStream;
 
 use connection::Window;
 pub use outbox::{Outbox, OutboxReceiver, Outgoing, QueueLimits};
+pub use rescue::rescued;
 
 use crate::identity::WindowInfo;
 use crate::limit::ConnectionGuard;

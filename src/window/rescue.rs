@@ -23,6 +23,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -38,6 +39,16 @@ pub(super) const RESCUE_AFTER_MS: u64 = 200;
 
 /// How often a worker's desk looks for windows to rescue.
 const SWEEP_EVERY: Duration = Duration::from_millis(50);
+
+/// Writers rescued in this process (every desk, every node): a node that rescues is
+/// overloaded, and its operators want to know.
+static RESCUED: AtomicU64 = AtomicU64::new(0);
+
+/// Writers rescued in this process since it started: polls of a writer by its thread's
+/// desk, each for a window whose frames had waited [`RESCUE_AFTER_MS`] or more.
+pub fn rescued() -> u64 {
+    RESCUED.load(Ordering::Relaxed)
+}
 
 /// Where producers on any thread ask for the rescue of a worker's windows.
 #[derive(Debug, Default)]
@@ -125,6 +136,7 @@ impl SharedWriter {
         let Ok(mut writer) = self.writer.try_borrow_mut() else {
             return;
         };
+        RESCUED.fetch_add(1, Ordering::Relaxed);
         if writer.rescue(&mut Context::from_waker(&task)).is_ready() {
             // Over: the task, which may be waiting for nothing else, ends the connection.
             task.wake();
@@ -202,7 +214,7 @@ async fn sweep(desk: Arc<Desk>) {
 #[cfg(test)]
 mod tests {
     use std::net::{IpAddr, Ipv4Addr};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
     use std::task::Wake;
 
     use actix_web::web::Bytes;
@@ -276,7 +288,9 @@ mod tests {
     async fn a_window_left_waiting_is_written_by_its_desk() {
         tokio::task::LocalSet::new()
             .run_until(async {
+                let before = rescued();
                 let (read, expected) = left_waiting(true).await;
+                assert!(rescued() > before, "no rescue counted");
                 assert!(
                     read.len() > 2 + 10 * 9,
                     "fewer than ten frames rescued: {:?}",
