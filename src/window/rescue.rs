@@ -19,7 +19,7 @@
 //! turn comes, finds that done. A rescued write carries everything that waited, so the
 //! rescue keeps the batching that the waiting made.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -79,7 +79,7 @@ pub(super) struct SharedWriter {
     writer: RefCell<Writer>,
     /// The task of the connection, which a rescued writer registers to be woken (for the
     /// socket's readiness, the outbox): set at the task's first poll.
-    task: RefCell<Option<Waker>>,
+    task: Cell<Option<Waker>>,
     /// Its seat at the desk, given back when the connection is over.
     seat: u32,
 }
@@ -96,7 +96,7 @@ impl SharedWriter {
             });
             let shared = Rc::new(SharedWriter {
                 writer: RefCell::new(writer),
-                task: RefCell::new(None),
+                task: Cell::new(None),
                 seat,
             });
             local.seats.taken[seat as usize] = Rc::downgrade(&shared);
@@ -114,12 +114,11 @@ impl SharedWriter {
 
     /// Polls the writer for the connection's task, whose waker is kept for rescues.
     pub(super) fn poll(&self, cx: &mut Context<'_>) -> Poll<()> {
-        {
-            let mut task = self.task.borrow_mut();
-            if !task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
-                *task = Some(cx.waker().clone());
-            }
-        }
+        let task = match self.task.take() {
+            Some(task) if task.will_wake(cx.waker()) => task,
+            _ => cx.waker().clone(),
+        };
+        self.task.set(Some(task));
         Pin::new(&mut *self.writer.borrow_mut()).poll(cx)
     }
 
@@ -130,9 +129,10 @@ impl SharedWriter {
 
     /// Writes what the outbox holds, as the connection's task would.
     fn rescue(&self) {
-        let Some(task) = self.task.borrow().clone() else {
+        let Some(task) = self.task.take() else {
             return;
         };
+        self.task.set(Some(task.clone()));
         let Ok(mut writer) = self.writer.try_borrow_mut() else {
             return;
         };
@@ -146,7 +146,8 @@ impl SharedWriter {
 
 impl Drop for SharedWriter {
     fn drop(&mut self) {
-        // (`try_with`: the thread may be ending.)
+        // (`try_with`: the thread may be ending. The seats are never borrowed while a
+        // writer is dropped: no borrow of them drops one.)
         let _ = LOCAL.try_with(|local| {
             if let Ok(mut local) = local.try_borrow_mut() {
                 local.seats.taken[self.seat as usize] = Weak::new();
