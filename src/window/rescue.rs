@@ -102,7 +102,7 @@ impl SharedWriter {
             local.seats.taken[seat as usize] = Rc::downgrade(&shared);
             if !local.sweeping {
                 local.sweeping = true;
-                tokio::task::spawn_local(sweep(local.desk.clone()));
+                tokio::task::spawn_local(sweep(local.desk.clone(), Sweeping));
             }
             let ticket = Ticket {
                 desk: local.desk.clone(),
@@ -182,7 +182,9 @@ thread_local! {
     static LOCAL: RefCell<Local> = RefCell::default();
 }
 
-/// Lets the thread start another desk task when this one is dropped with its runtime.
+/// Lets the thread start another desk task when this one is dropped with its runtime
+/// (passed in, not made in the task's body, so that a task dropped before it first ran
+/// lets go too).
 struct Sweeping;
 
 impl Drop for Sweeping {
@@ -196,8 +198,8 @@ impl Drop for Sweeping {
 }
 
 /// The desk's task: every [`SWEEP_EVERY`], rescues the writers asked for.
-async fn sweep(desk: Arc<Desk>) {
-    let _sweeping = Sweeping;
+async fn sweep(desk: Arc<Desk>, sweeping: Sweeping) {
+    let _sweeping = sweeping;
     let mut asked = Vec::new();
     loop {
         tokio::time::sleep(SWEEP_EVERY).await;
@@ -306,5 +308,48 @@ mod tests {
                 assert_eq!(read, b"HS", "written without a rescue");
             })
             .await;
+    }
+
+    /// A thread whose desk task was dropped before it ever ran (its `LocalSet` gone) starts
+    /// another for the next connection, which is then rescued as before.
+    #[test]
+    fn a_thread_whose_desk_task_never_ran_starts_another() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let first = tokio::task::LocalSet::new();
+            first
+                .run_until(async {
+                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    let client = TcpStream::connect(listener.local_addr().unwrap());
+                    let (_client, accepted) = tokio::join!(client, listener.accept());
+                    let admission = ConnectionLimits::new(1, 0, 0, 0.0, 0.0)
+                        .admit(IpAddr::V4(Ipv4Addr::LOCALHOST), None)
+                        .unwrap();
+                    let (_outbox, outgoing) = Outbox::bounded(QueueLimits::frames(10));
+                    let writer = Writer::new(
+                        Rc::new(accepted.unwrap().0),
+                        Bytes::from_static(b"HS"),
+                        outgoing,
+                        admission,
+                    );
+                    // Seated, which spawns the desk's task; nothing yields before the set goes.
+                    drop(SharedWriter::seat(writer));
+                })
+                .await;
+            drop(first);
+            tokio::task::LocalSet::new()
+                .run_until(async {
+                    let (read, expected) = left_waiting(true).await;
+                    assert!(
+                        read.len() > 2 + 10 * 9 && expected.starts_with(&read),
+                        "not rescued: {:?}",
+                        String::from_utf8_lossy(&read)
+                    );
+                })
+                .await;
+        });
     }
 }
