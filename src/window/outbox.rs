@@ -344,23 +344,26 @@ impl Shared {
             .map_or(queue.frames.len(), |h| h.0.len());
         let bytes = queue.bytes + frame.len();
         let too_much = waiting >= self.limits.frames || (waiting > 0 && bytes > self.limits.bytes);
-        // The write timeout: only frames the writer could take count (not held ones).
-        let stalled = waiting > 0 && queue.held.is_none() && {
+        // How long the writer has left frames waiting: only frames it could take count (not
+        // held ones).
+        let waited = (waiting > 0 && queue.held.is_none()).then(|| {
             let now = now_ms();
-            let since = *queue.waiting_since.get_or_insert(now);
-            let waited = now.saturating_sub(since);
-            if waited >= RESCUE_AFTER_MS && !queue.rescue_asked {
-                let queue = &mut *queue;
-                if let Some(ticket) = &queue.ticket {
-                    queue.rescue_asked = true;
-                    ticket.ask();
-                }
-            }
-            waited >= self.write_timeout_ms
-        };
+            now.saturating_sub(*queue.waiting_since.get_or_insert(now))
+        });
+        // The write timeout.
+        let stalled = waited.is_some_and(|waited| waited >= self.write_timeout_ms);
         if too_much || stalled {
             self.overflow(queue);
             return false;
+        }
+        // Waiting long: ask the writer's thread to write it (once until the writer takes a
+        // frame again).
+        if waited.is_some_and(|waited| waited >= RESCUE_AFTER_MS) && !queue.rescue_asked {
+            let queue = &mut *queue;
+            if let Some(ticket) = &queue.ticket {
+                queue.rescue_asked = true;
+                ticket.ask();
+            }
         }
         queue.bytes = bytes;
         match &mut queue.held {

@@ -136,10 +136,17 @@ impl SharedWriter {
         let Ok(mut writer) = self.writer.try_borrow_mut() else {
             return;
         };
-        RESCUED.fetch_add(1, Ordering::Relaxed);
-        if writer.rescue(&mut Context::from_waker(&task)).is_ready() {
-            // Over: the task, which may be waiting for nothing else, ends the connection.
-            task.wake();
+        match writer.rescue(&mut Context::from_waker(&task)) {
+            // Closing: nothing to rescue.
+            None => {}
+            Some(poll) => {
+                RESCUED.fetch_add(1, Ordering::Relaxed);
+                if poll.is_ready() {
+                    // Over: the task, which may be waiting for nothing else, ends the
+                    // connection.
+                    task.wake();
+                }
+            }
         }
     }
 }

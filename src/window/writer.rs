@@ -231,14 +231,15 @@ impl Writer {
     }
 
     /// Writes what the outbox holds now, for a connection whose task waits for its turn
-    /// ([`super::rescue`]), registering `cx` (the task's waker) as the task would. Nothing
-    /// once the writer is closing: the task finishes that itself.
-    pub(super) fn rescue(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    /// ([`super::rescue`]), registering `cx` (the task's waker) as the task would: what that
+    /// poll returned. `None`, nothing done, once the writer is closing: the task finishes
+    /// that itself.
+    pub(super) fn rescue(&mut self, cx: &mut Context<'_>) -> Option<Poll<()>> {
         if self.finished || self.state != State::Open || self.linger.is_some() {
-            return Poll::Pending;
+            return None;
         }
         self.write_now();
-        Pin::new(self).poll(cx)
+        Some(Pin::new(self).poll(cx))
     }
 
     /// Makes the end of the connection a reset (its client takes no bytes): what was not
@@ -384,26 +385,25 @@ impl Future for Writer {
 impl Writer {
     /// [`Writer::poll`] until resolved.
     fn poll_writing(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self;
         loop {
-            if this.linger.is_some() {
-                return this.poll_linger(cx);
+            if self.linger.is_some() {
+                return self.poll_linger(cx);
             }
-            if ready!(this.poll_write(cx)).is_err() {
+            if ready!(self.poll_write(cx)).is_err() {
                 // The client is gone; nothing more can be written.
                 return Poll::Ready(());
             }
-            if this.state == State::Closed {
+            if self.state == State::Closed {
                 // The close frame is written: end our side, then wait for the client's.
                 // SAFETY: the descriptor is the open socket this writer holds; shutdown
                 // touches no memory of ours.
-                unsafe { libc::shutdown(this.socket.as_raw_fd(), libc::SHUT_WR) };
-                this.linger = Some(Box::pin(tokio::time::sleep(LINGER)));
+                unsafe { libc::shutdown(self.socket.as_raw_fd(), libc::SHUT_WR) };
+                self.linger = Some(Box::pin(tokio::time::sleep(LINGER)));
                 continue;
             }
             // (Once the turns are used up, or `write_now` asked, there is nothing to decide.)
-            let backlog = (this.gathered < GATHER_TURNS)
-                .then(|| this.outgoing.backlog())
+            let backlog = (self.gathered < GATHER_TURNS)
+                .then(|| self.outgoing.backlog())
                 .flatten();
             if let Some(frames) = backlog {
                 // Something to write: first let the thread's other tasks run once. During a
@@ -413,17 +413,17 @@ impl Writer {
                 // turns (bounded, and not beyond a write's worth): a lone frame waits one
                 // turn of the scheduler, as before.
                 let frames = u16::try_from(frames).unwrap_or(u16::MAX);
-                let arriving = frames > this.gather_seen && usize::from(frames) < GATHER_FRAMES;
-                if this.gathered == 0 || (arriving && this.gathered < GATHER_TURNS) {
-                    this.gathered += 1;
-                    this.gather_seen = frames;
+                let arriving = frames > self.gather_seen && usize::from(frames) < GATHER_FRAMES;
+                if self.gathered == 0 || (arriving && self.gathered < GATHER_TURNS) {
+                    self.gathered += 1;
+                    self.gather_seen = frames;
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
             }
-            this.gathered = 0;
-            this.gather_seen = 0;
-            this.unwritten = ready!(this.poll_take(cx));
+            self.gathered = 0;
+            self.gather_seen = 0;
+            self.unwritten = ready!(self.poll_take(cx));
         }
     }
 }
